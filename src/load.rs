@@ -1,0 +1,393 @@
+//! Loading: find the files of `content/`, read them, split front matter from body and
+//! parse the YAML with positions.
+//!
+//! Invariant: loading never fails as a whole because of one bad file: each file either
+//! becomes a [`Document`] or a [`Diagnostic`]. Only a missing `content/` folder or an
+//! unreadable directory is an I/O error.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::diagnostics::Diagnostic;
+use crate::error::Error;
+use crate::yaml::{self, SpanMap};
+
+/// Largest file accepted, in bytes. Records are small; this bounds memory on bad input.
+pub const MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
+
+/// The record collections kept as one Markdown file per record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Collection {
+    Project,
+    Actor,
+    Fund,
+    Exchange,
+}
+
+impl Collection {
+    pub const ALL: [Collection; 4] = [Collection::Project, Collection::Actor, Collection::Fund, Collection::Exchange];
+
+    /// The folder under `content/`.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Collection::Project => "projects",
+            Collection::Actor => "actors",
+            Collection::Fund => "funds",
+            Collection::Exchange => "exchanges",
+        }
+    }
+
+    /// The schema that validates its front matter.
+    pub fn schema(self) -> &'static str {
+        match self {
+            Collection::Project => "project",
+            Collection::Actor => "actor",
+            Collection::Fund => "fund",
+            Collection::Exchange => "exchange",
+        }
+    }
+
+    /// A singular noun for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Collection::Project => "project",
+            Collection::Actor => "actor",
+            Collection::Fund => "fund",
+            Collection::Exchange => "exchange",
+        }
+    }
+
+    fn from_folder(folder: &str) -> Option<Collection> {
+        Collection::ALL.into_iter().find(|c| c.folder() == folder)
+    }
+}
+
+/// What a file under `content/` is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DocKind {
+    /// `content/<collection>/<id>.md`
+    Record(Collection),
+    /// `content/reports/<year>/index.md`
+    ReportEdition { year: i32 },
+    /// `content/reports/<year>/<id>.md`
+    ReportChapter { year: i32 },
+    /// `content/data/exchange-rates.yaml`
+    ExchangeRates,
+    /// `content/data/countries.yaml`
+    CountryFacts,
+}
+
+impl DocKind {
+    /// The schema that validates the front matter (or the whole file, for data files).
+    pub fn schema(&self) -> &'static str {
+        match self {
+            DocKind::Record(c) => c.schema(),
+            DocKind::ReportEdition { .. } => "report-edition",
+            DocKind::ReportChapter { .. } => "report-chapter",
+            DocKind::ExchangeRates => "exchange-rates",
+            DocKind::CountryFacts => "countries",
+        }
+    }
+}
+
+/// One loaded file: its front matter as JSON with positions, and its Markdown body.
+#[derive(Clone, Debug)]
+pub struct Document {
+    /// Path relative to the site root, `/`-separated.
+    pub file: String,
+    pub kind: DocKind,
+    /// The record id (file name without `.md` and language).
+    pub id: String,
+    /// For a translation file `<id>.<lang>.md`, its language.
+    pub lang: Option<String>,
+    /// The file text, with a BOM removed and CRLF turned into LF (lines unchanged).
+    pub text: String,
+    /// The front matter (or the whole YAML file) as JSON.
+    pub front: Value,
+    pub spans: SpanMap,
+    /// The Markdown body.
+    pub body: String,
+    /// The line of the file where the body starts.
+    pub body_line: usize,
+}
+
+/// Everything found under `content/`.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub documents: Vec<Document>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Loads every file under `<root>/content`.
+pub fn load_content(root: &Path) -> Result<Loaded, Error> {
+    let content = root.join("content");
+    if !content.is_dir() {
+        return Err(Error::NoContent(content));
+    }
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for entry in walkdir::WalkDir::new(&content).sort_by_file_name().into_iter().filter_entry(|e| {
+        e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
+    }) {
+        let entry = entry.map_err(|e| Error::Walk(content.clone(), e.to_string()))?;
+        if entry.file_type().is_file() {
+            paths.push(entry.into_path());
+        }
+    }
+    let results: Vec<Result<Option<Document>, Diagnostic>> =
+        paths.par_iter().map(|path| load_file(root, path)).collect();
+    let mut loaded = Loaded::default();
+    for result in results {
+        match result {
+            Ok(Some(doc)) => loaded.documents.push(doc),
+            Ok(None) => {}
+            Err(d) => loaded.diagnostics.push(d),
+        }
+    }
+    Ok(loaded)
+}
+
+/// The path of `path` relative to `root`, with `/` separators.
+pub fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Is `id` a valid record id? (lowercase ASCII letters, digits and `-`, 1 to 80
+/// characters, starting with a letter or digit)
+pub fn is_valid_id(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 80
+        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+}
+
+/// What a path under `content/` is, from its place and name.
+enum Place {
+    /// A Markdown document: kind, id, translation language.
+    Markdown(DocKind, String, Option<String>),
+    /// A YAML data file.
+    Data(DocKind),
+    /// Not ours: an asset (image, PDF) that later stages may copy.
+    Asset,
+}
+
+fn classify(file: &str, parts: &[&str]) -> Result<Place, Diagnostic> {
+    let name = parts.last().copied().unwrap_or_default();
+    let is_md = name.ends_with(".md");
+    let stray = || {
+        Diagnostic::error(file, 1, 1, "unknown-file", "this file is not part of any collection")
+            .with_hint("records go in content/projects, content/actors, content/funds, content/exchanges or content/reports/<year>; data in content/data")
+    };
+    match parts {
+        [folder, _] if is_md => match Collection::from_folder(folder) {
+            Some(c) => {
+                let (id, lang) = split_name(file, name)?;
+                Ok(Place::Markdown(DocKind::Record(c), id, lang))
+            }
+            None => Err(stray()),
+        },
+        ["reports", year, _] if is_md => {
+            let year: i32 = match year.parse() {
+                Ok(y) if year.len() == 4 => y,
+                _ => {
+                    return Err(Diagnostic::error(file, 1, 1, "file-name", format!("report folder `{year}` is not a year"))
+                        .with_hint("an edition lives in content/reports/<YYYY>/, e.g. content/reports/2011/"));
+                }
+            };
+            let (id, lang) = split_name(file, name)?;
+            let kind = if id == "index" { DocKind::ReportEdition { year } } else { DocKind::ReportChapter { year } };
+            Ok(Place::Markdown(kind, id, lang))
+        }
+        ["data", "exchange-rates.yaml"] => Ok(Place::Data(DocKind::ExchangeRates)),
+        ["data", "countries.yaml"] => Ok(Place::Data(DocKind::CountryFacts)),
+        [.., last] if last.ends_with(".md") || last.ends_with(".yaml") || last.ends_with(".yml") => Err(stray()),
+        _ => Ok(Place::Asset),
+    }
+}
+
+/// Splits `<id>.md` or `<id>.<lang>.md`.
+fn split_name(file: &str, name: &str) -> Result<(String, Option<String>), Diagnostic> {
+    let stem = name.strip_suffix(".md").unwrap_or(name);
+    let (id, lang) = match stem.rsplit_once('.') {
+        Some((id, lang)) if lang.len() == 2 && lang.bytes().all(|b| b.is_ascii_lowercase()) => (id, Some(lang.to_owned())),
+        _ => (stem, None),
+    };
+    if !is_valid_id(id) {
+        let suggestion: String = id
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect::<String>()
+            .split('-')
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+        let mut d = Diagnostic::error(file, 1, 1, "file-name", format!("file name `{name}` is not a valid record id"))
+            .with_hint("ids use lowercase ASCII letters, digits and `-` (1 to 80 characters, starting with a letter or digit)");
+        if is_valid_id(&suggestion) {
+            d = d.with_hint(format!(
+                "ids use lowercase ASCII letters, digits and `-` (1 to 80 characters, starting with a letter or digit): rename it to `{suggestion}{}.md`",
+                lang.map(|l| format!(".{l}")).unwrap_or_default()
+            ));
+        }
+        return Err(d);
+    }
+    Ok((id.to_owned(), lang))
+}
+
+fn load_file(root: &Path, path: &Path) -> Result<Option<Document>, Diagnostic> {
+    let file = relative(root, path);
+    let under_content = relative(&root.join("content"), path);
+    let parts: Vec<&str> = under_content.split('/').collect();
+    let place = classify(&file, &parts)?;
+    if matches!(place, Place::Asset) {
+        return Ok(None);
+    }
+    let io_error = |e: std::io::Error| Diagnostic::error(&file, 1, 1, "io", format!("cannot read the file: {e}"));
+    let size = std::fs::metadata(path).map_err(io_error)?.len();
+    if size > MAX_FILE_SIZE {
+        return Err(Diagnostic::error(&file, 1, 1, "file-size", format!("the file is {size} bytes; records may be at most {MAX_FILE_SIZE} bytes"))
+            .with_hint("split the narrative, or move large tables to data files"));
+    }
+    let bytes = std::fs::read(path).map_err(io_error)?;
+    let text = decode(&file, bytes)?;
+    match place {
+        Place::Markdown(kind, id, lang) => parse_markdown(file, kind, id, lang, text).map(Some),
+        Place::Data(kind) => {
+            let (front, spans) = parse_yaml(&file, &text, 0)?;
+            let id = match kind {
+                DocKind::ExchangeRates => "exchange-rates",
+                _ => "countries",
+            };
+            Ok(Some(Document { file, kind, id: id.into(), lang: None, text, front, spans, body: String::new(), body_line: 1 }))
+        }
+        Place::Asset => Ok(None),
+    }
+}
+
+/// UTF-8 check, BOM removal and CRLF normalization (which keeps line numbers).
+fn decode(file: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+            let (line, col) = crate::config::line_col(prefix, prefix.len());
+            return Err(Diagnostic::error(file, line, col, "encoding", format!("the file is not valid UTF-8 (byte 0x{:02X})", bytes[valid]))
+                .with_hint("save the file as UTF-8 in your editor"));
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
+    Ok(if text.contains('\r') { text.replace("\r\n", "\n") } else { text })
+}
+
+fn parse_yaml(file: &str, yaml_text: &str, line_offset: usize) -> Result<(Value, SpanMap), Diagnostic> {
+    yaml::parse(yaml_text, line_offset).map_err(|e| {
+        Diagnostic::error(file, e.pos.line, e.pos.col, "yaml", e.message).with_hint_opt(e.hint)
+    })
+}
+
+fn parse_markdown(file: String, kind: DocKind, id: String, lang: Option<String>, text: String) -> Result<Document, Diagnostic> {
+    if text.trim().is_empty() {
+        return Err(Diagnostic::error(&file, 1, 1, "front-matter", "the file is empty")
+            .with_hint("a record starts with its fields between two `---` lines, followed by an optional Markdown body"));
+    }
+    let mut lines = text.split_inclusive('\n');
+    let first = lines.next().unwrap_or_default();
+    if first.trim_end() != "---" {
+        if lang.is_some() {
+            // A translation may be a body only.
+            return Ok(Document { file, kind, id, lang, front: Value::Object(Default::default()), spans: SpanMap::default(), body: text.clone(), body_line: 1, text });
+        }
+        return Err(Diagnostic::error(&file, 1, 1, "front-matter", "the file does not start with front matter")
+            .with_hint("put the record's fields between two `---` lines at the top of the file")
+            .with_source(&text));
+    }
+    let yaml_start = first.len();
+    let mut offset = yaml_start;
+    let mut line_no = 1;
+    let mut close = None;
+    for line in lines {
+        line_no += 1;
+        let trimmed = line.trim_end();
+        if trimmed == "---" || trimmed == "..." {
+            close = Some((offset, offset + line.len(), line_no));
+            break;
+        }
+        offset += line.len();
+    }
+    let Some((yaml_end, body_start, close_line)) = close else {
+        return Err(Diagnostic::error(&file, 1, 1, "front-matter", "the front matter starting here is never closed")
+            .with_hint("add a line with `---` after the last field")
+            .with_len(3)
+            .with_source(&text));
+    };
+    let (front, spans) = parse_yaml(&file, &text[yaml_start..yaml_end], 1).map_err(|d| d.with_source(&text))?;
+    let front = match front {
+        Value::Null => Value::Object(Default::default()),
+        Value::Object(map) => Value::Object(map),
+        _ => {
+            return Err(Diagnostic::error(&file, 2, 1, "front-matter", "the front matter must be a mapping of `field: value` lines")
+                .with_source(&text));
+        }
+    };
+    let body = text[body_start..].to_owned();
+    Ok(Document { file, kind, id, lang, front, spans, body, body_line: close_line + 1, text })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn md(text: &str) -> Result<Document, Diagnostic> {
+        parse_markdown("content/projects/x.md".into(), DocKind::Record(Collection::Project), "x".into(), None, text.into())
+    }
+
+    #[test]
+    fn splits_front_matter_and_body() {
+        let doc = md("---\ntitle: A\n---\nBody *text*.\n").unwrap();
+        assert_eq!(doc.front["title"], "A");
+        assert_eq!(doc.body, "Body *text*.\n");
+        assert_eq!(doc.body_line, 4);
+        assert_eq!(doc.spans.get("/title").unwrap().start.line, 2);
+    }
+
+    #[test]
+    fn crlf_and_bom_keep_lines_and_columns() {
+        let text = decode("x.md", b"\xEF\xBB\xBF---\r\ntitle: A\r\nstart: 2024-10-01\r\n---\r\n".to_vec()).unwrap();
+        let doc = md(&text).unwrap();
+        assert_eq!(doc.front["start"], "2024-10-01");
+        let span = doc.spans.get("/start").unwrap();
+        assert_eq!((span.start.line, span.start.col), (3, 8));
+    }
+
+    #[test]
+    fn invalid_utf8_is_located() {
+        let d = decode("x.md", b"---\ntitle: caf\xE9\n---\n".to_vec()).unwrap_err();
+        assert_eq!((d.line, d.column), (2, 11));
+        assert!(d.message.contains("0xE9"));
+    }
+
+    #[test]
+    fn empty_and_unclosed_files_are_errors() {
+        assert!(md("").unwrap_err().message.contains("empty"));
+        assert!(md("   \n").unwrap_err().message.contains("empty"));
+        assert!(md("---\ntitle: A\n").unwrap_err().message.contains("never closed"));
+        assert!(md("title: A\n").unwrap_err().message.contains("does not start with front matter"));
+    }
+
+    #[test]
+    fn file_names_become_ids_and_languages() {
+        assert_eq!(split_name("f", "de-campesino.es.md").unwrap(), ("de-campesino".into(), Some("es".into())));
+        assert_eq!(split_name("f", "a-1.md").unwrap(), ("a-1".into(), None));
+        let d = split_name("f", "Bad_Name.md").unwrap_err();
+        assert!(d.hint.unwrap().contains("bad-name.md"));
+    }
+}

@@ -1,0 +1,89 @@
+//! The `openssc` command: a thin layer over the library. This is the one place that
+//! turns outcomes into messages and exit codes: 0 valid, 1 problems in the site,
+//! 2 usage or I/O errors.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use openssc::diagnostics::{self, Format, Severity};
+
+#[derive(Parser)]
+#[command(name = "openssc", version, about = "Publishes the open State of South-South Cooperation report from records kept in git")]
+struct Cli {
+    /// The site folder (holding openssc.toml); default: the current directory.
+    #[arg(long, global = true, value_name = "DIR")]
+    root: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate every record and report every problem with file, line and column.
+    Check {
+        /// Treat warnings (such as a record without sources) as errors.
+        #[arg(long)]
+        strict: bool,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+        format: OutputFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    /// file:line:col: error: message, with the source line and a hint.
+    Human,
+    /// One JSON object per line.
+    Json,
+    /// GitHub Actions annotations.
+    Github,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = cli.root.unwrap_or_else(|| PathBuf::from("."));
+    match cli.command {
+        Command::Check { strict, format } => check(&root, strict, format),
+    }
+}
+
+fn check(root: &std::path::Path, strict: bool, format: OutputFormat) -> ExitCode {
+    let outcome = match openssc::check_site(root) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let format = match format {
+        OutputFormat::Human => Format::Human { color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) },
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Github => Format::Github,
+    };
+    let diags = outcome.diagnostics();
+    let mut text = String::new();
+    for d in diags {
+        text.push_str(&diagnostics::render(d, format));
+    }
+    // Machine formats go to stdout for piping; human output to stderr, like compilers.
+    let _ = match format {
+        Format::Human { .. } => std::io::stderr().write_all(text.as_bytes()),
+        _ => std::io::stdout().write_all(text.as_bytes()),
+    };
+    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let warnings = diags.len() - errors;
+    let failed = outcome.failed(strict);
+    if let openssc::CheckOutcome::Checked(c) = &outcome {
+        eprintln!(
+            "checked {} files: {errors} error{}, {warnings} warning{}{}",
+            c.files,
+            if errors == 1 { "" } else { "s" },
+            if warnings == 1 { "" } else { "s" },
+            if failed && errors == 0 { " (warnings fail under --strict)" } else { "" }
+        );
+    }
+    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}

@@ -1,0 +1,682 @@
+//! The typed model: records as Rust structs, built from front matter that passed its
+//! schema, gathered in one [`Dataset`] that later stages read.
+//!
+//! Vocabulary values (modality, role, sector, ...) stay strings: the vocabularies live in
+//! `schemas/vocab/` and a site may extend them, so the schema, not the Rust type system,
+//! is where they are enforced. The constants below name the values that rules need.
+//!
+//! Invariant: a [`Dataset`] returned with no error diagnostics has every reference
+//! resolved: `dataset.actor(id)` etc. return `Some` for every id any record holds.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+
+use crate::config::SiteConfig;
+use crate::schema::Vocabularies;
+
+/// Text in one language or several: `"..."` or `{en: "...", es: "..."}`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Text {
+    Plain(String),
+    Translated(BTreeMap<String, String>),
+}
+
+impl Text {
+    /// The text in `lang`, else in `default_lang`, else any; with the language it is in
+    /// (`None` for a plain string, which is in the site's default language).
+    pub fn get<'a>(&'a self, lang: &str, default_lang: &str) -> (&'a str, Option<&'a str>) {
+        match self {
+            Text::Plain(s) => (s, None),
+            Text::Translated(map) => {
+                for l in [lang, default_lang] {
+                    if let Some((k, v)) = map.get_key_value(l) {
+                        return (v, Some(k));
+                    }
+                }
+                map.iter().next().map_or(("", None), |(k, v)| (v.as_str(), Some(k.as_str())))
+            }
+        }
+    }
+
+    /// The languages this text is given in (empty for a plain string).
+    pub fn languages(&self) -> Vec<&str> {
+        match self {
+            Text::Plain(_) => Vec::new(),
+            Text::Translated(map) => map.keys().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// A possibly partial date: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`. The parts are kept as
+/// written; [`PartialDate::is_real`] tells whether they name a calendar date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct PartialDate {
+    pub year: i32,
+    pub month: Option<u32>,
+    pub day: Option<u32>,
+}
+
+impl PartialDate {
+    /// Parses `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (shape only, not calendar validity).
+    pub fn parse(s: &str) -> Option<PartialDate> {
+        let mut parts = s.split('-');
+        let year = parts.next().filter(|y| y.len() == 4)?.parse().ok()?;
+        let month = match parts.next() {
+            Some(m) if m.len() == 2 => Some(m.parse().ok()?),
+            Some(_) => return None,
+            None => None,
+        };
+        let day = match parts.next() {
+            Some(d) if d.len() == 2 => Some(d.parse().ok()?),
+            Some(_) => return None,
+            None => None,
+        };
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(PartialDate { year, month, day })
+    }
+
+    /// Does this name a real calendar date (month 1-12, day within the month)?
+    pub fn is_real(&self) -> bool {
+        match (self.month, self.day) {
+            (None, None) => true,
+            (Some(m), None) => (1..=12).contains(&m),
+            (Some(m), Some(d)) => (1..=12).contains(&m) && d >= 1 && d <= days_in_month(self.year, m),
+            (None, Some(_)) => false,
+        }
+    }
+
+    /// The first day it can mean: `2011` is 2011-01-01.
+    pub fn first_day(&self) -> (i32, u32, u32) {
+        (self.year, self.month.unwrap_or(1), self.day.unwrap_or(1))
+    }
+
+    /// The last day it can mean: `2011` is 2011-12-31, `2012-02` is 2012-02-29.
+    pub fn last_day(&self) -> (i32, u32, u32) {
+        let month = self.month.unwrap_or(12);
+        (self.year, month, self.day.unwrap_or_else(|| days_in_month(self.year, month)))
+    }
+}
+
+impl fmt::Display for PartialDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}", self.year)?;
+        if let Some(m) = self.month {
+            write!(f, "-{m:02}")?;
+        }
+        if let Some(d) = self.day {
+            write!(f, "-{d:02}")?;
+        }
+        Ok(())
+    }
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+impl<'de> Deserialize<'de> for PartialDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DateVisitor;
+        impl Visitor<'_> for DateVisitor {
+            type Value = PartialDate;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a date: YYYY, YYYY-MM or YYYY-MM-DD")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<PartialDate, E> {
+                PartialDate::parse(v).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<PartialDate, E> {
+                match i32::try_from(v) {
+                    Ok(year) if (1000..=9999).contains(&year) => Ok(PartialDate { year, month: None, day: None }),
+                    _ => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
+                }
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<PartialDate, E> {
+                u64::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self)).and_then(|v| self.visit_u64(v))
+            }
+        }
+        deserializer.deserialize_any(DateVisitor)
+    }
+}
+
+/// An amount in a currency, for the year it refers to.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Money {
+    pub amount: f64,
+    pub currency: String,
+    #[serde(default)]
+    pub year: Option<i32>,
+}
+
+/// A document the information comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Source {
+    pub title: String,
+    #[serde(default)]
+    pub publisher: Option<String>,
+    #[serde(default)]
+    pub year: Option<i32>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub pages: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// An answer with its evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct AnsweredQuestion {
+    pub answer: String,
+    #[serde(default)]
+    pub evidence: Option<Text>,
+}
+
+/// Modality values the rules refer to.
+pub mod modality {
+    pub const BILATERAL: &str = "bilateral";
+    pub const TRIANGULAR: &str = "triangular";
+    pub const REGIONAL: &str = "regional";
+}
+
+/// The role of a participant who is a triangular initiative's supporting partner.
+pub const ROLE_SECOND_PROVIDER: &str = "second-provider";
+
+/// The countries of an initiative, by role.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ProjectCountries {
+    #[serde(default)]
+    pub providers: Vec<String>,
+    #[serde(default)]
+    pub recipients: Vec<String>,
+    #[serde(default)]
+    pub second_providers: Vec<String>,
+    #[serde(default)]
+    pub participants: Vec<String>,
+}
+
+impl ProjectCountries {
+    /// Every list with its field name, for rules and pages.
+    pub fn lists(&self) -> [(&'static str, &[String]); 4] {
+        [
+            ("providers", &self.providers),
+            ("recipients", &self.recipients),
+            ("second_providers", &self.second_providers),
+            ("participants", &self.participants),
+        ]
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct InKind {
+    #[serde(default)]
+    pub description: Option<Text>,
+    #[serde(default)]
+    pub value: Option<Money>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Staff {
+    #[serde(default)]
+    pub people: Option<u64>,
+    #[serde(default)]
+    pub person_days: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Contribution {
+    #[serde(default)]
+    pub financial: Option<Money>,
+    #[serde(default)]
+    pub in_kind: Option<InKind>,
+    #[serde(default)]
+    pub staff: Option<Staff>,
+}
+
+/// Who took part in an initiative, in what role, in which phases.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Participant {
+    pub actor: String,
+    pub role: String,
+    #[serde(default)]
+    pub phases: Vec<String>,
+    #[serde(default)]
+    pub contribution: Option<Contribution>,
+    #[serde(default)]
+    pub note: Option<Text>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Transaction {
+    pub date: PartialDate,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub amount: Money,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+pub struct Financing {
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub budget: Option<Money>,
+    #[serde(default)]
+    pub funds: Vec<String>,
+    #[serde(default)]
+    pub transactions: Vec<Transaction>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Beneficiaries {
+    #[serde(default)]
+    pub people: Option<u64>,
+    #[serde(default)]
+    pub women: Option<u64>,
+    #[serde(default)]
+    pub men: Option<u64>,
+    #[serde(default)]
+    pub other: Option<u64>,
+    #[serde(default)]
+    pub organizations: Option<u64>,
+    #[serde(default)]
+    pub description: Option<Text>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Measure {
+    #[serde(default)]
+    pub value: Option<f64>,
+    #[serde(default)]
+    pub year: Option<i32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct ResultIndicator {
+    pub indicator: Text,
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub baseline: Option<Measure>,
+    #[serde(default)]
+    pub target: Option<Measure>,
+    #[serde(default)]
+    pub actual: Option<Measure>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Consultation {
+    #[serde(default)]
+    pub mechanism: Option<Text>,
+    #[serde(default)]
+    pub indigenous_peoples: Option<AnsweredQuestion>,
+    #[serde(default)]
+    pub social_movements: Option<AnsweredQuestion>,
+    #[serde(default)]
+    pub womens_organizations: Option<AnsweredQuestion>,
+}
+
+/// The six questions every SSC process should answer, by key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Evaluation {
+    #[serde(default)]
+    pub date: Option<PartialDate>,
+    #[serde(default)]
+    pub by: Vec<String>,
+    #[serde(default)]
+    pub questions: BTreeMap<String, AnsweredQuestion>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct FollowUp {
+    #[serde(default)]
+    pub date: Option<PartialDate>,
+    #[serde(default)]
+    pub level: Option<String>,
+    #[serde(default)]
+    pub by: Option<String>,
+    #[serde(default)]
+    pub summary: Option<Text>,
+    #[serde(default)]
+    pub source: Option<Source>,
+}
+
+fn default_outcome() -> String {
+    "unknown".into()
+}
+
+/// One SSC initiative (`content/projects/<id>.md`).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Project {
+    pub title: Text,
+    pub summary: Text,
+    pub instrument: String,
+    pub modality: String,
+    pub status: String,
+    pub start: PartialDate,
+    #[serde(default)]
+    pub end: Option<PartialDate>,
+    #[serde(default)]
+    pub countries: ProjectCountries,
+    #[serde(default)]
+    pub regional_mechanism: Option<String>,
+    pub sectors: Vec<String>,
+    #[serde(default)]
+    pub sdgs: Vec<u8>,
+    #[serde(default)]
+    pub participants: Vec<Participant>,
+    #[serde(default)]
+    pub financing: Option<Financing>,
+    #[serde(default)]
+    pub beneficiaries: Option<Beneficiaries>,
+    #[serde(default)]
+    pub results: Vec<ResultIndicator>,
+    #[serde(default)]
+    pub consultation: Option<Consultation>,
+    #[serde(default)]
+    pub evaluation: Option<Evaluation>,
+    #[serde(default = "default_outcome")]
+    pub outcome: String,
+    #[serde(default)]
+    pub lessons: Option<Text>,
+    #[serde(default)]
+    pub monitoring: Vec<FollowUp>,
+    #[serde(default)]
+    pub sources: Vec<Source>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// One organization (`content/actors/<id>.md`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Actor {
+    pub name: Text,
+    #[serde(default)]
+    pub acronym: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub founded: Option<i32>,
+    #[serde(default)]
+    pub website: Option<String>,
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub capacities: Vec<String>,
+    #[serde(default)]
+    pub capacities_note: Option<Text>,
+    #[serde(default)]
+    pub sources: Vec<Source>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct GrantSize {
+    #[serde(default)]
+    pub min: Option<Money>,
+    #[serde(default)]
+    pub max: Option<Money>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Eligibility {
+    pub applicants: Vec<String>,
+    #[serde(default)]
+    pub countries: Vec<String>,
+    #[serde(default)]
+    pub regions: Vec<String>,
+    #[serde(default)]
+    pub modalities: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Application {
+    #[serde(default)]
+    pub process: Option<Text>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub deadline: Option<Text>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Contact {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// One financing source (`content/funds/<id>.md`).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct Fund {
+    pub name: Text,
+    #[serde(default)]
+    pub acronym: Option<String>,
+    pub administered_by: String,
+    #[serde(default)]
+    pub contributors: Vec<String>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub financing: String,
+    #[serde(default)]
+    pub capital: Option<Money>,
+    #[serde(default)]
+    pub grant_size: Option<GrantSize>,
+    pub eligible: Eligibility,
+    #[serde(default)]
+    pub sectors: Vec<String>,
+    #[serde(default)]
+    pub application: Option<Application>,
+    #[serde(default)]
+    pub contact: Option<Contact>,
+    pub status: String,
+    #[serde(default)]
+    pub sources: Vec<Source>,
+}
+
+/// An offer of, or request for, cooperation (`content/exchanges/<id>.md`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Exchange {
+    pub kind: String,
+    pub by: String,
+    #[serde(default)]
+    pub country: Option<String>,
+    pub title: Text,
+    pub summary: Text,
+    pub sectors: Vec<String>,
+    #[serde(default)]
+    pub modalities: Vec<String>,
+    pub posted: PartialDate,
+    #[serde(default)]
+    pub open_until: Option<PartialDate>,
+    pub status: String,
+    #[serde(default)]
+    pub resulting_project: Option<String>,
+    #[serde(default)]
+    pub sources: Vec<Source>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Period {
+    pub from: PartialDate,
+    pub to: PartialDate,
+}
+
+/// The front matter of `content/reports/<year>/index.md`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ReportEdition {
+    pub title: Text,
+    pub period: Period,
+    pub status: String,
+    #[serde(default)]
+    pub published: Option<PartialDate>,
+}
+
+/// The front matter of a chapter of an edition.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Chapter {
+    pub title: Text,
+    pub order: u32,
+}
+
+/// `content/data/exchange-rates.yaml`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct ExchangeRates {
+    pub source: Source,
+    /// Units of the currency per US dollar, by currency and year.
+    #[serde(default)]
+    pub per_usd: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+impl ExchangeRates {
+    /// The rate for `currency` in `year`; US dollars need none.
+    pub fn rate(&self, currency: &str, year: i32) -> Option<f64> {
+        if currency == "USD" {
+            return Some(1.0);
+        }
+        self.per_usd.get(currency)?.get(&year.to_string()).copied()
+    }
+}
+
+/// One entry of `content/data/countries.yaml`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+pub struct CountryFacts {
+    #[serde(default)]
+    pub gni_usd: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub sources: Vec<Source>,
+}
+
+/// A translation file `<id>.<lang>.md`: translated fields and body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Translation {
+    pub file: String,
+    pub fields: BTreeMap<String, String>,
+    pub body: String,
+}
+
+/// A record with its id, file, Markdown body and translations.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Record<T> {
+    pub id: String,
+    pub file: String,
+    pub data: T,
+    pub body: String,
+    /// Translations by language.
+    pub translations: BTreeMap<String, Translation>,
+}
+
+/// One annual edition of the report with its chapters in order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Edition {
+    pub year: i32,
+    pub index: Record<ReportEdition>,
+    /// Sorted by `order`, then id.
+    pub chapters: Vec<Record<Chapter>>,
+}
+
+/// Everything a site holds, validated and typed. Maps are ordered by id, so every
+/// iteration is deterministic.
+#[derive(Debug)]
+pub struct Dataset {
+    pub config: SiteConfig,
+    pub vocabularies: Vocabularies,
+    pub projects: BTreeMap<String, Record<Project>>,
+    pub actors: BTreeMap<String, Record<Actor>>,
+    pub funds: BTreeMap<String, Record<Fund>>,
+    pub exchanges: BTreeMap<String, Record<Exchange>>,
+    pub editions: BTreeMap<i32, Edition>,
+    pub exchange_rates: Option<ExchangeRates>,
+    pub country_facts: BTreeMap<String, CountryFacts>,
+}
+
+impl Dataset {
+    pub fn actor(&self, id: &str) -> Option<&Record<Actor>> {
+        self.actors.get(id)
+    }
+    pub fn fund(&self, id: &str) -> Option<&Record<Fund>> {
+        self.funds.get(id)
+    }
+    pub fn project(&self, id: &str) -> Option<&Record<Project>> {
+        self.projects.get(id)
+    }
+
+    /// The USD value of `money`, using the money's year or else `default_year`.
+    pub fn to_usd(&self, money: &Money, default_year: Option<i32>) -> Option<f64> {
+        let year = money.year.or(default_year)?;
+        let rate = match &self.exchange_rates {
+            Some(rates) => rates.rate(&money.currency, year)?,
+            None if money.currency == "USD" => 1.0,
+            None => return None,
+        };
+        Some(money.amount / rate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn partial_dates_parse_and_span_their_period() {
+        let d = PartialDate::parse("2012-02").unwrap();
+        assert_eq!(d.first_day(), (2012, 2, 1));
+        assert_eq!(d.last_day(), (2012, 2, 29));
+        assert_eq!(PartialDate::parse("2011").unwrap().last_day(), (2011, 12, 31));
+        assert!(PartialDate::parse("2011-5").is_none());
+        assert!(PartialDate::parse("2011-05-03-01").is_none());
+        assert!(!PartialDate::parse("2011-02-29").unwrap().is_real());
+        assert!(PartialDate::parse("2012-02-29").unwrap().is_real());
+        assert!(!PartialDate::parse("2011-13").unwrap().is_real());
+        let year: PartialDate = serde_json::from_value(json!(2011)).unwrap();
+        assert_eq!(year.to_string(), "2011");
+    }
+
+    #[test]
+    fn text_falls_back_to_the_default_language() {
+        let t: Text = serde_json::from_value(json!({"en": "Farmer to farmer", "es": "De campesino a campesino"})).unwrap();
+        assert_eq!(t.get("es", "en"), ("De campesino a campesino", Some("es")));
+        assert_eq!(t.get("fr", "en"), ("Farmer to farmer", Some("en")));
+        let plain: Text = serde_json::from_value(json!("Hola")).unwrap();
+        assert_eq!(plain.get("fr", "en"), ("Hola", None));
+    }
+
+    #[test]
+    fn money_converts_with_its_own_year_or_the_default() {
+        let rates: ExchangeRates = serde_json::from_value(json!({
+            "source": {"title": "t"}, "per_usd": {"MXN": {"2011": 12.5}}
+        }))
+        .unwrap();
+        let money = Money { amount: 125.0, currency: "MXN".into(), year: None };
+        assert_eq!(rates.rate("MXN", 2011), Some(12.5));
+        assert_eq!(rates.rate("MXN", 2012), None);
+        assert_eq!(rates.rate("USD", 1990), Some(1.0));
+        let _ = money;
+    }
+}

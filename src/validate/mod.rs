@@ -1,0 +1,251 @@
+//! Validation: every document against its JSON Schema, then typed into the model, then
+//! the rules of the record format that a schema cannot express (see [`rules`]).
+//!
+//! Invariant: validation never fails and never panics: whatever the input, it returns a
+//! [`Dataset`] (holding the records that passed their schema) and the diagnostics.
+
+pub mod rules;
+pub mod schema_errors;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rayon::prelude::*;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::config::SiteConfig;
+use crate::diagnostics::Diagnostic;
+use crate::load::{Collection, DocKind, Document, Loaded};
+use crate::model::{CountryFacts, Dataset, Edition, ExchangeRates, Record, Translation};
+use crate::schema::SchemaSet;
+use schema_errors::{at, check_document};
+
+/// The result of validating a site.
+#[derive(Debug)]
+pub struct Checked {
+    pub dataset: Dataset,
+    /// Sorted by file, line and column.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many files were read.
+    pub files: usize,
+}
+
+/// The documents a rule may point into, by kind and id (translations excluded).
+pub struct Documents {
+    by_key: HashMap<(DocKind, String), Document>,
+    /// Ids of every record found, valid or not, per collection: references to a record
+    /// that merely failed its schema are not reported a second time.
+    pub ids: BTreeMap<Collection, BTreeSet<String>>,
+}
+
+impl Documents {
+    pub fn get(&self, kind: &DocKind, id: &str) -> Option<&Document> {
+        self.by_key.get(&(kind.clone(), id.to_owned()))
+    }
+
+    /// Does a record with this id exist in the collection (even an invalid one)?
+    pub fn exists(&self, collection: Collection, id: &str) -> bool {
+        self.ids.get(&collection).is_some_and(|ids| ids.contains(id))
+    }
+}
+
+/// Validates everything loaded.
+pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Checked {
+    let files = loaded.documents.len() + loaded.diagnostics.len();
+    let mut diagnostics = loaded.diagnostics;
+    let checked: Vec<(Document, Vec<Diagnostic>)> = loaded
+        .documents
+        .into_par_iter()
+        .map(|doc| {
+            let schema = if doc.lang.is_some() { "translation" } else { doc.kind.schema() };
+            let problems = check_document(&doc, schema, schemas);
+            (doc, problems)
+        })
+        .collect();
+
+    let mut ids: BTreeMap<Collection, BTreeSet<String>> = BTreeMap::new();
+    for (doc, _) in &checked {
+        if let (DocKind::Record(c), None) = (&doc.kind, &doc.lang) {
+            ids.entry(*c).or_default().insert(doc.id.clone());
+        }
+    }
+
+    let mut dataset = Dataset {
+        config,
+        vocabularies: schemas.vocabularies.clone(),
+        projects: BTreeMap::new(),
+        actors: BTreeMap::new(),
+        funds: BTreeMap::new(),
+        exchanges: BTreeMap::new(),
+        editions: BTreeMap::new(),
+        exchange_rates: None,
+        country_facts: BTreeMap::new(),
+    };
+    let mut translations = Vec::new();
+    let mut chapters = Vec::new();
+    let mut by_key = HashMap::new();
+    for (doc, problems) in checked {
+        let valid = problems.is_empty();
+        diagnostics.extend(problems);
+        if doc.lang.is_some() {
+            if valid {
+                translations.push(doc);
+            }
+            continue;
+        }
+        if valid {
+            match &doc.kind {
+                DocKind::Record(Collection::Project) => insert(&mut dataset.projects, &doc, &mut diagnostics),
+                DocKind::Record(Collection::Actor) => insert(&mut dataset.actors, &doc, &mut diagnostics),
+                DocKind::Record(Collection::Fund) => insert(&mut dataset.funds, &doc, &mut diagnostics),
+                DocKind::Record(Collection::Exchange) => insert(&mut dataset.exchanges, &doc, &mut diagnostics),
+                DocKind::ReportEdition { year } => {
+                    if let Some(index) = typed(&doc, &mut diagnostics) {
+                        dataset.editions.insert(*year, Edition { year: *year, index, chapters: Vec::new() });
+                    }
+                }
+                DocKind::ReportChapter { year } => {
+                    if let Some(chapter) = typed(&doc, &mut diagnostics) {
+                        chapters.push((*year, chapter));
+                    }
+                }
+                DocKind::ExchangeRates => {
+                    dataset.exchange_rates = typed_value::<ExchangeRates>(&doc, &mut diagnostics);
+                }
+                DocKind::CountryFacts => {
+                    dataset.country_facts = typed_value::<BTreeMap<String, CountryFacts>>(&doc, &mut diagnostics).unwrap_or_default();
+                }
+            }
+        }
+        by_key.insert((doc.kind.clone(), doc.id.clone()), doc);
+    }
+    let docs = Documents { by_key, ids };
+
+    for (year, chapter) in chapters {
+        match dataset.editions.get_mut(&year) {
+            Some(edition) => edition.chapters.push(chapter),
+            None => {
+                let doc = docs.get(&DocKind::ReportChapter { year }, &chapter.id).expect("chapter documents are kept");
+                let has_invalid_index = docs.get(&DocKind::ReportEdition { year }, "index").is_some();
+                if !has_invalid_index {
+                    diagnostics.push(
+                        at(doc, "", false, "report", format!("the {year} edition has no index.md"))
+                            .with_hint(format!("add content/reports/{year}/index.md with the edition's title, period and status")),
+                    );
+                }
+            }
+        }
+    }
+    for edition in dataset.editions.values_mut() {
+        edition.chapters.sort_by(|a, b| a.data.order.cmp(&b.data.order).then_with(|| a.id.cmp(&b.id)));
+    }
+
+    for doc in translations {
+        attach_translation(&mut dataset, &docs, doc, &mut diagnostics);
+    }
+
+    rules::check_all(&dataset, &docs, &mut diagnostics);
+    crate::diagnostics::sort(&mut diagnostics);
+    Checked { dataset, diagnostics, files }
+}
+
+fn typed_value<T: DeserializeOwned>(doc: &Document, diagnostics: &mut Vec<Diagnostic>) -> Option<T> {
+    match serde_json::from_value::<T>(doc.front.clone()) {
+        Ok(value) => Some(value),
+        Err(e) => {
+            // Only reachable when a site's own schemas accept what the model cannot read.
+            diagnostics.push(
+                at(doc, "", false, "model", format!("the record passed its schema but cannot be read: {e}"))
+                    .with_hint("a site's schemas/ may add to the record format, not change its types"),
+            );
+            None
+        }
+    }
+}
+
+fn typed<T: DeserializeOwned>(doc: &Document, diagnostics: &mut Vec<Diagnostic>) -> Option<Record<T>> {
+    typed_value(doc, diagnostics).map(|data| Record {
+        id: doc.id.clone(),
+        file: doc.file.clone(),
+        data,
+        body: doc.body.clone(),
+        translations: BTreeMap::new(),
+    })
+}
+
+fn insert<T: DeserializeOwned>(map: &mut BTreeMap<String, Record<T>>, doc: &Document, diagnostics: &mut Vec<Diagnostic>) {
+    if let Some(record) = typed(doc, diagnostics) {
+        map.insert(record.id.clone(), record);
+    }
+}
+
+/// The translatable fields of each kind of record.
+fn translatable_fields(kind: &DocKind) -> &'static [&'static str] {
+    match kind {
+        DocKind::Record(Collection::Project) => &["title", "summary", "lessons"],
+        DocKind::Record(Collection::Actor) => &["name", "capacities_note"],
+        DocKind::Record(Collection::Fund) => &["name"],
+        DocKind::Record(Collection::Exchange) => &["title", "summary"],
+        DocKind::ReportEdition { .. } | DocKind::ReportChapter { .. } => &["title"],
+        DocKind::ExchangeRates | DocKind::CountryFacts => &[],
+    }
+}
+
+fn attach_translation(dataset: &mut Dataset, docs: &Documents, doc: Document, diagnostics: &mut Vec<Diagnostic>) {
+    let lang = doc.lang.clone().unwrap_or_default();
+    let config = &dataset.config;
+    if !config.languages.contains(&lang) {
+        diagnostics.push(
+            Diagnostic::error(&doc.file, 1, 1, "language", format!("`{lang}` is not one of the site's languages"))
+                .with_hint(format!("the site's languages are {} (openssc.toml); rename the file or add the language", config.languages.join(", "))),
+        );
+        return;
+    }
+    if lang == config.default_language {
+        diagnostics.push(
+            Diagnostic::error(&doc.file, 1, 1, "language", format!("`{lang}` is the site's default language"))
+                .with_hint(format!("the default language's text belongs in {}.md itself", doc.id)),
+        );
+        return;
+    }
+    if docs.get(&doc.kind, &doc.id).is_none() {
+        diagnostics.push(
+            Diagnostic::error(&doc.file, 1, 1, "translation", format!("this is a translation of `{}`, which does not exist", doc.id))
+                .with_hint(format!("a translation sits beside its record: {}.md", doc.id)),
+        );
+        return;
+    }
+    let allowed = translatable_fields(&doc.kind);
+    let mut fields = BTreeMap::new();
+    if let Value::Object(map) = &doc.front {
+        for (key, value) in map {
+            if !allowed.contains(&key.as_str()) {
+                diagnostics.push(
+                    at(&doc, &format!("/{key}"), true, "translation", format!("`{key}` is not translatable in this kind of record"))
+                        .with_hint(format!("translatable fields here: {}", allowed.join(", "))),
+                );
+                continue;
+            }
+            fields.insert(key.clone(), value.as_str().unwrap_or_default().to_owned());
+        }
+    }
+    let translation = Translation { file: doc.file.clone(), fields, body: doc.body.clone() };
+    let id = doc.id.as_str();
+    let slot = match &doc.kind {
+        DocKind::Record(Collection::Project) => dataset.projects.get_mut(id).map(|r| &mut r.translations),
+        DocKind::Record(Collection::Actor) => dataset.actors.get_mut(id).map(|r| &mut r.translations),
+        DocKind::Record(Collection::Fund) => dataset.funds.get_mut(id).map(|r| &mut r.translations),
+        DocKind::Record(Collection::Exchange) => dataset.exchanges.get_mut(id).map(|r| &mut r.translations),
+        DocKind::ReportEdition { year } => dataset.editions.get_mut(year).map(|e| &mut e.index.translations),
+        DocKind::ReportChapter { year } => dataset
+            .editions
+            .get_mut(year)
+            .and_then(|e| e.chapters.iter_mut().find(|c| c.id == id))
+            .map(|c| &mut c.translations),
+        DocKind::ExchangeRates | DocKind::CountryFacts => None,
+    };
+    // The record may exist but have failed its schema: then its own errors suffice.
+    if let Some(slot) = slot {
+        slot.insert(lang, translation);
+    }
+}

@@ -1,0 +1,471 @@
+//! YAML front matter to `serde_json::Value`, keeping the position of every node.
+//!
+//! We read the event stream of `saphyr-parser` ourselves instead of using a YAML
+//! deserializer because editors need `file:line:col` for every problem, including
+//! problems found later by the JSON Schema validator. Every value is stored under its
+//! JSON pointer in a [`SpanMap`], so an error's instance path maps back to the source.
+//!
+//! Scalars follow the YAML 1.2 core schema: `yes`/`no` and `2024-10-01` stay strings,
+//! `2011` is an integer, `true`/`false` are booleans, `~`/`null` is null. Map keys are
+//! always strings (`2011:` gives the key `"2011"`).
+//!
+//! Invariant: parsing never panics and never expands aliases. Aliases are rejected (a
+//! record never needs them, and refusing them makes an "alias bomb" harmless), nesting
+//! is bounded by [`MAX_DEPTH`], and the first error stops the parse.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use serde_json::{Map, Number, Value};
+
+/// Deepest nesting of sequences and mappings accepted in one document.
+pub const MAX_DEPTH: usize = 64;
+
+/// A position in a source file: 1-based line and column (columns count characters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Pos {
+    pub line: usize,
+    pub col: usize,
+}
+
+/// Where a node is: the span of its value and, for a mapping entry, of its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeSpan {
+    /// Start of the key, when the node is the value of a mapping entry.
+    pub key: Option<Pos>,
+    /// Start of the value.
+    pub start: Pos,
+    /// Length of the value on its first line, in characters (at least 1), for carets.
+    pub len: usize,
+}
+
+/// Positions of every node of one document, by JSON pointer (`""` is the root).
+#[derive(Clone, Debug, Default)]
+pub struct SpanMap {
+    spans: HashMap<String, NodeSpan>,
+}
+
+impl SpanMap {
+    /// The span of the node at `pointer`, or of its closest ancestor that has one.
+    pub fn find(&self, pointer: &str) -> Option<(&str, NodeSpan)> {
+        let mut p = pointer;
+        loop {
+            if let Some((k, span)) = self.spans.get_key_value(p) {
+                return Some((k.as_str(), *span));
+            }
+            if p.is_empty() {
+                return None;
+            }
+            p = match p.rfind('/') {
+                Some(i) => &p[..i],
+                None => "",
+            };
+        }
+    }
+
+    /// The exact span of the node at `pointer`.
+    pub fn get(&self, pointer: &str) -> Option<NodeSpan> {
+        self.spans.get(pointer).copied()
+    }
+
+    fn insert(&mut self, pointer: String, span: NodeSpan) {
+        self.spans.insert(pointer, span);
+    }
+}
+
+/// A YAML problem at a position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YamlError {
+    pub pos: Pos,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// Escapes one JSON pointer segment (RFC 6901).
+pub fn escape_pointer_segment(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        pointer: String,
+    },
+    Map {
+        map: Map<String, Value>,
+        pointer: String,
+        /// The key read and waiting for its value, with the key's start.
+        pending_key: Option<(String, Pos)>,
+    },
+}
+
+/// Parses one YAML document. `line_offset` is added to every line (the number of
+/// lines in the file before the YAML text), so positions are those of the file.
+/// An empty document is an empty mapping.
+pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlError> {
+    let mut spans = SpanMap::default();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut root: Option<Value> = None;
+    let mut documents = 0usize;
+    let pos_of = |span: &Span| Pos {
+        line: span.start.line() + line_offset,
+        col: span.start.col() + 1,
+    };
+    let len_of = |span: &Span| {
+        if span.end.line() == span.start.line() && span.end.col() > span.start.col() {
+            span.end.col() - span.start.col()
+        } else {
+            1
+        }
+    };
+
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| YamlError {
+            pos: Pos {
+                line: e.marker().line() + line_offset,
+                col: e.marker().col() + 1,
+            },
+            message: format!("invalid YAML: {}", e.info()),
+            hint: Some(
+                "check the indentation and quote values that contain `: `, `#` or start with a special character"
+                    .into(),
+            ),
+        })?;
+        let pos = pos_of(&span);
+        // A new node (scalar or collection start) either becomes a key or a value.
+        let new_node: Option<NodeStart> = match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => None,
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(YamlError {
+                        pos,
+                        message: "more than one YAML document in the front matter".into(),
+                        hint: Some("a record holds one mapping between its two `---` lines".into()),
+                    });
+                }
+                None
+            }
+            Event::Alias(_) => {
+                return Err(YamlError {
+                    pos,
+                    message: "YAML aliases (`*name`) are not supported in records".into(),
+                    hint: Some("write the value out in full instead of referring to an anchor".into()),
+                });
+            }
+            Event::Scalar(value, style, _anchor, tag) => {
+                if let Some(tag) = &tag
+                    && !(tag.handle == "tag:yaml.org,2002:" && tag.suffix == "str")
+                    && !(tag.handle == "!!" && tag.suffix == "str")
+                {
+                    return Err(YamlError {
+                        pos,
+                        message: format!(
+                            "YAML tag `{}{}` is not supported in records",
+                            tag.handle, tag.suffix
+                        ),
+                        hint: Some("remove the tag; quote the value to make it text".into()),
+                    });
+                }
+                let force_string = tag.is_some() || style != ScalarStyle::Plain;
+                Some(NodeStart::Scalar {
+                    raw: value.into_owned(),
+                    force_string,
+                    len: len_of(&span),
+                })
+            }
+            Event::SequenceStart(_, tag) | Event::MappingStart(_, tag) if tag.is_some() => {
+                return Err(YamlError {
+                    pos,
+                    message: "YAML tags are not supported in records".into(),
+                    hint: Some("remove the tag".into()),
+                });
+            }
+            Event::SequenceStart(..) => Some(NodeStart::Seq),
+            Event::MappingStart(..) => Some(NodeStart::Map),
+            Event::SequenceEnd | Event::MappingEnd => {
+                let finished = match stack.pop() {
+                    Some(Frame::Seq { items, .. }) => Value::Array(items),
+                    Some(Frame::Map { map, .. }) => Value::Object(map),
+                    None => continue,
+                };
+                attach(&mut stack, &mut root, finished);
+                None
+            }
+        };
+        let Some(node) = new_node else { continue };
+
+        // Is this node a mapping key?
+        if let Some(Frame::Map {
+            pending_key: pending_key @ None,
+            map,
+            ..
+        }) = stack.last_mut()
+        {
+            let NodeStart::Scalar { raw, .. } = node else {
+                return Err(YamlError {
+                    pos,
+                    message: "a mapping key must be plain text, not a list or a mapping".into(),
+                    hint: None,
+                });
+            };
+            if map.contains_key(&raw) {
+                return Err(YamlError {
+                    pos,
+                    message: format!("duplicate key `{raw}`"),
+                    hint: Some("each field may appear only once; remove or merge the repeated one".into()),
+                });
+            }
+            *pending_key = Some((raw, pos));
+            continue;
+        }
+
+        let (pointer, key_pos) = match stack.last() {
+            None => (String::new(), None),
+            Some(Frame::Seq { items, pointer }) => (format!("{pointer}/{}", items.len()), None),
+            Some(Frame::Map {
+                pointer,
+                pending_key: Some((key, key_pos)),
+                ..
+            }) => (
+                format!("{pointer}/{}", escape_pointer_segment(key)),
+                Some(*key_pos),
+            ),
+            Some(Frame::Map { .. }) => unreachable!("keys are handled above"),
+        };
+        let len = match &node {
+            NodeStart::Scalar { len, .. } => *len,
+            _ => 1,
+        };
+        spans.insert(
+            pointer.clone(),
+            NodeSpan {
+                key: key_pos,
+                start: pos,
+                len,
+            },
+        );
+        match node {
+            NodeStart::Scalar {
+                raw, force_string, ..
+            } => {
+                let value = if force_string {
+                    Value::String(raw)
+                } else {
+                    resolve_plain(&raw).map_err(|message| YamlError {
+                        pos,
+                        message,
+                        hint: Some("write a finite number, or quote the value to make it text".into()),
+                    })?
+                };
+                attach(&mut stack, &mut root, value);
+            }
+            NodeStart::Seq | NodeStart::Map => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(YamlError {
+                        pos,
+                        message: format!("nesting deeper than {MAX_DEPTH} levels"),
+                        hint: Some("records are shallow; check the indentation".into()),
+                    });
+                }
+                stack.push(if matches!(node, NodeStart::Seq) {
+                    Frame::Seq {
+                        items: Vec::new(),
+                        pointer,
+                    }
+                } else {
+                    Frame::Map {
+                        map: Map::new(),
+                        pointer,
+                        pending_key: None,
+                    }
+                });
+            }
+        }
+    }
+    Ok((root.unwrap_or(Value::Null), spans))
+}
+
+enum NodeStart {
+    Scalar {
+        raw: String,
+        force_string: bool,
+        len: usize,
+    },
+    Seq,
+    Map,
+}
+
+fn attach(stack: &mut [Frame], root: &mut Option<Value>, value: Value) {
+    match stack.last_mut() {
+        None => *root = Some(value),
+        Some(Frame::Seq { items, .. }) => items.push(value),
+        Some(Frame::Map {
+            map, pending_key, ..
+        }) => {
+            if let Some((key, _)) = pending_key.take() {
+                map.insert(key, value);
+            }
+        }
+    }
+}
+
+/// Resolves a plain scalar with the YAML 1.2 core schema. Infinities and NaN are
+/// refused: JSON cannot hold them and no record field needs them.
+fn resolve_plain(raw: &str) -> Result<Value, String> {
+    match raw {
+        "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
+        "true" | "True" | "TRUE" => return Ok(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Ok(Value::Bool(false)),
+        _ => {}
+    }
+    let lower = raw.to_ascii_lowercase();
+    if matches!(
+        lower.trim_start_matches(['+', '-']),
+        ".inf" | ".nan"
+    ) {
+        return Err(format!("`{raw}` is not a finite number"));
+    }
+    if is_core_int(raw) {
+        if let Ok(i) = raw.parse::<i64>() {
+            return Ok(Value::Number(i.into()));
+        }
+        // Too large for i64: keep it as a float, like other YAML 1.2 loaders.
+        if let Some(n) = raw.parse::<f64>().ok().and_then(Number::from_f64) {
+            return Ok(Value::Number(n));
+        }
+    }
+    if let Some(hex) = raw.strip_prefix("0x")
+        && !hex.is_empty()
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        && let Ok(i) = i64::from_str_radix(hex, 16)
+    {
+        return Ok(Value::Number(i.into()));
+    }
+    if let Some(oct) = raw.strip_prefix("0o")
+        && !oct.is_empty()
+        && oct.bytes().all(|b| (b'0'..=b'7').contains(&b))
+        && let Ok(i) = i64::from_str_radix(oct, 8)
+    {
+        return Ok(Value::Number(i.into()));
+    }
+    if is_core_float(raw) {
+        return match raw.parse::<f64>().ok().and_then(Number::from_f64) {
+            Some(n) => Ok(Value::Number(n)),
+            None => Err(format!("`{raw}` is not a finite number")),
+        };
+    }
+    Ok(Value::String(raw.to_owned()))
+}
+
+/// `[-+]?[0-9]+`
+fn is_core_int(s: &str) -> bool {
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
+fn is_core_float(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((int, frac)) => {
+            int.bytes().all(|b| b.is_ascii_digit())
+                && frac.bytes().all(|b| b.is_ascii_digit())
+                && !(int.is_empty() && frac.is_empty())
+        }
+        None => !mantissa.is_empty() && mantissa.bytes().all(|b| b.is_ascii_digit()),
+    };
+    let exponent_ok = exponent.is_none_or(is_core_int);
+    mantissa_ok && exponent_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn scalars_follow_the_yaml_1_2_core_schema() {
+        let (v, _) = parse(
+            "a: yes\nb: no\nc: 2024-10-01\nd: 2011\ne: 1.5\nf: true\ng: ~\nh: '2011'\ni: 1e3\nj: on\n",
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            v,
+            json!({"a": "yes", "b": "no", "c": "2024-10-01", "d": 2011, "e": 1.5,
+                   "f": true, "g": null, "h": "2011", "i": 1000.0, "j": "on"})
+        );
+    }
+
+    #[test]
+    fn numeric_keys_become_strings() {
+        let (v, _) = parse("MXN: {2011: 12.42}\n", 0).unwrap();
+        assert_eq!(v, json!({"MXN": {"2011": 12.42}}));
+    }
+
+    #[test]
+    fn spans_point_at_keys_and_values_with_the_line_offset() {
+        let text = "title: Farm\nparticipants:\n  - actor: caritas\n    role: funder\n";
+        let (_, spans) = parse(text, 1).unwrap();
+        let s = spans.get("/participants/0/role").unwrap();
+        assert_eq!(s.key, Some(Pos { line: 5, col: 5 }));
+        assert_eq!(s.start, Pos { line: 5, col: 11 });
+        assert_eq!(s.len, "funder".len());
+        let s = spans.get("/title").unwrap();
+        assert_eq!(s.start, Pos { line: 2, col: 8 });
+        // A pointer with no node of its own falls back to its closest ancestor.
+        let (found, _) = spans.find("/participants/0/phases/3").unwrap();
+        assert_eq!(found, "/participants/0");
+    }
+
+    #[test]
+    fn keys_with_slashes_are_escaped_in_pointers() {
+        let (_, spans) = parse("a/b: 1\n", 0).unwrap();
+        assert!(spans.get("/a~1b").is_some());
+    }
+
+    #[test]
+    fn aliases_are_refused_so_alias_bombs_cannot_expand() {
+        let bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b]\n";
+        let err = parse(bomb, 0).unwrap_err();
+        assert!(err.message.contains("aliases"), "{err:?}");
+        assert_eq!(err.pos.line, 2);
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let err = parse("title: a\ntitle: b\n", 0).unwrap_err();
+        assert_eq!(err.pos, Pos { line: 2, col: 1 });
+        assert!(err.message.contains("duplicate key `title`"));
+    }
+
+    #[test]
+    fn infinities_are_refused() {
+        let err = parse("amount: .inf\n", 0).unwrap_err();
+        assert!(err.message.contains("not a finite number"));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = "[".repeat(200) + &"]".repeat(200);
+        let err = parse(&text, 0).unwrap_err();
+        assert!(err.message.contains("nesting"));
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let err = parse("title: \"unclosed\nx: 1\n", 3).unwrap_err();
+        assert!(err.pos.line >= 4, "{err:?}");
+        assert!(err.message.starts_with("invalid YAML"));
+    }
+
+    #[test]
+    fn empty_text_is_null() {
+        assert_eq!(parse("", 0).unwrap().0, Value::Null);
+    }
+}
