@@ -49,31 +49,58 @@ impl SiteConfig {
                 .map_or(1, |i| i + 1)
         };
         if config.languages.is_empty() {
-            problems.push(Diagnostic::error(file, at("languages"), 1, "config", "`languages` is empty").with_hint("list at least one language, e.g. languages = [\"en\"]"));
+            problems.push(
+                Diagnostic::error(file, at("languages"), 1, "config", "`languages` is empty")
+                    .with_hint("list at least one language, e.g. languages = [\"en\"]"),
+            );
         }
         let mut seen = Vec::new();
         for lang in &config.languages {
             if !KNOWN_LANGUAGES.contains(&lang.as_str()) {
                 problems.push(
-                    Diagnostic::error(file, at("languages"), 1, "config", format!("language `{lang}` is not supported"))
-                        .with_hint(format!("supported languages: {}", KNOWN_LANGUAGES.join(", "))),
+                    Diagnostic::error(
+                        file,
+                        at("languages"),
+                        1,
+                        "config",
+                        format!("language `{lang}` is not supported"),
+                    )
+                    .with_hint(format!("supported languages: {}", KNOWN_LANGUAGES.join(", "))),
                 );
             }
             if seen.contains(&lang) {
-                problems.push(Diagnostic::error(file, at("languages"), 1, "config", format!("language `{lang}` is listed twice")));
+                problems.push(Diagnostic::error(
+                    file,
+                    at("languages"),
+                    1,
+                    "config",
+                    format!("language `{lang}` is listed twice"),
+                ));
             }
             seen.push(lang);
         }
         if !config.languages.contains(&config.default_language) {
             problems.push(
-                Diagnostic::error(file, at("default_language"), 1, "config", format!("default_language `{}` is not in `languages`", config.default_language))
-                    .with_hint("add it to `languages`"),
+                Diagnostic::error(
+                    file,
+                    at("default_language"),
+                    1,
+                    "config",
+                    format!("default_language `{}` is not in `languages`", config.default_language),
+                )
+                .with_hint("add it to `languages`"),
             );
         }
         if let Some(url) = &config.base_url
             && !(url.starts_with("https://") || url.starts_with("http://"))
         {
-            problems.push(Diagnostic::error(file, at("base_url"), 1, "config", format!("base_url `{url}` is not an absolute http(s) URL")));
+            problems.push(Diagnostic::error(
+                file,
+                at("base_url"),
+                1,
+                "config",
+                format!("base_url `{url}` is not an absolute http(s) URL"),
+            ));
         }
         if problems.is_empty() {
             Ok(config)
@@ -98,16 +125,28 @@ mod tests {
 
     #[test]
     fn minimal_config_parses() {
-        let c = SiteConfig::parse("title = \"T\"\nlanguages = [\"en\", \"es\"]\ndefault_language = \"en\"\n", "openssc.toml").unwrap();
+        let c = SiteConfig::parse(
+            "title = \"T\"\nlanguages = [\"en\", \"es\"]\ndefault_language = \"en\"\n",
+            "openssc.toml",
+        )
+        .unwrap();
         assert_eq!(c.languages, ["en", "es"]);
         assert!(!c.strict);
     }
 
     #[test]
     fn unknown_keys_and_bad_languages_are_located() {
-        let e = SiteConfig::parse("title = \"T\"\nlanguages = [\"en\"]\ndefault_language = \"en\"\ncolour = 1\n", "openssc.toml").unwrap_err();
+        let e = SiteConfig::parse(
+            "title = \"T\"\nlanguages = [\"en\"]\ndefault_language = \"en\"\ncolour = 1\n",
+            "openssc.toml",
+        )
+        .unwrap_err();
         assert_eq!((e[0].line, e[0].column), (4, 1));
-        let e = SiteConfig::parse("title = \"T\"\nlanguages = [\"en\", \"de\"]\ndefault_language = \"es\"\n", "openssc.toml").unwrap_err();
+        let e = SiteConfig::parse(
+            "title = \"T\"\nlanguages = [\"en\", \"de\"]\ndefault_language = \"es\"\n",
+            "openssc.toml",
+        )
+        .unwrap_err();
         assert_eq!(e.len(), 2);
         assert_eq!(e[1].line, 3);
     }

@@ -24,7 +24,10 @@ const NAME_LANGUAGES: [&str; 4] = ["en", "es", "pt", "fr"];
 impl Country {
     /// The name in `lang` (en, es, pt or fr), else in English.
     pub fn name(&self, lang: &str) -> &'static str {
-        NAME_LANGUAGES.iter().position(|l| *l == lang).map_or(self.names[0], |i| self.names[i])
+        NAME_LANGUAGES
+            .iter()
+            .position(|l| *l == lang)
+            .map_or(self.names[0], |i| self.names[i])
     }
 }
 

@@ -46,7 +46,13 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(file: impl Into<String>, line: usize, column: usize, rule: &'static str, message: impl Into<String>) -> Self {
+    pub fn error(
+        file: impl Into<String>,
+        line: usize,
+        column: usize,
+        rule: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             severity: Severity::Error,
             file: file.into(),
@@ -60,7 +66,13 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(file: impl Into<String>, line: usize, column: usize, rule: &'static str, message: impl Into<String>) -> Self {
+    pub fn warning(
+        file: impl Into<String>,
+        line: usize,
+        column: usize,
+        rule: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(file, line, column, rule, message)
@@ -203,10 +215,16 @@ mod tests {
     use super::*;
 
     fn sample() -> Diagnostic {
-        Diagnostic::error("content/projects/x.md", 3, 5, "schema", "`helth` is not an allowed sector")
-            .with_len(5)
-            .with_hint("did you mean `health`?")
-            .with_source("---\nsectors:\n  - helth\n---\n")
+        Diagnostic::error(
+            "content/projects/x.md",
+            3,
+            5,
+            "schema",
+            "`helth` is not an allowed sector",
+        )
+        .with_len(5)
+        .with_hint("did you mean `health`?")
+        .with_source("---\nsectors:\n  - helth\n---\n")
     }
 
     #[test]

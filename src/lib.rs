@@ -6,6 +6,10 @@
 //! (JSON Schemas from [`schema`], then the rules) → [`model`] (one typed [`model::Dataset`]).
 //! See ARCHITECTURE.md for the map and the invariants of each module.
 
+// A `Diagnostic` is the error value of per-file loading; it is built once per problem,
+// so its size does not matter and boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
 pub mod config;
 pub mod countries;
 pub mod diagnostics;
@@ -30,7 +34,7 @@ pub enum CheckOutcome {
     /// The configuration or the schemas have problems; no record was checked.
     Unreadable(Vec<Diagnostic>),
     /// Every record was checked.
-    Checked(Checked),
+    Checked(Box<Checked>),
 }
 
 impl CheckOutcome {
@@ -44,7 +48,9 @@ impl CheckOutcome {
     /// Does the site fail the check? Under `strict`, warnings count as errors.
     pub fn failed(&self, strict: bool) -> bool {
         let strict = strict || self.config().is_some_and(|c| c.strict);
-        self.diagnostics().iter().any(|d| d.severity == Severity::Error || strict)
+        self.diagnostics()
+            .iter()
+            .any(|d| d.severity == Severity::Error || strict)
     }
 
     fn config(&self) -> Option<&SiteConfig> {
@@ -71,5 +77,5 @@ pub fn check_site(root: &Path) -> Result<CheckOutcome, Error> {
         Err(d) => return Ok(CheckOutcome::Unreadable(d)),
     };
     let loaded = load::load_content(root)?;
-    Ok(CheckOutcome::Checked(validate::validate(config, &schemas, loaded)))
+    Ok(CheckOutcome::Checked(Box::new(validate::validate(config, &schemas, loaded))))
 }

@@ -27,7 +27,12 @@ pub enum Collection {
 }
 
 impl Collection {
-    pub const ALL: [Collection; 4] = [Collection::Project, Collection::Actor, Collection::Fund, Collection::Exchange];
+    pub const ALL: [Collection; 4] = [
+        Collection::Project,
+        Collection::Actor,
+        Collection::Fund,
+        Collection::Exchange,
+    ];
 
     /// The folder under `content/`.
     pub fn folder(self) -> &'static str {
@@ -127,9 +132,11 @@ pub fn load_content(root: &Path) -> Result<Loaded, Error> {
         return Err(Error::NoContent(content));
     }
     let mut paths: Vec<PathBuf> = Vec::new();
-    for entry in walkdir::WalkDir::new(&content).sort_by_file_name().into_iter().filter_entry(|e| {
-        e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
-    }) {
+    for entry in walkdir::WalkDir::new(&content)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+    {
         let entry = entry.map_err(|e| Error::Walk(content.clone(), e.to_string()))?;
         if entry.file_type().is_file() {
             paths.push(entry.into_path());
@@ -164,7 +171,9 @@ pub fn is_valid_id(id: &str) -> bool {
     !bytes.is_empty()
         && bytes.len() <= 80
         && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
-        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
 }
 
 /// What a path under `content/` is, from its place and name.
@@ -196,12 +205,22 @@ fn classify(file: &str, parts: &[&str]) -> Result<Place, Diagnostic> {
             let year: i32 = match year.parse() {
                 Ok(y) if year.len() == 4 => y,
                 _ => {
-                    return Err(Diagnostic::error(file, 1, 1, "file-name", format!("report folder `{year}` is not a year"))
-                        .with_hint("an edition lives in content/reports/<YYYY>/, e.g. content/reports/2011/"));
+                    return Err(Diagnostic::error(
+                        file,
+                        1,
+                        1,
+                        "file-name",
+                        format!("report folder `{year}` is not a year"),
+                    )
+                    .with_hint("an edition lives in content/reports/<YYYY>/, e.g. content/reports/2011/"));
                 }
             };
             let (id, lang) = split_name(file, name)?;
-            let kind = if id == "index" { DocKind::ReportEdition { year } } else { DocKind::ReportChapter { year } };
+            let kind = if id == "index" {
+                DocKind::ReportEdition { year }
+            } else {
+                DocKind::ReportChapter { year }
+            };
             Ok(Place::Markdown(kind, id, lang))
         }
         ["data", "exchange-rates.yaml"] => Ok(Place::Data(DocKind::ExchangeRates)),
@@ -215,7 +234,9 @@ fn classify(file: &str, parts: &[&str]) -> Result<Place, Diagnostic> {
 fn split_name(file: &str, name: &str) -> Result<(String, Option<String>), Diagnostic> {
     let stem = name.strip_suffix(".md").unwrap_or(name);
     let (id, lang) = match stem.rsplit_once('.') {
-        Some((id, lang)) if lang.len() == 2 && lang.bytes().all(|b| b.is_ascii_lowercase()) => (id, Some(lang.to_owned())),
+        Some((id, lang)) if lang.len() == 2 && lang.bytes().all(|b| b.is_ascii_lowercase()) => {
+            (id, Some(lang.to_owned()))
+        }
         _ => (stem, None),
     };
     if !is_valid_id(id) {
@@ -228,8 +249,16 @@ fn split_name(file: &str, name: &str) -> Result<(String, Option<String>), Diagno
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()
             .join("-");
-        let mut d = Diagnostic::error(file, 1, 1, "file-name", format!("file name `{name}` is not a valid record id"))
-            .with_hint("ids use lowercase ASCII letters, digits and `-` (1 to 80 characters, starting with a letter or digit)");
+        let mut d = Diagnostic::error(
+            file,
+            1,
+            1,
+            "file-name",
+            format!("file name `{name}` is not a valid record id"),
+        )
+        .with_hint(
+            "ids use lowercase ASCII letters, digits and `-` (1 to 80 characters, starting with a letter or digit)",
+        );
         if is_valid_id(&suggestion) {
             d = d.with_hint(format!(
                 "ids use lowercase ASCII letters, digits and `-` (1 to 80 characters, starting with a letter or digit): rename it to `{suggestion}{}.md`",
@@ -252,8 +281,14 @@ fn load_file(root: &Path, path: &Path) -> Result<Option<Document>, Diagnostic> {
     let io_error = |e: std::io::Error| Diagnostic::error(&file, 1, 1, "io", format!("cannot read the file: {e}"));
     let size = std::fs::metadata(path).map_err(io_error)?.len();
     if size > MAX_FILE_SIZE {
-        return Err(Diagnostic::error(&file, 1, 1, "file-size", format!("the file is {size} bytes; records may be at most {MAX_FILE_SIZE} bytes"))
-            .with_hint("split the narrative, or move large tables to data files"));
+        return Err(Diagnostic::error(
+            &file,
+            1,
+            1,
+            "file-size",
+            format!("the file is {size} bytes; records may be at most {MAX_FILE_SIZE} bytes"),
+        )
+        .with_hint("split the narrative, or move large tables to data files"));
     }
     let bytes = std::fs::read(path).map_err(io_error)?;
     let text = decode(&file, bytes)?;
@@ -265,7 +300,17 @@ fn load_file(root: &Path, path: &Path) -> Result<Option<Document>, Diagnostic> {
                 DocKind::ExchangeRates => "exchange-rates",
                 _ => "countries",
             };
-            Ok(Some(Document { file, kind, id: id.into(), lang: None, text, front, spans, body: String::new(), body_line: 1 }))
+            Ok(Some(Document {
+                file,
+                kind,
+                id: id.into(),
+                lang: None,
+                text,
+                front,
+                spans,
+                body: String::new(),
+                body_line: 1,
+            }))
         }
         Place::Asset => Ok(None),
     }
@@ -280,35 +325,65 @@ fn decode(file: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
             let bytes = e.as_bytes();
             let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
             let (line, col) = crate::config::line_col(prefix, prefix.len());
-            return Err(Diagnostic::error(file, line, col, "encoding", format!("the file is not valid UTF-8 (byte 0x{:02X})", bytes[valid]))
-                .with_hint("save the file as UTF-8 in your editor"));
+            return Err(Diagnostic::error(
+                file,
+                line,
+                col,
+                "encoding",
+                format!("the file is not valid UTF-8 (byte 0x{:02X})", bytes[valid]),
+            )
+            .with_hint("save the file as UTF-8 in your editor"));
         }
     };
     let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
-    Ok(if text.contains('\r') { text.replace("\r\n", "\n") } else { text })
-}
-
-fn parse_yaml(file: &str, yaml_text: &str, line_offset: usize) -> Result<(Value, SpanMap), Diagnostic> {
-    yaml::parse(yaml_text, line_offset).map_err(|e| {
-        Diagnostic::error(file, e.pos.line, e.pos.col, "yaml", e.message).with_hint_opt(e.hint)
+    Ok(if text.contains('\r') {
+        text.replace("\r\n", "\n")
+    } else {
+        text
     })
 }
 
-fn parse_markdown(file: String, kind: DocKind, id: String, lang: Option<String>, text: String) -> Result<Document, Diagnostic> {
+fn parse_yaml(file: &str, yaml_text: &str, line_offset: usize) -> Result<(Value, SpanMap), Diagnostic> {
+    yaml::parse(yaml_text, line_offset)
+        .map_err(|e| Diagnostic::error(file, e.pos.line, e.pos.col, "yaml", e.message).with_hint_opt(e.hint))
+}
+
+fn parse_markdown(
+    file: String,
+    kind: DocKind,
+    id: String,
+    lang: Option<String>,
+    text: String,
+) -> Result<Document, Diagnostic> {
     if text.trim().is_empty() {
-        return Err(Diagnostic::error(&file, 1, 1, "front-matter", "the file is empty")
-            .with_hint("a record starts with its fields between two `---` lines, followed by an optional Markdown body"));
+        return Err(
+            Diagnostic::error(&file, 1, 1, "front-matter", "the file is empty").with_hint(
+                "a record starts with its fields between two `---` lines, followed by an optional Markdown body",
+            ),
+        );
     }
     let mut lines = text.split_inclusive('\n');
     let first = lines.next().unwrap_or_default();
     if first.trim_end() != "---" {
         if lang.is_some() {
             // A translation may be a body only.
-            return Ok(Document { file, kind, id, lang, front: Value::Object(Default::default()), spans: SpanMap::default(), body: text.clone(), body_line: 1, text });
+            return Ok(Document {
+                file,
+                kind,
+                id,
+                lang,
+                front: Value::Object(Default::default()),
+                spans: SpanMap::default(),
+                body: text.clone(),
+                body_line: 1,
+                text,
+            });
         }
-        return Err(Diagnostic::error(&file, 1, 1, "front-matter", "the file does not start with front matter")
-            .with_hint("put the record's fields between two `---` lines at the top of the file")
-            .with_source(&text));
+        return Err(
+            Diagnostic::error(&file, 1, 1, "front-matter", "the file does not start with front matter")
+                .with_hint("put the record's fields between two `---` lines at the top of the file")
+                .with_source(&text),
+        );
     }
     let yaml_start = first.len();
     let mut offset = yaml_start;
@@ -324,22 +399,44 @@ fn parse_markdown(file: String, kind: DocKind, id: String, lang: Option<String>,
         offset += line.len();
     }
     let Some((yaml_end, body_start, close_line)) = close else {
-        return Err(Diagnostic::error(&file, 1, 1, "front-matter", "the front matter starting here is never closed")
-            .with_hint("add a line with `---` after the last field")
-            .with_len(3)
-            .with_source(&text));
+        return Err(Diagnostic::error(
+            &file,
+            1,
+            1,
+            "front-matter",
+            "the front matter starting here is never closed",
+        )
+        .with_hint("add a line with `---` after the last field")
+        .with_len(3)
+        .with_source(&text));
     };
     let (front, spans) = parse_yaml(&file, &text[yaml_start..yaml_end], 1).map_err(|d| d.with_source(&text))?;
     let front = match front {
         Value::Null => Value::Object(Default::default()),
         Value::Object(map) => Value::Object(map),
         _ => {
-            return Err(Diagnostic::error(&file, 2, 1, "front-matter", "the front matter must be a mapping of `field: value` lines")
-                .with_source(&text));
+            return Err(Diagnostic::error(
+                &file,
+                2,
+                1,
+                "front-matter",
+                "the front matter must be a mapping of `field: value` lines",
+            )
+            .with_source(&text));
         }
     };
     let body = text[body_start..].to_owned();
-    Ok(Document { file, kind, id, lang, front, spans, body, body_line: close_line + 1, text })
+    Ok(Document {
+        file,
+        kind,
+        id,
+        lang,
+        front,
+        spans,
+        body,
+        body_line: close_line + 1,
+        text,
+    })
 }
 
 #[cfg(test)]
@@ -347,7 +444,13 @@ mod tests {
     use super::*;
 
     fn md(text: &str) -> Result<Document, Diagnostic> {
-        parse_markdown("content/projects/x.md".into(), DocKind::Record(Collection::Project), "x".into(), None, text.into())
+        parse_markdown(
+            "content/projects/x.md".into(),
+            DocKind::Record(Collection::Project),
+            "x".into(),
+            None,
+            text.into(),
+        )
     }
 
     #[test]
@@ -361,7 +464,11 @@ mod tests {
 
     #[test]
     fn crlf_and_bom_keep_lines_and_columns() {
-        let text = decode("x.md", b"\xEF\xBB\xBF---\r\ntitle: A\r\nstart: 2024-10-01\r\n---\r\n".to_vec()).unwrap();
+        let text = decode(
+            "x.md",
+            b"\xEF\xBB\xBF---\r\ntitle: A\r\nstart: 2024-10-01\r\n---\r\n".to_vec(),
+        )
+        .unwrap();
         let doc = md(&text).unwrap();
         assert_eq!(doc.front["start"], "2024-10-01");
         let span = doc.spans.get("/start").unwrap();
@@ -380,12 +487,20 @@ mod tests {
         assert!(md("").unwrap_err().message.contains("empty"));
         assert!(md("   \n").unwrap_err().message.contains("empty"));
         assert!(md("---\ntitle: A\n").unwrap_err().message.contains("never closed"));
-        assert!(md("title: A\n").unwrap_err().message.contains("does not start with front matter"));
+        assert!(
+            md("title: A\n")
+                .unwrap_err()
+                .message
+                .contains("does not start with front matter")
+        );
     }
 
     #[test]
     fn file_names_become_ids_and_languages() {
-        assert_eq!(split_name("f", "de-campesino.es.md").unwrap(), ("de-campesino".into(), Some("es".into())));
+        assert_eq!(
+            split_name("f", "de-campesino.es.md").unwrap(),
+            ("de-campesino".into(), Some("es".into()))
+        );
         assert_eq!(split_name("f", "a-1.md").unwrap(), ("a-1".into(), None));
         let d = split_name("f", "Bad_Name.md").unwrap_err();
         assert!(d.hint.unwrap().contains("bad-name.md"));

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use openssc::diagnostics::{self, Format, Severity};
 
 #[derive(Parser)]
-#[command(name = "openssc", version, about = "Publishes the open State of South-South Cooperation report from records kept in git")]
+#[command(
+    name = "openssc",
+    version,
+    about = "Publishes the open State of South-South Cooperation report from records kept in git"
+)]
 struct Cli {
     /// The site folder (holding openssc.toml); default: the current directory.
     #[arg(long, global = true, value_name = "DIR")]
@@ -59,7 +63,9 @@ fn check(root: &std::path::Path, strict: bool, format: OutputFormat) -> ExitCode
         }
     };
     let format = match format {
-        OutputFormat::Human => Format::Human { color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) },
+        OutputFormat::Human => Format::Human {
+            color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        },
         OutputFormat::Json => Format::Json,
         OutputFormat::Github => Format::Github,
     };
@@ -82,7 +88,11 @@ fn check(root: &std::path::Path, strict: bool, format: OutputFormat) -> ExitCode
             c.files,
             if errors == 1 { "" } else { "s" },
             if warnings == 1 { "" } else { "s" },
-            if failed && errors == 0 { " (warnings fail under --strict)" } else { "" }
+            if failed && errors == 0 {
+                " (warnings fail under --strict)"
+            } else {
+                ""
+            }
         );
     }
     if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }

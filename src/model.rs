@@ -37,7 +37,9 @@ impl Text {
                         return (v, Some(k));
                     }
                 }
-                map.iter().next().map_or(("", None), |(k, v)| (v.as_str(), Some(k.as_str())))
+                map.iter()
+                    .next()
+                    .map_or(("", None), |(k, v)| (v.as_str(), Some(k.as_str())))
             }
         }
     }
@@ -99,7 +101,11 @@ impl PartialDate {
     /// The last day it can mean: `2011` is 2011-12-31, `2012-02` is 2012-02-29.
     pub fn last_day(&self) -> (i32, u32, u32) {
         let month = self.month.unwrap_or(12);
-        (self.year, month, self.day.unwrap_or_else(|| days_in_month(self.year, month)))
+        (
+            self.year,
+            month,
+            self.day.unwrap_or_else(|| days_in_month(self.year, month)),
+        )
     }
 }
 
@@ -139,12 +145,18 @@ impl<'de> Deserialize<'de> for PartialDate {
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<PartialDate, E> {
                 match i32::try_from(v) {
-                    Ok(year) if (1000..=9999).contains(&year) => Ok(PartialDate { year, month: None, day: None }),
+                    Ok(year) if (1000..=9999).contains(&year) => Ok(PartialDate {
+                        year,
+                        month: None,
+                        day: None,
+                    }),
                     _ => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
                 }
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<PartialDate, E> {
-                u64::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self)).and_then(|v| self.visit_u64(v))
+                u64::try_from(v)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+                    .and_then(|v| self.visit_u64(v))
             }
         }
         deserializer.deserialize_any(DateVisitor)
@@ -660,7 +672,8 @@ mod tests {
 
     #[test]
     fn text_falls_back_to_the_default_language() {
-        let t: Text = serde_json::from_value(json!({"en": "Farmer to farmer", "es": "De campesino a campesino"})).unwrap();
+        let t: Text =
+            serde_json::from_value(json!({"en": "Farmer to farmer", "es": "De campesino a campesino"})).unwrap();
         assert_eq!(t.get("es", "en"), ("De campesino a campesino", Some("es")));
         assert_eq!(t.get("fr", "en"), ("Farmer to farmer", Some("en")));
         let plain: Text = serde_json::from_value(json!("Hola")).unwrap();
@@ -673,7 +686,11 @@ mod tests {
             "source": {"title": "t"}, "per_usd": {"MXN": {"2011": 12.5}}
         }))
         .unwrap();
-        let money = Money { amount: 125.0, currency: "MXN".into(), year: None };
+        let money = Money {
+            amount: 125.0,
+            currency: "MXN".into(),
+            year: None,
+        };
         assert_eq!(rates.rate("MXN", 2011), Some(12.5));
         assert_eq!(rates.rate("MXN", 2012), None);
         assert_eq!(rates.rate("USD", 1990), Some(1.0));

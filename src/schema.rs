@@ -96,7 +96,9 @@ pub struct SchemaSet {
 
 impl std::fmt::Debug for SchemaSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SchemaSet").field("documents", &self.documents.keys()).finish()
+        f.debug_struct("SchemaSet")
+            .field("documents", &self.documents.keys())
+            .finish()
     }
 }
 
@@ -110,7 +112,12 @@ impl SchemaSet {
     pub fn load(site_root: &Path) -> Result<SchemaSet, Vec<Diagnostic>> {
         let mut files: BTreeMap<String, (String, String)> = EMBEDDED_SCHEMAS
             .iter()
-            .map(|(name, text)| (name.to_string(), (format!("(built-in) schemas/{name}"), text.to_string())))
+            .map(|(name, text)| {
+                (
+                    name.to_string(),
+                    (format!("(built-in) schemas/{name}"), text.to_string()),
+                )
+            })
             .collect();
         let dir = site_root.join("schemas");
         let mut problems = Vec::new();
@@ -126,7 +133,13 @@ impl SchemaSet {
                     Ok(text) => {
                         files.insert(name, (file, text));
                     }
-                    Err(e) => problems.push(Diagnostic::error(file, 1, 1, "schema-file", format!("cannot read the schema: {e}"))),
+                    Err(e) => problems.push(Diagnostic::error(
+                        file,
+                        1,
+                        1,
+                        "schema-file",
+                        format!("cannot read the schema: {e}"),
+                    )),
                 }
             }
         }
@@ -152,7 +165,9 @@ impl SchemaSet {
                     Ok(entries) => {
                         vocabularies.lists.insert(vocab.to_owned(), entries);
                     }
-                    Err((line, col, message)) => problems.push(Diagnostic::error(file, line, col, "schema-file", message).with_source(text)),
+                    Err((line, col, message)) => {
+                        problems.push(Diagnostic::error(file, line, col, "schema-file", message).with_source(text))
+                    }
                 }
             } else if name.ends_with(".json") {
                 match serde_json::from_str::<Value>(text) {
@@ -160,7 +175,8 @@ impl SchemaSet {
                         documents.insert(name.clone(), value);
                     }
                     Err(e) => problems.push(
-                        Diagnostic::error(file, e.line(), e.column(), "schema-file", format!("invalid JSON: {e}")).with_source(text),
+                        Diagnostic::error(file, e.line(), e.column(), "schema-file", format!("invalid JSON: {e}"))
+                            .with_source(text),
                     ),
                 }
             }
@@ -202,7 +218,12 @@ impl SchemaSet {
         }
         known_fields.sort();
         known_fields.dedup();
-        Ok(SchemaSet { documents, vocabularies, validators, known_fields })
+        Ok(SchemaSet {
+            documents,
+            vocabularies,
+            validators,
+            known_fields,
+        })
     }
 }
 
@@ -227,14 +248,19 @@ fn parse_vocabulary(text: &str) -> Result<Vec<VocabEntry>, (usize, usize, String
     };
     let mut entries = Vec::new();
     for (i, item) in values.iter().enumerate() {
-        let at = spans.find(&format!("/values/{i}")).map_or((1, 1), |(_, s)| (s.start.line, s.start.col));
+        let at = spans
+            .find(&format!("/values/{i}"))
+            .map_or((1, 1), |(_, s)| (s.start.line, s.start.col));
         let Some(fields) = item.as_object() else {
             return Err((at.0, at.1, "each value needs an `id`".into()));
         };
         let Some(id) = fields.get("id").and_then(Value::as_str) else {
             return Err((at.0, at.1, "each value needs an `id`".into()));
         };
-        entries.push(VocabEntry { id: id.to_owned(), fields: fields.clone() });
+        entries.push(VocabEntry {
+            id: id.to_owned(),
+            fields: fields.clone(),
+        });
     }
     Ok(entries)
 }
@@ -255,7 +281,12 @@ mod tests {
     #[test]
     fn vocabularies_match_the_spec_sector_list() {
         let set = SchemaSet::load(Path::new("/nonexistent")).unwrap();
-        let dac = |id: &str| set.vocabularies.get("sectors", id).and_then(|e| e.fields.get("dac")).and_then(Value::as_i64);
+        let dac = |id: &str| {
+            set.vocabularies
+                .get("sectors", id)
+                .and_then(|e| e.fields.get("dac"))
+                .and_then(Value::as_i64)
+        };
         assert_eq!(dac("housing"), Some(160));
         assert_eq!(dac("disaster-management"), Some(740));
         assert_eq!(set.vocabularies.values("sectors").len(), 30);

@@ -160,10 +160,7 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
                 {
                     return Err(YamlError {
                         pos,
-                        message: format!(
-                            "YAML tag `{}{}` is not supported in records",
-                            tag.handle, tag.suffix
-                        ),
+                        message: format!("YAML tag `{}{}` is not supported in records", tag.handle, tag.suffix),
                         hint: Some("remove the tag; quote the value to make it text".into()),
                     });
                 }
@@ -227,10 +224,7 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
                 pointer,
                 pending_key: Some((key, key_pos)),
                 ..
-            }) => (
-                format!("{pointer}/{}", escape_pointer_segment(key)),
-                Some(*key_pos),
-            ),
+            }) => (format!("{pointer}/{}", escape_pointer_segment(key)), Some(*key_pos)),
             Some(Frame::Map { .. }) => unreachable!("keys are handled above"),
         };
         let len = match &node {
@@ -246,9 +240,7 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
             },
         );
         match node {
-            NodeStart::Scalar {
-                raw, force_string, ..
-            } => {
+            NodeStart::Scalar { raw, force_string, .. } => {
                 let value = if force_string {
                     Value::String(raw)
                 } else {
@@ -300,9 +292,7 @@ fn attach(stack: &mut [Frame], root: &mut Option<Value>, value: Value) {
     match stack.last_mut() {
         None => *root = Some(value),
         Some(Frame::Seq { items, .. }) => items.push(value),
-        Some(Frame::Map {
-            map, pending_key, ..
-        }) => {
+        Some(Frame::Map { map, pending_key, .. }) => {
             if let Some((key, _)) = pending_key.take() {
                 map.insert(key, value);
             }
@@ -320,10 +310,7 @@ fn resolve_plain(raw: &str) -> Result<Value, String> {
         _ => {}
     }
     let lower = raw.to_ascii_lowercase();
-    if matches!(
-        lower.trim_start_matches(['+', '-']),
-        ".inf" | ".nan"
-    ) {
+    if matches!(lower.trim_start_matches(['+', '-']), ".inf" | ".nan") {
         return Err(format!("`{raw}` is not a finite number"));
     }
     if is_core_int(raw) {

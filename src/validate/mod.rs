@@ -57,7 +57,11 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
         .documents
         .into_par_iter()
         .map(|doc| {
-            let schema = if doc.lang.is_some() { "translation" } else { doc.kind.schema() };
+            let schema = if doc.lang.is_some() {
+                "translation"
+            } else {
+                doc.kind.schema()
+            };
             let problems = check_document(&doc, schema, schemas);
             (doc, problems)
         })
@@ -101,7 +105,14 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
                 DocKind::Record(Collection::Exchange) => insert(&mut dataset.exchanges, &doc, &mut diagnostics),
                 DocKind::ReportEdition { year } => {
                     if let Some(index) = typed(&doc, &mut diagnostics) {
-                        dataset.editions.insert(*year, Edition { year: *year, index, chapters: Vec::new() });
+                        dataset.editions.insert(
+                            *year,
+                            Edition {
+                                year: *year,
+                                index,
+                                chapters: Vec::new(),
+                            },
+                        );
                     }
                 }
                 DocKind::ReportChapter { year } => {
@@ -113,7 +124,8 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
                     dataset.exchange_rates = typed_value::<ExchangeRates>(&doc, &mut diagnostics);
                 }
                 DocKind::CountryFacts => {
-                    dataset.country_facts = typed_value::<BTreeMap<String, CountryFacts>>(&doc, &mut diagnostics).unwrap_or_default();
+                    dataset.country_facts =
+                        typed_value::<BTreeMap<String, CountryFacts>>(&doc, &mut diagnostics).unwrap_or_default();
                 }
             }
         }
@@ -125,19 +137,24 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
         match dataset.editions.get_mut(&year) {
             Some(edition) => edition.chapters.push(chapter),
             None => {
-                let doc = docs.get(&DocKind::ReportChapter { year }, &chapter.id).expect("chapter documents are kept");
+                let doc = docs
+                    .get(&DocKind::ReportChapter { year }, &chapter.id)
+                    .expect("chapter documents are kept");
                 let has_invalid_index = docs.get(&DocKind::ReportEdition { year }, "index").is_some();
                 if !has_invalid_index {
                     diagnostics.push(
-                        at(doc, "", false, "report", format!("the {year} edition has no index.md"))
-                            .with_hint(format!("add content/reports/{year}/index.md with the edition's title, period and status")),
+                        at(doc, "", false, "report", format!("the {year} edition has no index.md")).with_hint(format!(
+                            "add content/reports/{year}/index.md with the edition's title, period and status"
+                        )),
                     );
                 }
             }
         }
     }
     for edition in dataset.editions.values_mut() {
-        edition.chapters.sort_by(|a, b| a.data.order.cmp(&b.data.order).then_with(|| a.id.cmp(&b.id)));
+        edition
+            .chapters
+            .sort_by(|a, b| a.data.order.cmp(&b.data.order).then_with(|| a.id.cmp(&b.id)));
     }
 
     for doc in translations {
@@ -146,7 +163,11 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
 
     rules::check_all(&dataset, &docs, &mut diagnostics);
     crate::diagnostics::sort(&mut diagnostics);
-    Checked { dataset, diagnostics, files }
+    Checked {
+        dataset,
+        diagnostics,
+        files,
+    }
 }
 
 fn typed_value<T: DeserializeOwned>(doc: &Document, diagnostics: &mut Vec<Diagnostic>) -> Option<T> {
@@ -155,8 +176,14 @@ fn typed_value<T: DeserializeOwned>(doc: &Document, diagnostics: &mut Vec<Diagno
         Err(e) => {
             // Only reachable when a site's own schemas accept what the model cannot read.
             diagnostics.push(
-                at(doc, "", false, "model", format!("the record passed its schema but cannot be read: {e}"))
-                    .with_hint("a site's schemas/ may add to the record format, not change its types"),
+                at(
+                    doc,
+                    "",
+                    false,
+                    "model",
+                    format!("the record passed its schema but cannot be read: {e}"),
+                )
+                .with_hint("a site's schemas/ may add to the record format, not change its types"),
             );
             None
         }
@@ -173,7 +200,11 @@ fn typed<T: DeserializeOwned>(doc: &Document, diagnostics: &mut Vec<Diagnostic>)
     })
 }
 
-fn insert<T: DeserializeOwned>(map: &mut BTreeMap<String, Record<T>>, doc: &Document, diagnostics: &mut Vec<Diagnostic>) {
+fn insert<T: DeserializeOwned>(
+    map: &mut BTreeMap<String, Record<T>>,
+    doc: &Document,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     if let Some(record) = typed(doc, diagnostics) {
         map.insert(record.id.clone(), record);
     }
@@ -196,22 +227,43 @@ fn attach_translation(dataset: &mut Dataset, docs: &Documents, doc: Document, di
     let config = &dataset.config;
     if !config.languages.contains(&lang) {
         diagnostics.push(
-            Diagnostic::error(&doc.file, 1, 1, "language", format!("`{lang}` is not one of the site's languages"))
-                .with_hint(format!("the site's languages are {} (openssc.toml); rename the file or add the language", config.languages.join(", "))),
+            Diagnostic::error(
+                &doc.file,
+                1,
+                1,
+                "language",
+                format!("`{lang}` is not one of the site's languages"),
+            )
+            .with_hint(format!(
+                "the site's languages are {} (openssc.toml); rename the file or add the language",
+                config.languages.join(", ")
+            )),
         );
         return;
     }
     if lang == config.default_language {
         diagnostics.push(
-            Diagnostic::error(&doc.file, 1, 1, "language", format!("`{lang}` is the site's default language"))
-                .with_hint(format!("the default language's text belongs in {}.md itself", doc.id)),
+            Diagnostic::error(
+                &doc.file,
+                1,
+                1,
+                "language",
+                format!("`{lang}` is the site's default language"),
+            )
+            .with_hint(format!("the default language's text belongs in {}.md itself", doc.id)),
         );
         return;
     }
     if docs.get(&doc.kind, &doc.id).is_none() {
         diagnostics.push(
-            Diagnostic::error(&doc.file, 1, 1, "translation", format!("this is a translation of `{}`, which does not exist", doc.id))
-                .with_hint(format!("a translation sits beside its record: {}.md", doc.id)),
+            Diagnostic::error(
+                &doc.file,
+                1,
+                1,
+                "translation",
+                format!("this is a translation of `{}`, which does not exist", doc.id),
+            )
+            .with_hint(format!("a translation sits beside its record: {}.md", doc.id)),
         );
         return;
     }
@@ -221,15 +273,25 @@ fn attach_translation(dataset: &mut Dataset, docs: &Documents, doc: Document, di
         for (key, value) in map {
             if !allowed.contains(&key.as_str()) {
                 diagnostics.push(
-                    at(&doc, &format!("/{key}"), true, "translation", format!("`{key}` is not translatable in this kind of record"))
-                        .with_hint(format!("translatable fields here: {}", allowed.join(", "))),
+                    at(
+                        &doc,
+                        &format!("/{key}"),
+                        true,
+                        "translation",
+                        format!("`{key}` is not translatable in this kind of record"),
+                    )
+                    .with_hint(format!("translatable fields here: {}", allowed.join(", "))),
                 );
                 continue;
             }
             fields.insert(key.clone(), value.as_str().unwrap_or_default().to_owned());
         }
     }
-    let translation = Translation { file: doc.file.clone(), fields, body: doc.body.clone() };
+    let translation = Translation {
+        file: doc.file.clone(),
+        fields,
+        body: doc.body.clone(),
+    };
     let id = doc.id.as_str();
     let slot = match &doc.kind {
         DocKind::Record(Collection::Project) => dataset.projects.get_mut(id).map(|r| &mut r.translations),

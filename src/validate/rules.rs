@@ -22,7 +22,9 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
         languages_are_configured(dataset, doc, out);
     }
     for project in dataset.projects.values() {
-        let Some(doc) = docs.get(&DocKind::Record(Collection::Project), &project.id) else { continue };
+        let Some(doc) = docs.get(&DocKind::Record(Collection::Project), &project.id) else {
+            continue;
+        };
         project_references(&project.data, doc, docs, out);
         project_countries_exist(&project.data, doc, out);
         project_dates(&project.data, doc, out);
@@ -32,11 +34,19 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
         sources_given(&project.data.sources, doc, out);
     }
     for actor in dataset.actors.values() {
-        let Some(doc) = docs.get(&DocKind::Record(Collection::Actor), &actor.id) else { continue };
+        let Some(doc) = docs.get(&DocKind::Record(Collection::Actor), &actor.id) else {
+            continue;
+        };
         if let Some(parent) = &actor.data.parent {
             reference(docs, doc, "/parent", Collection::Actor, parent, out);
             if parent == &actor.id {
-                out.push(at(doc, "/parent", false, "reference", "an actor cannot be its own parent".into()));
+                out.push(at(
+                    doc,
+                    "/parent",
+                    false,
+                    "reference",
+                    "an actor cannot be its own parent".into(),
+                ));
             }
         }
         if let Some(country) = &actor.data.country {
@@ -45,9 +55,18 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
         sources_given(&actor.data.sources, doc, out);
     }
     for fund in dataset.funds.values() {
-        let Some(doc) = docs.get(&DocKind::Record(Collection::Fund), &fund.id) else { continue };
+        let Some(doc) = docs.get(&DocKind::Record(Collection::Fund), &fund.id) else {
+            continue;
+        };
         let f = &fund.data;
-        reference(docs, doc, "/administered_by", Collection::Actor, &f.administered_by, out);
+        reference(
+            docs,
+            doc,
+            "/administered_by",
+            Collection::Actor,
+            &f.administered_by,
+            out,
+        );
         for (i, c) in f.contributors.iter().enumerate() {
             reference(docs, doc, &format!("/contributors/{i}"), Collection::Actor, c, out);
         }
@@ -80,7 +99,9 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
         sources_given(&f.sources, doc, out);
     }
     for exchange in dataset.exchanges.values() {
-        let Some(doc) = docs.get(&DocKind::Record(Collection::Exchange), &exchange.id) else { continue };
+        let Some(doc) = docs.get(&DocKind::Record(Collection::Exchange), &exchange.id) else {
+            continue;
+        };
         let e = &exchange.data;
         reference(docs, doc, "/by", Collection::Actor, &e.by, out);
         if let Some(country) = &e.country {
@@ -112,8 +133,14 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
                 && let Some(doc) = docs.get(&DocKind::ReportChapter { year: edition.year }, &pair[1].id)
             {
                 out.push(
-                    at(doc, "/order", false, "report", format!("chapter order {} is also used by {}", pair[1].data.order, pair[0].file))
-                        .with_hint("give each chapter of an edition its own `order`"),
+                    at(
+                        doc,
+                        "/order",
+                        false,
+                        "report",
+                        format!("chapter order {} is also used by {}", pair[1].data.order, pair[0].file),
+                    )
+                    .with_hint("give each chapter of an edition its own `order`"),
                 );
             }
         }
@@ -129,10 +156,22 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
 fn record_documents<'a>(dataset: &'a Dataset, docs: &'a Documents) -> Vec<&'a Document> {
     let mut all = Vec::new();
     let mut push = |kind: DocKind, id: &str| all.extend(docs.get(&kind, id));
-    dataset.projects.keys().for_each(|id| push(DocKind::Record(Collection::Project), id));
-    dataset.actors.keys().for_each(|id| push(DocKind::Record(Collection::Actor), id));
-    dataset.funds.keys().for_each(|id| push(DocKind::Record(Collection::Fund), id));
-    dataset.exchanges.keys().for_each(|id| push(DocKind::Record(Collection::Exchange), id));
+    dataset
+        .projects
+        .keys()
+        .for_each(|id| push(DocKind::Record(Collection::Project), id));
+    dataset
+        .actors
+        .keys()
+        .for_each(|id| push(DocKind::Record(Collection::Actor), id));
+    dataset
+        .funds
+        .keys()
+        .for_each(|id| push(DocKind::Record(Collection::Fund), id));
+    dataset
+        .exchanges
+        .keys()
+        .for_each(|id| push(DocKind::Record(Collection::Exchange), id));
     for edition in dataset.editions.values() {
         push(DocKind::ReportEdition { year: edition.year }, "index");
         for c in &edition.chapters {
@@ -150,13 +189,21 @@ fn languages_are_configured(dataset: &Dataset, doc: &Document, out: &mut Vec<Dia
         match value {
             Value::Object(map) => {
                 let is_text = !map.is_empty()
-                    && map.iter().all(|(k, v)| k.len() == 2 && k.bytes().all(|b| b.is_ascii_lowercase()) && v.is_string());
+                    && map
+                        .iter()
+                        .all(|(k, v)| k.len() == 2 && k.bytes().all(|b| b.is_ascii_lowercase()) && v.is_string());
                 for (key, child) in map {
                     let child_pointer = format!("{pointer}/{}", crate::yaml::escape_pointer_segment(key));
                     if is_text && !langs.contains(key) {
                         out.push(
-                            at(doc, &child_pointer, true, "language", format!("`{key}` is not one of the site's languages"))
-                                .with_hint(format!("the site's languages are {} (openssc.toml)", langs.join(", "))),
+                            at(
+                                doc,
+                                &child_pointer,
+                                true,
+                                "language",
+                                format!("`{key}` is not one of the site's languages"),
+                            )
+                            .with_hint(format!("the site's languages are {} (openssc.toml)", langs.join(", "))),
                         );
                     }
                     walk(child, &child_pointer, langs, doc, out);
@@ -173,17 +220,35 @@ fn languages_are_configured(dataset: &Dataset, doc: &Document, out: &mut Vec<Dia
     walk(&doc.front, "", &dataset.config.languages, doc, out);
 }
 
-fn reference(docs: &Documents, doc: &Document, pointer: &str, collection: Collection, id: &str, out: &mut Vec<Diagnostic>) {
+fn reference(
+    docs: &Documents,
+    doc: &Document,
+    pointer: &str,
+    collection: Collection,
+    id: &str,
+    out: &mut Vec<Diagnostic>,
+) {
     if docs.exists(collection, id) {
         return;
     }
     let known = docs.ids.get(&collection);
     let hint = match known.and_then(|ids| closest(id, ids.iter().map(String::as_str))) {
         Some(c) => format!("did you mean `{c}`?"),
-        None => format!("create content/{}/{id}.md, or use the id of an existing {}", collection.folder(), collection.noun()),
+        None => format!(
+            "create content/{}/{id}.md, or use the id of an existing {}",
+            collection.folder(),
+            collection.noun()
+        ),
     };
     out.push(
-        at(doc, pointer, false, "reference", format!("there is no {} with id `{id}`", collection.noun())).with_hint(hint),
+        at(
+            doc,
+            pointer,
+            false,
+            "reference",
+            format!("there is no {} with id `{id}`", collection.noun()),
+        )
+        .with_hint(hint),
     );
 }
 
@@ -192,7 +257,14 @@ fn project_references(p: &Project, doc: &Document, docs: &Documents, out: &mut V
         reference(docs, doc, "/regional_mechanism", Collection::Actor, m, out);
     }
     for (i, participant) in p.participants.iter().enumerate() {
-        reference(docs, doc, &format!("/participants/{i}/actor"), Collection::Actor, &participant.actor, out);
+        reference(
+            docs,
+            doc,
+            &format!("/participants/{i}/actor"),
+            Collection::Actor,
+            &participant.actor,
+            out,
+        );
     }
     if let Some(f) = &p.financing {
         for (i, fund) in f.funds.iter().enumerate() {
@@ -201,7 +273,14 @@ fn project_references(p: &Project, doc: &Document, docs: &Documents, out: &mut V
         for (i, t) in f.transactions.iter().enumerate() {
             for (field, actor) in [("from", &t.from), ("to", &t.to)] {
                 if let Some(actor) = actor {
-                    reference(docs, doc, &format!("/financing/transactions/{i}/{field}"), Collection::Actor, actor, out);
+                    reference(
+                        docs,
+                        doc,
+                        &format!("/financing/transactions/{i}/{field}"),
+                        Collection::Actor,
+                        actor,
+                        out,
+                    );
                 }
             }
         }
@@ -224,10 +303,22 @@ fn country_exists(doc: &Document, pointer: &str, code: &str, out: &mut Vec<Diagn
     }
     let all = crate::countries::all();
     let hint = match closest(code, all.keys().copied()) {
-        Some(c) => format!("did you mean `{c}` ({})? Codes are ISO 3166-1 alpha-3", all[c].name("en")),
+        Some(c) => format!(
+            "did you mean `{c}` ({})? Codes are ISO 3166-1 alpha-3",
+            all[c].name("en")
+        ),
         None => "use the ISO 3166-1 alpha-3 code, e.g. HND for Honduras".into(),
     };
-    out.push(at(doc, pointer, false, "country", format!("`{code}` is not an ISO 3166-1 alpha-3 country code")).with_hint(hint));
+    out.push(
+        at(
+            doc,
+            pointer,
+            false,
+            "country",
+            format!("`{code}` is not an ISO 3166-1 alpha-3 country code"),
+        )
+        .with_hint(hint),
+    );
 }
 
 fn project_countries_exist(p: &Project, doc: &Document, out: &mut Vec<Diagnostic>) {
@@ -252,8 +343,20 @@ fn ordered(doc: &Document, earlier: (&str, &PartialDate), later: (&str, &Partial
     let field = |p: &str| p.rsplit('/').next().unwrap_or_default().to_owned();
     if earlier.1.is_real() && later.1.is_real() && later.1.last_day() < earlier.1.first_day() {
         out.push(
-            at(doc, later.0, false, "date", format!("`{}` ({}) is before `{}` ({})", field(later.0), later.1, field(earlier.0), earlier.1))
-                .with_hint("check both dates; the later one may not come first"),
+            at(
+                doc,
+                later.0,
+                false,
+                "date",
+                format!(
+                    "`{}` ({}) is before `{}` ({})",
+                    field(later.0),
+                    later.1,
+                    field(earlier.0),
+                    earlier.1
+                ),
+            )
+            .with_hint("check both dates; the later one may not come first"),
         );
     }
 }
@@ -287,10 +390,18 @@ fn modality_rules(p: &Project, doc: &Document, out: &mut Vec<Diagnostic>) {
     let mut problems: Vec<(&str, String, &str)> = Vec::new();
     let needs_pair = |problems: &mut Vec<(&str, String, &str)>, what: &str| {
         if c.providers.is_empty() {
-            problems.push(("/countries", format!("a {what} initiative needs at least one provider country"), "list it under `countries: providers:`"));
+            problems.push((
+                "/countries",
+                format!("a {what} initiative needs at least one provider country"),
+                "list it under `countries: providers:`",
+            ));
         }
         if c.recipients.is_empty() {
-            problems.push(("/countries", format!("a {what} initiative needs at least one recipient country"), "list it under `countries: recipients:`"));
+            problems.push((
+                "/countries",
+                format!("a {what} initiative needs at least one recipient country"),
+                "list it under `countries: recipients:`",
+            ));
         }
     };
     match p.modality.as_str() {
@@ -306,7 +417,8 @@ fn modality_rules(p: &Project, doc: &Document, out: &mut Vec<Diagnostic>) {
         }
         modality::TRIANGULAR => {
             needs_pair(&mut problems, "triangular");
-            let has_second = !c.second_providers.is_empty() || p.participants.iter().any(|x| x.role == ROLE_SECOND_PROVIDER);
+            let has_second =
+                !c.second_providers.is_empty() || p.participants.iter().any(|x| x.role == ROLE_SECOND_PROVIDER);
             if !has_second {
                 problems.push((
                     "/modality",
@@ -322,7 +434,10 @@ fn modality_rules(p: &Project, doc: &Document, out: &mut Vec<Diagnostic>) {
             if all.len() < 3 {
                 problems.push((
                     "/modality",
-                    format!("a regional initiative needs at least three countries; this one lists {}", all.len()),
+                    format!(
+                        "a regional initiative needs at least three countries; this one lists {}",
+                        all.len()
+                    ),
                     "list them under `countries: participants:` (or as providers and recipients)",
                 ));
             }
@@ -330,7 +445,11 @@ fn modality_rules(p: &Project, doc: &Document, out: &mut Vec<Diagnostic>) {
         _ => {}
     }
     for (pointer, message, hint) in problems {
-        let pointer = if pointer == "/countries" && doc.spans.get("/countries").is_none() { "/modality" } else { pointer };
+        let pointer = if pointer == "/countries" && doc.spans.get("/countries").is_none() {
+            "/modality"
+        } else {
+            pointer
+        };
         out.push(at(doc, pointer, true, "modality", message).with_hint(hint));
     }
 }
@@ -341,8 +460,14 @@ fn beneficiaries_add_up(p: &Project, doc: &Document, out: &mut Vec<Diagnostic>) 
     let split = b.women.unwrap_or(0) + b.men.unwrap_or(0) + b.other.unwrap_or(0);
     if split > people {
         out.push(
-            at(doc, "/beneficiaries/people", false, "beneficiaries", format!("women + men + other ({split}) is more than people ({people})"))
-                .with_hint("check the figures: the split by sex cannot exceed the total"),
+            at(
+                doc,
+                "/beneficiaries/people",
+                false,
+                "beneficiaries",
+                format!("women + men + other ({split}) is more than people ({people})"),
+            )
+            .with_hint("check the figures: the split by sex cannot exceed the total"),
         );
     }
 }
@@ -373,18 +498,36 @@ fn project_money(dataset: &Dataset, p: &Project, doc: &Document, out: &mut Vec<D
 }
 
 /// Every amount must be convertible to USD: a rate for its currency and year.
-fn money_convertible(dataset: &Dataset, doc: &Document, pointer: &str, m: &Money, default_year: Option<i32>, out: &mut Vec<Diagnostic>) {
+fn money_convertible(
+    dataset: &Dataset,
+    doc: &Document,
+    pointer: &str,
+    m: &Money,
+    default_year: Option<i32>,
+    out: &mut Vec<Diagnostic>,
+) {
     if m.currency == "USD" {
         return;
     }
     let Some(year) = m.year.or(default_year) else {
         out.push(
-            at(doc, pointer, true, "exchange-rate", format!("the amount in {} has no `year`", m.currency))
-                .with_hint("add `year:` (the year the amount refers to) so it can be converted to USD"),
+            at(
+                doc,
+                pointer,
+                true,
+                "exchange-rate",
+                format!("the amount in {} has no `year`", m.currency),
+            )
+            .with_hint("add `year:` (the year the amount refers to) so it can be converted to USD"),
         );
         return;
     };
-    if dataset.exchange_rates.as_ref().and_then(|r| r.rate(&m.currency, year)).is_none() {
+    if dataset
+        .exchange_rates
+        .as_ref()
+        .and_then(|r| r.rate(&m.currency, year))
+        .is_none()
+    {
         out.push(
             at(doc, &format!("{pointer}/currency"), false, "exchange-rate", format!("no exchange rate for {} in {year}", m.currency))
                 .with_hint(format!("add `{}: {{{year}: <units per US dollar>}}` under `per_usd:` in {EXCHANGE_RATES_FILE}, with its source", m.currency)),

@@ -62,17 +62,24 @@ pub fn locate(doc: &Document, pointer: &str, on_key: bool) -> (usize, usize, usi
 /// A diagnostic at `pointer` of `doc`.
 pub fn at(doc: &Document, pointer: &str, on_key: bool, rule: &'static str, message: String) -> Diagnostic {
     let (line, col, len) = locate(doc, pointer, on_key);
-    Diagnostic::error(&doc.file, line, col, rule, message).with_len(len).with_source(&doc.text)
+    Diagnostic::error(&doc.file, line, col, rule, message)
+        .with_len(len)
+        .with_source(&doc.text)
 }
 
 fn describe(doc: &Document, error: &ValidationError<'_>, schemas: &SchemaSet) -> Vec<Diagnostic> {
     let pointer = error.instance_path().as_str().to_owned();
     let field = field_name(&doc.front, &pointer);
-    let subject = if field.is_empty() { "the front matter".to_owned() } else { format!("`{field}`") };
+    let subject = if field.is_empty() {
+        "the front matter".to_owned()
+    } else {
+        format!("`{field}`")
+    };
     let instance: &Value = error.instance();
     let d = |message: String| at(doc, &pointer, false, "schema", message);
     let single = match error.kind() {
-        ValidationErrorKind::AdditionalProperties { unexpected } | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
+        ValidationErrorKind::AdditionalProperties { unexpected }
+        | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
             return unexpected
                 .iter()
                 .map(|key| {
@@ -81,24 +88,47 @@ fn describe(doc: &Document, error: &ValidationError<'_>, schemas: &SchemaSet) ->
                         Some(c) if c != key => format!("did you mean `{c}`? Unknown fields are not allowed"),
                         _ => "remove it, or check the field names in the record format (schemas/)".to_owned(),
                     };
-                    let place = if field.is_empty() { String::new() } else { format!(" in `{field}`") };
+                    let place = if field.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" in `{field}`")
+                    };
                     at(doc, &child, true, "schema", format!("unknown field `{key}`{place}")).with_hint(hint)
                 })
                 .collect();
         }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
-            let place = if field.is_empty() { String::new() } else { format!(" in `{field}`") };
+            let place = if field.is_empty() {
+                String::new()
+            } else {
+                format!(" in `{field}`")
+            };
             let hint = match (doc.kind.schema(), name) {
                 ("actor", "country") => "every actor except a multilateral or regional-body one needs `country` (ISO 3166-1 alpha-3, e.g. HND)".to_owned(),
                 _ => format!("add `{name}: ...`"),
             };
-            at(doc, &pointer, true, "schema", format!("missing required field `{name}`{place}")).with_hint(hint)
+            at(
+                doc,
+                &pointer,
+                true,
+                "schema",
+                format!("missing required field `{name}`{place}"),
+            )
+            .with_hint(hint)
         }
         ValidationErrorKind::Enum { options } => {
-            let options: Vec<&str> = options.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            let options: Vec<&str> = options
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
             let vocab = schemas.vocabularies.names().find(|name| {
-                let ids: Vec<&str> = schemas.vocabularies.values(name).iter().map(|e| e.id.as_str()).collect();
+                let ids: Vec<&str> = schemas
+                    .vocabularies
+                    .values(name)
+                    .iter()
+                    .map(|e| e.id.as_str())
+                    .collect();
                 ids == options
             });
             let shown = display_value(instance);
@@ -134,10 +164,16 @@ fn describe(doc: &Document, error: &ValidationError<'_>, schemas: &SchemaSet) ->
             } else {
                 let hint = match instance {
                     Value::Bool(_) => Some("true and false are booleans; quote the value to make it text".to_owned()),
-                    Value::Number(_) if expected.starts_with("text") => Some("quote the value to make it text".to_owned()),
+                    Value::Number(_) if expected.starts_with("text") => {
+                        Some("quote the value to make it text".to_owned())
+                    }
                     _ => None,
                 };
-                d(format!("{subject} must be {expected}, found {}", describe_value(instance))).with_hint_opt(hint)
+                d(format!(
+                    "{subject} must be {expected}, found {}",
+                    describe_value(instance)
+                ))
+                .with_hint_opt(hint)
             }
         }
         ValidationErrorKind::Pattern { pattern } => pattern_error(doc, &pointer, &subject, instance, pattern),
@@ -150,15 +186,22 @@ fn describe(doc: &Document, error: &ValidationError<'_>, schemas: &SchemaSet) ->
         }
         ValidationErrorKind::Minimum { limit } => d(format!("{subject} must be at least {limit}, found {instance}")),
         ValidationErrorKind::Maximum { limit } => d(format!("{subject} must be at most {limit}, found {instance}")),
-        ValidationErrorKind::ExclusiveMinimum { limit } => d(format!("{subject} must be greater than {limit}, found {instance}")),
-        ValidationErrorKind::ExclusiveMaximum { limit } => d(format!("{subject} must be less than {limit}, found {instance}")),
-        ValidationErrorKind::MinItems { limit } => {
-            d(format!("{subject} needs at least {limit} item{}", if *limit == 1 { "" } else { "s" }))
+        ValidationErrorKind::ExclusiveMinimum { limit } => {
+            d(format!("{subject} must be greater than {limit}, found {instance}"))
         }
+        ValidationErrorKind::ExclusiveMaximum { limit } => {
+            d(format!("{subject} must be less than {limit}, found {instance}"))
+        }
+        ValidationErrorKind::MinItems { limit } => d(format!(
+            "{subject} needs at least {limit} item{}",
+            if *limit == 1 { "" } else { "s" }
+        )),
         ValidationErrorKind::MinLength { .. } | ValidationErrorKind::MinProperties { .. } => {
             d(format!("{subject} is empty")).with_hint("give it a value or remove the line")
         }
-        ValidationErrorKind::UniqueItems => d(format!("{subject} lists the same value more than once")).with_hint("remove the repeated value"),
+        ValidationErrorKind::UniqueItems => {
+            d(format!("{subject} lists the same value more than once")).with_hint("remove the repeated value")
+        }
         _ => d(format!("{subject}: {}", error.masked())),
     };
     vec![single]
@@ -168,32 +211,54 @@ fn pattern_error(doc: &Document, pointer: &str, subject: &str, instance: &Value,
     let value = instance.as_str().unwrap_or_default();
     let shown = display_value(instance);
     let last = pointer.rsplit('/').next().unwrap_or_default();
-    let (message, hint) = if last == "currency" || pointer.contains("/per_usd") && !pointer.ends_with(|c: char| c.is_ascii_digit()) {
-        (format!("{shown} is not an ISO 4217 currency code"), "write three upper-case letters, e.g. USD, MXN, EUR".to_owned())
-    } else if pattern == "^[A-Z]{3}$" {
-        let upper = value.to_uppercase();
-        let hint = if crate::countries::get(&upper).is_some() {
-            format!("write it in upper case: `{upper}`")
+    let (message, hint) =
+        if last == "currency" || pointer.contains("/per_usd") && !pointer.ends_with(|c: char| c.is_ascii_digit()) {
+            (
+                format!("{shown} is not an ISO 4217 currency code"),
+                "write three upper-case letters, e.g. USD, MXN, EUR".to_owned(),
+            )
+        } else if pattern == "^[A-Z]{3}$" {
+            let upper = value.to_uppercase();
+            let hint = if crate::countries::get(&upper).is_some() {
+                format!("write it in upper case: `{upper}`")
+            } else {
+                "write the ISO 3166-1 alpha-3 code in upper case, e.g. HND for Honduras".to_owned()
+            };
+            (
+                format!("{shown} in {subject} is not an ISO 3166-1 alpha-3 country code"),
+                hint,
+            )
+        } else if pattern.starts_with("^[0-9]{4}(-") {
+            (
+                format!("{shown} in {subject} is not a date"),
+                "write YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2011-05".to_owned(),
+            )
+        } else if pattern == "^[a-z]{2}$" || pattern.is_empty() && value.len() != 2 {
+            (
+                format!("{shown} in {subject} is not a two-letter language code"),
+                "use en, es, pt or fr".to_owned(),
+            )
+        } else if pattern.starts_with("^[a-z0-9][a-z0-9-]") {
+            (
+                format!("{shown} in {subject} is not a valid id"),
+                "ids are file names without .md: lowercase letters, digits and -".to_owned(),
+            )
+        } else if pattern.starts_with("^https?://") {
+            (
+                format!("{shown} in {subject} is not a web address"),
+                "start it with https:// or http://, without spaces".to_owned(),
+            )
+        } else if pattern == "^[0-9]{4}$" {
+            (
+                format!("{shown} in {subject} is not a year"),
+                "write four digits, e.g. 2011".to_owned(),
+            )
         } else {
-            "write the ISO 3166-1 alpha-3 code in upper case, e.g. HND for Honduras".to_owned()
+            (
+                format!("{shown} in {subject} does not have the expected form"),
+                format!("it must match `{pattern}`"),
+            )
         };
-        (format!("{shown} in {subject} is not an ISO 3166-1 alpha-3 country code"), hint)
-    } else if pattern.starts_with("^[0-9]{4}(-") {
-        (format!("{shown} in {subject} is not a date"), "write YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2011-05".to_owned())
-    } else if pattern == "^[a-z]{2}$" || pattern.is_empty() && value.len() != 2 {
-        (format!("{shown} in {subject} is not a two-letter language code"), "use en, es, pt or fr".to_owned())
-    } else if pattern.starts_with("^[a-z0-9][a-z0-9-]") {
-        (
-            format!("{shown} in {subject} is not a valid id"),
-            "ids are file names without .md: lowercase letters, digits and -".to_owned(),
-        )
-    } else if pattern.starts_with("^https?://") {
-        (format!("{shown} in {subject} is not a web address"), "start it with https:// or http://, without spaces".to_owned())
-    } else if pattern == "^[0-9]{4}$" {
-        (format!("{shown} in {subject} is not a year"), "write four digits, e.g. 2011".to_owned())
-    } else {
-        (format!("{shown} in {subject} does not have the expected form"), format!("it must match `{pattern}`"))
-    };
     at(doc, pointer, false, "schema", message).with_hint(hint)
 }
 
