@@ -22,10 +22,19 @@ fn main() {
     let mut files = Vec::new();
     collect(&schemas, &mut files);
     files.sort();
-    let mut code = String::from("/// Default schema files: (path under `schemas/`, contents).\npub static EMBEDDED_SCHEMAS: &[(&str, &str)] = &[\n");
+    let mut code = String::from(
+        "/// Default schema files: (path under `schemas/`, contents).\npub static EMBEDDED_SCHEMAS: &[(&str, &str)] = &[\n",
+    );
     for file in &files {
-        let name = file.strip_prefix(&schemas).unwrap().to_string_lossy().replace('\\', "/");
-        code.push_str(&format!("    ({name:?}, include_str!({:?})),\n", file.display().to_string()));
+        let name = file
+            .strip_prefix(&schemas)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        code.push_str(&format!(
+            "    ({name:?}, include_str!({:?})),\n",
+            file.display().to_string()
+        ));
     }
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("embedded_schemas.rs");

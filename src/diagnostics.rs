@@ -202,9 +202,11 @@ pub fn closest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -
     candidates
         .into_iter()
         .map(|c| (strsim::damerau_levenshtein(&wrong_lower, &c.to_lowercase()), c))
-        .filter(|(distance, c)| {
-            let longest = wrong.chars().count().max(c.chars().count());
-            *distance <= (longest / 3).max(1)
+        // A typo is one to three edits, fewer in short words: a larger budget makes
+        // unrelated ids that share a prefix and a suffix look close.
+        .filter(|(distance, _)| {
+            let len = wrong.chars().count();
+            *distance <= (len / 4).clamp(1, (len / 6).max(3))
         })
         .min_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
         .map(|(_, c)| c)

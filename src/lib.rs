@@ -77,5 +77,7 @@ pub fn check_site(root: &Path) -> Result<CheckOutcome, Error> {
         Err(d) => return Ok(CheckOutcome::Unreadable(d)),
     };
     let loaded = load::load_content(root)?;
-    Ok(CheckOutcome::Checked(Box::new(validate::validate(config, &schemas, loaded))))
+    Ok(CheckOutcome::Checked(Box::new(validate::validate(
+        config, &schemas, loaded,
+    ))))
 }

@@ -123,6 +123,19 @@ pub struct Document {
 pub struct Loaded {
     pub documents: Vec<Document>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Documents that exist but could not be read (their diagnostic is in
+    /// `diagnostics`): kind, id and translation language. References to them are not
+    /// reported again.
+    pub unreadable: Vec<(DocKind, String, Option<String>)>,
+}
+
+/// What became of one file.
+enum FileOutcome {
+    Loaded(Document),
+    /// Not a document (an asset).
+    Skipped,
+    /// A problem; with the document's identity when the file name gave one.
+    Failed(Option<(DocKind, String, Option<String>)>, Diagnostic),
 }
 
 /// Loads every file under `<root>/content`.
@@ -142,14 +155,16 @@ pub fn load_content(root: &Path) -> Result<Loaded, Error> {
             paths.push(entry.into_path());
         }
     }
-    let results: Vec<Result<Option<Document>, Diagnostic>> =
-        paths.par_iter().map(|path| load_file(root, path)).collect();
+    let results: Vec<FileOutcome> = paths.par_iter().map(|path| load_file(root, path)).collect();
     let mut loaded = Loaded::default();
     for result in results {
         match result {
-            Ok(Some(doc)) => loaded.documents.push(doc),
-            Ok(None) => {}
-            Err(d) => loaded.diagnostics.push(d),
+            FileOutcome::Loaded(doc) => loaded.documents.push(doc),
+            FileOutcome::Skipped => {}
+            FileOutcome::Failed(identity, d) => {
+                loaded.unreadable.extend(identity);
+                loaded.diagnostics.push(d);
+            }
         }
     }
     Ok(loaded)
@@ -270,14 +285,36 @@ fn split_name(file: &str, name: &str) -> Result<(String, Option<String>), Diagno
     Ok((id.to_owned(), lang))
 }
 
-fn load_file(root: &Path, path: &Path) -> Result<Option<Document>, Diagnostic> {
+fn load_file(root: &Path, path: &Path) -> FileOutcome {
     let file = relative(root, path);
     let under_content = relative(&root.join("content"), path);
     let parts: Vec<&str> = under_content.split('/').collect();
-    let place = classify(&file, &parts)?;
-    if matches!(place, Place::Asset) {
-        return Ok(None);
+    let place = match classify(&file, &parts) {
+        Ok(Place::Asset) => return FileOutcome::Skipped,
+        Ok(place) => place,
+        Err(d) => return FileOutcome::Failed(None, d),
+    };
+    let identity = match &place {
+        Place::Markdown(kind, id, lang) => Some((kind.clone(), id.clone(), lang.clone())),
+        Place::Data(kind) => Some((kind.clone(), data_id(kind).to_owned(), None)),
+        Place::Asset => None,
+    };
+    match read_document(path, file, place) {
+        Ok(Some(doc)) => FileOutcome::Loaded(doc),
+        Ok(None) => FileOutcome::Skipped,
+        Err(d) => FileOutcome::Failed(identity, d),
     }
+}
+
+/// The id of a data file's document.
+fn data_id(kind: &DocKind) -> &'static str {
+    match kind {
+        DocKind::ExchangeRates => "exchange-rates",
+        _ => "countries",
+    }
+}
+
+fn read_document(path: &Path, file: String, place: Place) -> Result<Option<Document>, Diagnostic> {
     let io_error = |e: std::io::Error| Diagnostic::error(&file, 1, 1, "io", format!("cannot read the file: {e}"));
     let size = std::fs::metadata(path).map_err(io_error)?.len();
     if size > MAX_FILE_SIZE {

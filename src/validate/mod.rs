@@ -34,13 +34,20 @@ pub struct Checked {
 pub struct Documents {
     by_key: HashMap<(DocKind, String), Document>,
     /// Ids of every record found, valid or not, per collection: references to a record
-    /// that merely failed its schema are not reported a second time.
+    /// that merely failed its schema (or could not be read) are not reported again.
     pub ids: BTreeMap<Collection, BTreeSet<String>>,
+    /// Documents that exist but could not be read or failed their schema.
+    unreadable: BTreeSet<(DocKind, String)>,
 }
 
 impl Documents {
     pub fn get(&self, kind: &DocKind, id: &str) -> Option<&Document> {
         self.by_key.get(&(kind.clone(), id.to_owned()))
+    }
+
+    /// Does the file exist, even if it could not be read?
+    pub fn file_exists(&self, kind: &DocKind, id: &str) -> bool {
+        self.get(kind, id).is_some() || self.unreadable.contains(&(kind.clone(), id.to_owned()))
     }
 
     /// Does a record with this id exist in the collection (even an invalid one)?
@@ -68,9 +75,17 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
         .collect();
 
     let mut ids: BTreeMap<Collection, BTreeSet<String>> = BTreeMap::new();
-    for (doc, _) in &checked {
-        if let (DocKind::Record(c), None) = (&doc.kind, &doc.lang) {
-            ids.entry(*c).or_default().insert(doc.id.clone());
+    let mut unreadable = BTreeSet::new();
+    let found = checked.iter().map(|(doc, _)| (&doc.kind, &doc.id, &doc.lang));
+    let failed = loaded.unreadable.iter().map(|(kind, id, lang)| (kind, id, lang));
+    for (kind, id, lang) in found.chain(failed) {
+        if let (DocKind::Record(c), None) = (kind, lang) {
+            ids.entry(*c).or_default().insert(id.clone());
+        }
+    }
+    for (kind, id, lang) in &loaded.unreadable {
+        if lang.is_none() {
+            unreadable.insert((kind.clone(), id.clone()));
         }
     }
 
@@ -97,7 +112,9 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
             }
             continue;
         }
-        if valid {
+        if !valid {
+            unreadable.insert((doc.kind.clone(), doc.id.clone()));
+        } else {
             match &doc.kind {
                 DocKind::Record(Collection::Project) => insert(&mut dataset.projects, &doc, &mut diagnostics),
                 DocKind::Record(Collection::Actor) => insert(&mut dataset.actors, &doc, &mut diagnostics),
@@ -131,8 +148,14 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
         }
         by_key.insert((doc.kind.clone(), doc.id.clone()), doc);
     }
-    let docs = Documents { by_key, ids };
+    let docs = Documents {
+        by_key,
+        ids,
+        unreadable,
+    };
 
+    chapters.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+    let mut reported_years = BTreeSet::new();
     for (year, chapter) in chapters {
         match dataset.editions.get_mut(&year) {
             Some(edition) => edition.chapters.push(chapter),
@@ -140,8 +163,9 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
                 let doc = docs
                     .get(&DocKind::ReportChapter { year }, &chapter.id)
                     .expect("chapter documents are kept");
-                let has_invalid_index = docs.get(&DocKind::ReportEdition { year }, "index").is_some();
-                if !has_invalid_index {
+                let index_exists = docs.file_exists(&DocKind::ReportEdition { year }, "index");
+                // One error per edition, on its first chapter.
+                if !index_exists && reported_years.insert(year) {
                     diagnostics.push(
                         at(doc, "", false, "report", format!("the {year} edition has no index.md")).with_hint(format!(
                             "add content/reports/{year}/index.md with the edition's title, period and status"
@@ -254,7 +278,7 @@ fn attach_translation(dataset: &mut Dataset, docs: &Documents, doc: Document, di
         );
         return;
     }
-    if docs.get(&doc.kind, &doc.id).is_none() {
+    if !docs.file_exists(&doc.kind, &doc.id) {
         diagnostics.push(
             Diagnostic::error(
                 &doc.file,

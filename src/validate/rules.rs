@@ -147,7 +147,21 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
     }
     if let Some(doc) = docs.get(&DocKind::CountryFacts, "countries") {
         for code in dataset.country_facts.keys() {
-            country_exists(doc, &format!("/{code}"), code, out);
+            if crate::countries::get(code).is_none() {
+                let mut d = Vec::new();
+                country_exists(doc, &format!("/{code}"), code, &mut d);
+                // The code is the key of its entry: point at the key.
+                out.extend(d.into_iter().map(|x| {
+                    let (line, col, len) = super::schema_errors::locate(doc, &format!("/{code}"), true);
+                    Diagnostic {
+                        line,
+                        column: col,
+                        len,
+                        ..x
+                    }
+                    .with_source(&doc.text)
+                }));
+            }
         }
     }
 }
@@ -302,7 +316,24 @@ fn country_exists(doc: &Document, pointer: &str, code: &str, out: &mut Vec<Diagn
         return;
     }
     let all = crate::countries::all();
-    let hint = match closest(code, all.keys().copied()) {
+    // Editors often type the first letters of the name (HON for Honduras): prefer a
+    // country whose name starts with the code, then the closest code.
+    let upper = code.to_uppercase();
+    let by_name: Vec<&str> = all
+        .values()
+        .filter(|c| {
+            ["en", "es", "pt", "fr"]
+                .iter()
+                .any(|l| c.name(l).to_uppercase().starts_with(&upper))
+        })
+        .map(|c| c.alpha3)
+        .collect();
+    let guess = if by_name.len() == 1 {
+        Some(by_name[0])
+    } else {
+        closest(code, all.keys().copied())
+    };
+    let hint = match guess {
         Some(c) => format!(
             "did you mean `{c}` ({})? Codes are ISO 3166-1 alpha-3",
             all[c].name("en")

@@ -47,7 +47,7 @@ pub fn field_name(root: &Value, pointer: &str) -> String {
 /// key of a mapping entry is preferred to its value.
 pub fn locate(doc: &Document, pointer: &str, on_key: bool) -> (usize, usize, usize) {
     match doc.spans.find(pointer) {
-        Some((found, span)) if found == pointer || !found.is_empty() => {
+        Some((found, span)) if !found.is_empty() => {
             let last = found.rsplit('/').next().unwrap_or_default();
             match span.key {
                 Some(key) if on_key || found != pointer => (key.line, key.col, last.chars().count().max(1)),

@@ -1,0 +1,81 @@
+//! Shared by the fixture tests: builds a site from `tests/fixtures/valid/` plus the
+//! overlay of one case in `tests/fixtures/invalid/<case>/`.
+//!
+//! An overlay's files replace (or add to) the valid site's files at the same relative
+//! paths. A file named `DELETE` in the case folder lists relative paths (one per line;
+//! blank lines and `#` comments ignored) to remove from the copy.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use openssc::diagnostics::{self, Format};
+
+/// `tests/fixtures/`.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("fixtures")
+}
+
+/// The folder of the valid site.
+pub fn valid_site() -> PathBuf {
+    fixtures().join("valid")
+}
+
+/// A temporary copy of the valid site with the overlay of `case` applied (`None`: the
+/// valid site as is). The site is deleted when the returned value is dropped.
+pub fn site(case: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("openssc-fixture-")
+        .tempdir()
+        .expect("create a temporary directory");
+    copy_tree(&valid_site(), dir.path(), None);
+    if let Some(case) = case {
+        let overlay = fixtures().join("invalid").join(case);
+        assert!(overlay.is_dir(), "no fixture case folder {}", overlay.display());
+        let delete = overlay.join("DELETE");
+        copy_tree(&overlay, dir.path(), Some(&delete));
+        if delete.is_file() {
+            for line in fs::read_to_string(&delete).expect("read DELETE").lines() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let target = dir.path().join(line);
+                assert!(
+                    target.exists(),
+                    "{case}/DELETE lists {line}, which the valid site does not have"
+                );
+                if target.is_dir() {
+                    fs::remove_dir_all(&target).expect("remove a folder listed in DELETE");
+                } else {
+                    fs::remove_file(&target).expect("remove a file listed in DELETE");
+                }
+            }
+        }
+    }
+    dir
+}
+
+/// Copies every file of `from` into `to`, byte for byte, except the file `skip`.
+fn copy_tree(from: &Path, to: &Path, skip: Option<&Path>) {
+    for entry in fs::read_dir(from).expect("read a fixture folder") {
+        let entry = entry.expect("read a fixture folder entry");
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            fs::create_dir_all(&target).expect("create a folder");
+            copy_tree(&path, &target, skip);
+        } else if skip != Some(path.as_path()) {
+            fs::copy(&path, &target).expect("copy a fixture file");
+        }
+    }
+}
+
+/// The diagnostics rendered for humans, without color, one after the other.
+pub fn render_all(diags: &[openssc::diagnostics::Diagnostic]) -> String {
+    diags
+        .iter()
+        .map(|d| diagnostics::render(d, Format::Human { color: false }))
+        .collect()
+}
