@@ -14,6 +14,7 @@
 //! is bounded by [`MAX_DEPTH`], and the first error stops the parse.
 
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hasher};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use serde_json::{Map, Number, Value};
@@ -40,18 +41,30 @@ pub struct NodeSpan {
 }
 
 /// Positions of every node of one document, by JSON pointer (`""` is the root).
+///
+/// Keys are 64-bit hashes of the pointers rather than the pointers themselves: a record
+/// has a few hundred nodes and a site tens of thousands of records, and storing a
+/// string per node made loading allocation-bound. A collision could only misplace a
+/// caret, never change what is valid.
 #[derive(Clone, Debug, Default)]
 pub struct SpanMap {
-    spans: HashMap<String, NodeSpan>,
+    spans: HashMap<u64, NodeSpan>,
+}
+
+fn pointer_key(pointer: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    h.write(pointer.as_bytes());
+    h.finish()
 }
 
 impl SpanMap {
-    /// The span of the node at `pointer`, or of its closest ancestor that has one.
-    pub fn find(&self, pointer: &str) -> Option<(&str, NodeSpan)> {
+    /// The span of the node at `pointer`, or of its closest ancestor that has one,
+    /// with the pointer that was found (a prefix of `pointer`).
+    pub fn find<'p>(&self, pointer: &'p str) -> Option<(&'p str, NodeSpan)> {
         let mut p = pointer;
         loop {
-            if let Some((k, span)) = self.spans.get_key_value(p) {
-                return Some((k.as_str(), *span));
+            if let Some(span) = self.spans.get(&pointer_key(p)) {
+                return Some((p, *span));
             }
             if p.is_empty() {
                 return None;
@@ -65,11 +78,11 @@ impl SpanMap {
 
     /// The exact span of the node at `pointer`.
     pub fn get(&self, pointer: &str) -> Option<NodeSpan> {
-        self.spans.get(pointer).copied()
+        self.spans.get(&pointer_key(pointer)).copied()
     }
 
-    fn insert(&mut self, pointer: String, span: NodeSpan) {
-        self.spans.insert(pointer, span);
+    fn insert(&mut self, pointer: &str, span: NodeSpan) {
+        self.spans.insert(pointer_key(pointer), span);
     }
 }
 
@@ -86,14 +99,16 @@ pub fn escape_pointer_segment(s: &str) -> String {
     s.replace('~', "~0").replace('/', "~1")
 }
 
+/// An open collection. `pointer_len` is the length of its own JSON pointer in the
+/// shared path buffer: children append their segment after it.
 enum Frame {
     Seq {
         items: Vec<Value>,
-        pointer: String,
+        pointer_len: usize,
     },
     Map {
         map: Map<String, Value>,
-        pointer: String,
+        pointer_len: usize,
         /// The key read and waiting for its value, with the key's start.
         pending_key: Option<(String, Pos)>,
     },
@@ -107,6 +122,9 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Value> = None;
     let mut documents = 0usize;
+    // The JSON pointer of the current node, reused for every node to avoid allocations.
+    let mut path = String::new();
+    let mut itoa_buf = IndexBuf::default();
     let pos_of = |span: &Span| Pos {
         line: span.start.line() + line_offset,
         col: span.start.col() + 1,
@@ -217,14 +235,32 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
             continue;
         }
 
-        let (pointer, key_pos) = match stack.last() {
-            None => (String::new(), None),
-            Some(Frame::Seq { items, pointer }) => (format!("{pointer}/{}", items.len()), None),
+        // The node's pointer: its parent's, then its own segment.
+        let key_pos = match stack.last() {
+            None => {
+                path.clear();
+                None
+            }
+            Some(Frame::Seq { items, pointer_len }) => {
+                path.truncate(*pointer_len);
+                path.push('/');
+                path.push_str(itoa_buf.format(items.len()));
+                None
+            }
             Some(Frame::Map {
-                pointer,
+                pointer_len,
                 pending_key: Some((key, key_pos)),
                 ..
-            }) => (format!("{pointer}/{}", escape_pointer_segment(key)), Some(*key_pos)),
+            }) => {
+                path.truncate(*pointer_len);
+                path.push('/');
+                if key.contains(['/', '~']) {
+                    path.push_str(&escape_pointer_segment(key));
+                } else {
+                    path.push_str(key);
+                }
+                Some(*key_pos)
+            }
             Some(Frame::Map { .. }) => unreachable!("keys are handled above"),
         };
         let len = match &node {
@@ -232,7 +268,7 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
             _ => 1,
         };
         spans.insert(
-            pointer.clone(),
+            &path,
             NodeSpan {
                 key: key_pos,
                 start: pos,
@@ -260,15 +296,16 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
                         hint: Some("records are shallow; check the indentation".into()),
                     });
                 }
+                let pointer_len = path.len();
                 stack.push(if matches!(node, NodeStart::Seq) {
                     Frame::Seq {
                         items: Vec::new(),
-                        pointer,
+                        pointer_len,
                     }
                 } else {
                     Frame::Map {
                         map: Map::new(),
-                        pointer,
+                        pointer_len,
                         pending_key: None,
                     }
                 });
@@ -276,6 +313,19 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
         }
     }
     Ok((root.unwrap_or(Value::Null), spans))
+}
+
+/// Formats list indexes without allocating.
+#[derive(Default)]
+struct IndexBuf(String);
+
+impl IndexBuf {
+    fn format(&mut self, i: usize) -> &str {
+        use std::fmt::Write as _;
+        self.0.clear();
+        let _ = write!(self.0, "{i}");
+        &self.0
+    }
 }
 
 enum NodeStart {

@@ -16,7 +16,10 @@ use serde_json::Value;
 use crate::config::SiteConfig;
 use crate::diagnostics::Diagnostic;
 use crate::load::{Collection, DocKind, Document, Loaded};
-use crate::model::{CountryFacts, Dataset, Edition, ExchangeRates, Record, Translation};
+use crate::model::{
+    Actor, Chapter, CountryFacts, Dataset, Edition, Exchange, ExchangeRates, Fund, Project, Record, ReportEdition,
+    Translation,
+};
 use crate::schema::SchemaSet;
 use schema_errors::{at, check_document};
 
@@ -60,23 +63,40 @@ impl Documents {
 pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Checked {
     let files = loaded.documents.len() + loaded.diagnostics.len();
     let mut diagnostics = loaded.diagnostics;
-    let checked: Vec<(Document, Vec<Diagnostic>)> = loaded
+    // Schema validation and typing run on both cores; only assembly is sequential.
+    let checked: Vec<(Document, Vec<Diagnostic>, Option<Typed>)> = loaded
         .documents
         .into_par_iter()
-        .map(|doc| {
+        .map(|mut doc| {
             let schema = if doc.lang.is_some() {
                 "translation"
             } else {
                 doc.kind.schema()
             };
-            let problems = check_document(&doc, schema, schemas);
-            (doc, problems)
+            let mut problems = check_document(&doc, schema, schemas);
+            let typed = if problems.is_empty() && doc.lang.is_none() {
+                match Typed::read(&doc) {
+                    Ok(t) => Some(t),
+                    Err(d) => {
+                        problems.push(d);
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            if typed.is_some() {
+                // The record owns its body from now on; the document keeps what
+                // rules need to point at problems (text, front matter, spans).
+                doc.body = String::new();
+            }
+            (doc, problems, typed)
         })
         .collect();
 
     let mut ids: BTreeMap<Collection, BTreeSet<String>> = BTreeMap::new();
     let mut unreadable = BTreeSet::new();
-    let found = checked.iter().map(|(doc, _)| (&doc.kind, &doc.id, &doc.lang));
+    let found = checked.iter().map(|(doc, _, _)| (&doc.kind, &doc.id, &doc.lang));
     let failed = loaded.unreadable.iter().map(|(kind, id, lang)| (kind, id, lang));
     for (kind, id, lang) in found.chain(failed) {
         if let (DocKind::Record(c), None) = (kind, lang) {
@@ -103,7 +123,7 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
     let mut translations = Vec::new();
     let mut chapters = Vec::new();
     let mut by_key = HashMap::new();
-    for (doc, problems) in checked {
+    for (doc, problems, typed) in checked {
         let valid = problems.is_empty();
         diagnostics.extend(problems);
         if doc.lang.is_some() {
@@ -112,39 +132,35 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
             }
             continue;
         }
-        if !valid {
-            unreadable.insert((doc.kind.clone(), doc.id.clone()));
-        } else {
-            match &doc.kind {
-                DocKind::Record(Collection::Project) => insert(&mut dataset.projects, &doc, &mut diagnostics),
-                DocKind::Record(Collection::Actor) => insert(&mut dataset.actors, &doc, &mut diagnostics),
-                DocKind::Record(Collection::Fund) => insert(&mut dataset.funds, &doc, &mut diagnostics),
-                DocKind::Record(Collection::Exchange) => insert(&mut dataset.exchanges, &doc, &mut diagnostics),
-                DocKind::ReportEdition { year } => {
-                    if let Some(index) = typed(&doc, &mut diagnostics) {
-                        dataset.editions.insert(
-                            *year,
-                            Edition {
-                                year: *year,
-                                index,
-                                chapters: Vec::new(),
-                            },
-                        );
-                    }
-                }
-                DocKind::ReportChapter { year } => {
-                    if let Some(chapter) = typed(&doc, &mut diagnostics) {
-                        chapters.push((*year, chapter));
-                    }
-                }
-                DocKind::ExchangeRates => {
-                    dataset.exchange_rates = typed_value::<ExchangeRates>(&doc, &mut diagnostics);
-                }
-                DocKind::CountryFacts => {
-                    dataset.country_facts =
-                        typed_value::<BTreeMap<String, CountryFacts>>(&doc, &mut diagnostics).unwrap_or_default();
-                }
+        match typed {
+            None => {
+                unreadable.insert((doc.kind.clone(), doc.id.clone()));
             }
+            Some(Typed::Project(r)) => {
+                dataset.projects.insert(r.id.clone(), r);
+            }
+            Some(Typed::Actor(r)) => {
+                dataset.actors.insert(r.id.clone(), r);
+            }
+            Some(Typed::Fund(r)) => {
+                dataset.funds.insert(r.id.clone(), r);
+            }
+            Some(Typed::Exchange(r)) => {
+                dataset.exchanges.insert(r.id.clone(), r);
+            }
+            Some(Typed::Edition(year, index)) => {
+                dataset.editions.insert(
+                    year,
+                    Edition {
+                        year,
+                        index,
+                        chapters: Vec::new(),
+                    },
+                );
+            }
+            Some(Typed::Chapter(year, chapter)) => chapters.push((year, chapter)),
+            Some(Typed::Rates(rates)) => dataset.exchange_rates = Some(rates),
+            Some(Typed::Facts(facts)) => dataset.country_facts = facts,
         }
         by_key.insert((doc.kind.clone(), doc.id.clone()), doc);
     }
@@ -194,44 +210,58 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
     }
 }
 
-fn typed_value<T: DeserializeOwned>(doc: &Document, diagnostics: &mut Vec<Diagnostic>) -> Option<T> {
-    match serde_json::from_value::<T>(doc.front.clone()) {
-        Ok(value) => Some(value),
-        Err(e) => {
-            // Only reachable when a site's own schemas accept what the model cannot read.
-            diagnostics.push(
-                at(
-                    doc,
-                    "",
-                    false,
-                    "model",
-                    format!("the record passed its schema but cannot be read: {e}"),
-                )
-                .with_hint("a site's schemas/ may add to the record format, not change its types"),
-            );
-            None
-        }
+/// A document read into its model type. It lives only between the parallel and the
+/// sequential stage, once per document, so its size does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Typed {
+    Project(Record<Project>),
+    Actor(Record<Actor>),
+    Fund(Record<Fund>),
+    Exchange(Record<Exchange>),
+    Edition(i32, Record<ReportEdition>),
+    Chapter(i32, Record<Chapter>),
+    Rates(ExchangeRates),
+    Facts(BTreeMap<String, CountryFacts>),
+}
+
+impl Typed {
+    /// Reads a document that passed its schema into its model type.
+    fn read(doc: &Document) -> Result<Typed, Diagnostic> {
+        Ok(match &doc.kind {
+            DocKind::Record(Collection::Project) => Typed::Project(record(doc)?),
+            DocKind::Record(Collection::Actor) => Typed::Actor(record(doc)?),
+            DocKind::Record(Collection::Fund) => Typed::Fund(record(doc)?),
+            DocKind::Record(Collection::Exchange) => Typed::Exchange(record(doc)?),
+            DocKind::ReportEdition { year } => Typed::Edition(*year, record(doc)?),
+            DocKind::ReportChapter { year } => Typed::Chapter(*year, record(doc)?),
+            DocKind::ExchangeRates => Typed::Rates(value(doc)?),
+            DocKind::CountryFacts => Typed::Facts(value(doc)?),
+        })
     }
 }
 
-fn typed<T: DeserializeOwned>(doc: &Document, diagnostics: &mut Vec<Diagnostic>) -> Option<Record<T>> {
-    typed_value(doc, diagnostics).map(|data| Record {
-        id: doc.id.clone(),
-        file: doc.file.clone(),
-        data,
-        body: doc.body.clone(),
-        translations: BTreeMap::new(),
+fn value<T: DeserializeOwned>(doc: &Document) -> Result<T, Diagnostic> {
+    T::deserialize(&doc.front).map_err(|e| {
+        // Only reachable when a site's own schemas accept what the model cannot read.
+        at(
+            doc,
+            "",
+            false,
+            "model",
+            format!("the record passed its schema but cannot be read: {e}"),
+        )
+        .with_hint("a site's schemas/ may add to the record format, not change its types")
     })
 }
 
-fn insert<T: DeserializeOwned>(
-    map: &mut BTreeMap<String, Record<T>>,
-    doc: &Document,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
-    if let Some(record) = typed(doc, diagnostics) {
-        map.insert(record.id.clone(), record);
-    }
+fn record<T: DeserializeOwned>(doc: &Document) -> Result<Record<T>, Diagnostic> {
+    Ok(Record {
+        id: doc.id.clone(),
+        file: doc.file.clone(),
+        data: value(doc)?,
+        body: doc.body.clone(),
+        translations: BTreeMap::new(),
+    })
 }
 
 /// The translatable fields of each kind of record.

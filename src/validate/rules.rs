@@ -199,7 +199,19 @@ fn record_documents<'a>(dataset: &'a Dataset, docs: &'a Documents) -> Vec<&'a Do
 /// object whose keys are all two-letter codes with text values: the record format has
 /// no other field of that shape.
 fn languages_are_configured(dataset: &Dataset, doc: &Document, out: &mut Vec<Diagnostic>) {
-    fn walk(value: &Value, pointer: &str, langs: &[String], doc: &Document, out: &mut Vec<Diagnostic>) {
+    enum Segment<'v> {
+        Key(&'v str),
+        Index(usize),
+    }
+    /// `path` holds the segments down to `value`; the pointer string is only built for
+    /// a problem, since this walks every node of every record.
+    fn walk<'v>(
+        value: &'v Value,
+        path: &mut Vec<Segment<'v>>,
+        langs: &[String],
+        doc: &Document,
+        out: &mut Vec<Diagnostic>,
+    ) {
         match value {
             Value::Object(map) => {
                 let is_text = !map.is_empty()
@@ -207,12 +219,19 @@ fn languages_are_configured(dataset: &Dataset, doc: &Document, out: &mut Vec<Dia
                         .iter()
                         .all(|(k, v)| k.len() == 2 && k.bytes().all(|b| b.is_ascii_lowercase()) && v.is_string());
                 for (key, child) in map {
-                    let child_pointer = format!("{pointer}/{}", crate::yaml::escape_pointer_segment(key));
+                    path.push(Segment::Key(key));
                     if is_text && !langs.contains(key) {
+                        let pointer: String = path
+                            .iter()
+                            .map(|s| match s {
+                                Segment::Key(k) => format!("/{}", crate::yaml::escape_pointer_segment(k)),
+                                Segment::Index(i) => format!("/{i}"),
+                            })
+                            .collect();
                         out.push(
                             at(
                                 doc,
-                                &child_pointer,
+                                &pointer,
                                 true,
                                 "language",
                                 format!("`{key}` is not one of the site's languages"),
@@ -220,18 +239,21 @@ fn languages_are_configured(dataset: &Dataset, doc: &Document, out: &mut Vec<Dia
                             .with_hint(format!("the site's languages are {} (openssc.toml)", langs.join(", "))),
                         );
                     }
-                    walk(child, &child_pointer, langs, doc, out);
+                    walk(child, path, langs, doc, out);
+                    path.pop();
                 }
             }
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    walk(item, &format!("{pointer}/{i}"), langs, doc, out);
+                    path.push(Segment::Index(i));
+                    walk(item, path, langs, doc, out);
+                    path.pop();
                 }
             }
             _ => {}
         }
     }
-    walk(&doc.front, "", &dataset.config.languages, doc, out);
+    walk(&doc.front, &mut Vec::new(), &dataset.config.languages, doc, out);
 }
 
 fn reference(
