@@ -171,19 +171,12 @@ fn generate(out: &Path, projects: usize, seed: u64) {
     let actors = (projects / 10).max(3);
     for i in 0..actors {
         let kind = *rng.pick(ACTOR_TYPES);
+        // Capacities: two different sectors (a list may not repeat a value).
+        let (s1, s2) = (SECTORS[i % SECTORS.len()], SECTORS[(i + 1) % SECTORS.len()]);
         let mut a = format!(
-            "---\nname: \"Synthetic actor {i}\"\ntype: {kind}\ncountry: {}\nscope: national\ncapacities: [{}, {}]\n",
+            "---\nname: \"Synthetic actor {i}\"\ntype: {kind}\ncountry: {}\nscope: national\ncapacities: [{s1}, {s2}]\n",
             rng.pick(COUNTRIES),
-            rng.pick(SECTORS),
-            rng.pick(SECTORS)
         );
-        if a.contains("capacities: [") {
-            // Sectors must be unique in a list.
-            let (s1, s2) = (SECTORS[i % SECTORS.len()], SECTORS[(i + 1) % SECTORS.len()]);
-            let start = a.find("capacities:").unwrap();
-            a.truncate(start);
-            let _ = writeln!(a, "capacities: [{s1}, {s2}]");
-        }
         a.push_str(SOURCE);
         a.push_str("---\nA synthetic organization generated for benchmarks.\n");
         write(out.join(format!("content/actors/actor-{i:06}.md")), &a);
@@ -217,26 +210,20 @@ fn generate(out: &Path, projects: usize, seed: u64) {
             "countries:\n  providers: [{}]\n  recipients: [{}]",
             COUNTRIES[provider], COUNTRIES[recipient]
         );
-        match modality {
-            "triangular" => {
-                let third = (recipient + 1) % COUNTRIES.len();
-                let third = if third == provider {
-                    (third + 1) % COUNTRIES.len()
-                } else {
-                    third
-                };
-                let _ = writeln!(p, "  second_providers: [{}]", COUNTRIES[third]);
-            }
-            "regional" => {
-                let third = (recipient + 1) % COUNTRIES.len();
-                let third = if third == provider {
-                    (third + 1) % COUNTRIES.len()
-                } else {
-                    third
-                };
-                let _ = writeln!(p, "  participants: [{}]", COUNTRIES[third]);
-            }
-            _ => {}
+        // The third country of a triangular or regional initiative.
+        let third_list = match modality {
+            "triangular" => Some("second_providers"),
+            "regional" => Some("participants"),
+            _ => None,
+        };
+        if let Some(list) = third_list {
+            let third = (recipient + 1) % COUNTRIES.len();
+            let third = if third == provider {
+                (third + 1) % COUNTRIES.len()
+            } else {
+                third
+            };
+            let _ = writeln!(p, "  {list}: [{}]", COUNTRIES[third]);
         }
         let s1 = rng.below(SECTORS.len());
         let _ = writeln!(p, "sectors: [{}, {}]", SECTORS[s1], SECTORS[(s1 + 1) % SECTORS.len()]);

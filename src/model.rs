@@ -172,6 +172,19 @@ pub struct Money {
     pub year: Option<i32>,
 }
 
+impl Money {
+    /// The value in US dollars: `amount / per_usd[currency][year]`, where `year` is the
+    /// money's own year, else `default_year` (a project's start year). US dollars need no
+    /// rate. `None` when the year or the rate is missing.
+    pub fn to_usd(&self, rates: Option<&ExchangeRates>, default_year: Option<i32>) -> Option<f64> {
+        if self.currency == "USD" {
+            return Some(self.amount);
+        }
+        let year = self.year.or(default_year)?;
+        Some(self.amount / rates?.rate(&self.currency, year)?)
+    }
+}
+
 /// A document the information comes from.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Source {
@@ -640,13 +653,7 @@ impl Dataset {
 
     /// The USD value of `money`, using the money's year or else `default_year`.
     pub fn to_usd(&self, money: &Money, default_year: Option<i32>) -> Option<f64> {
-        let year = money.year.or(default_year)?;
-        let rate = match &self.exchange_rates {
-            Some(rates) => rates.rate(&money.currency, year)?,
-            None if money.currency == "USD" => 1.0,
-            None => return None,
-        };
-        Some(money.amount / rate)
+        money.to_usd(self.exchange_rates.as_ref(), default_year)
     }
 }
 
@@ -683,17 +690,28 @@ mod tests {
     #[test]
     fn money_converts_with_its_own_year_or_the_default() {
         let rates: ExchangeRates = serde_json::from_value(json!({
-            "source": {"title": "t"}, "per_usd": {"MXN": {"2011": 12.5}}
+            "source": {"title": "t"}, "per_usd": {"MXN": {"2011": 12.5, "2012": 10.0}}
         }))
         .unwrap();
-        let money = Money {
+        let undated = Money {
             amount: 125.0,
             currency: "MXN".into(),
             year: None,
         };
-        assert_eq!(rates.rate("MXN", 2011), Some(12.5));
-        assert_eq!(rates.rate("MXN", 2012), None);
-        assert_eq!(rates.rate("USD", 1990), Some(1.0));
-        let _ = money;
+        assert_eq!(undated.to_usd(Some(&rates), Some(2011)), Some(10.0));
+        assert_eq!(undated.to_usd(Some(&rates), Some(2013)), None);
+        assert_eq!(undated.to_usd(Some(&rates), None), None);
+        let dated = Money {
+            year: Some(2012),
+            ..undated.clone()
+        };
+        assert_eq!(dated.to_usd(Some(&rates), Some(2011)), Some(12.5));
+        let usd = Money {
+            amount: 80000.0,
+            currency: "USD".into(),
+            year: None,
+        };
+        assert_eq!(usd.to_usd(None, None), Some(80000.0));
+        assert_eq!(undated.to_usd(None, Some(2011)), None);
     }
 }
