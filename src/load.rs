@@ -240,6 +240,10 @@ fn classify(file: &str, parts: &[&str]) -> Result<Place, Diagnostic> {
         }
         ["data", "exchange-rates.yaml"] => Ok(Place::Data(DocKind::ExchangeRates)),
         ["data", "countries.yaml"] => Ok(Place::Data(DocKind::CountryFacts)),
+        ["data", name @ ("exchange-rates.yml" | "countries.yml")] => Err(stray().with_hint(format!(
+            "data files end in .yaml: rename it to {}",
+            name.replace(".yml", ".yaml")
+        ))),
         [.., last] if last.ends_with(".md") || last.ends_with(".yaml") || last.ends_with(".yml") => Err(stray()),
         _ => Ok(Place::Asset),
     }
@@ -251,6 +255,16 @@ fn split_name(file: &str, name: &str) -> Result<(String, Option<String>), Diagno
     let (id, lang) = match stem.rsplit_once('.') {
         Some((id, lang)) if lang.len() == 2 && lang.bytes().all(|b| b.is_ascii_lowercase()) => {
             (id, Some(lang.to_owned()))
+        }
+        Some((id, lang)) if is_valid_id(id) => {
+            return Err(Diagnostic::error(
+                file,
+                1,
+                1,
+                "file-name",
+                format!("`{lang}` in `{name}` is not a language code"),
+            )
+            .with_hint("a translation is named <id>.<lang>.md, with a two-letter language such as es, pt or fr"));
         }
         _ => (stem, None),
     };
@@ -381,8 +395,11 @@ fn decode(file: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
 }
 
 fn parse_yaml(file: &str, yaml_text: &str, line_offset: usize) -> Result<(Value, SpanMap), Diagnostic> {
-    yaml::parse(yaml_text, line_offset)
-        .map_err(|e| Diagnostic::error(file, e.pos.line, e.pos.col, "yaml", e.message).with_hint_opt(e.hint))
+    yaml::parse(yaml_text, line_offset).map_err(|e| {
+        Diagnostic::error(file, e.pos.line, e.pos.col, "yaml", e.message)
+            .with_hint_opt(e.hint)
+            .with_len(e.len)
+    })
 }
 
 fn parse_markdown(
@@ -539,6 +556,15 @@ mod tests {
             ("de-campesino".into(), Some("es".into()))
         );
         assert_eq!(split_name("f", "a-1.md").unwrap(), ("a-1".into(), None));
+        let d = split_name("f", "x.pt-br.md").unwrap_err();
+        assert!(
+            d.message.contains("`pt-br` in `x.pt-br.md` is not a language code"),
+            "{d:?}"
+        );
+        let Err(d) = classify("content/data/exchange-rates.yml", &["data", "exchange-rates.yml"]) else {
+            panic!("a .yml data file is not accepted silently")
+        };
+        assert!(d.hint.unwrap().contains("exchange-rates.yaml"));
         let d = split_name("f", "Bad_Name.md").unwrap_err();
         assert!(d.hint.unwrap().contains("bad-name.md"));
     }

@@ -174,10 +174,24 @@ impl SchemaSet {
                     Ok(value) => {
                         documents.insert(name.clone(), value);
                     }
-                    Err(e) => problems.push(
-                        Diagnostic::error(file, e.line(), e.column(), "schema-file", format!("invalid JSON: {e}"))
-                            .with_source(text),
-                    ),
+                    Err(e) => {
+                        // serde_json appends the position, which the diagnostic already gives.
+                        let message = e.to_string();
+                        let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
+                        problems.push(
+                            Diagnostic::error(
+                                file,
+                                e.line(),
+                                e.column(),
+                                "schema-file",
+                                format!("invalid JSON: {message}"),
+                            )
+                            .with_source(text)
+                            .with_hint(
+                                "fix the JSON syntax; the built-in schema of the same name shows the expected form",
+                            ),
+                        );
+                    }
                 }
             }
         }

@@ -90,6 +90,8 @@ impl SpanMap {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct YamlError {
     pub pos: Pos,
+    /// Characters to underline, at least 1.
+    pub len: usize,
     pub message: String,
     pub hint: Option<String>,
 }
@@ -139,6 +141,7 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
 
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| YamlError {
+            len: 1,
             pos: Pos {
                 line: e.marker().line() + line_offset,
                 col: e.marker().col() + 1,
@@ -157,6 +160,7 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
                 documents += 1;
                 if documents > 1 {
                     return Err(YamlError {
+                        len: 1,
                         pos,
                         message: "more than one YAML document in the front matter".into(),
                         hint: Some("a record holds one mapping between its two `---` lines".into()),
@@ -166,6 +170,7 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
             }
             Event::Alias(_) => {
                 return Err(YamlError {
+                    len: 1,
                     pos,
                     message: "YAML aliases (`*name`) are not supported in records".into(),
                     hint: Some("write the value out in full instead of referring to an anchor".into()),
@@ -177,6 +182,7 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
                     && !(tag.handle == "!!" && tag.suffix == "str")
                 {
                     return Err(YamlError {
+                        len: 1,
                         pos,
                         message: format!("YAML tag `{}{}` is not supported in records", tag.handle, tag.suffix),
                         hint: Some("remove the tag; quote the value to make it text".into()),
@@ -191,6 +197,7 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
             }
             Event::SequenceStart(_, tag) | Event::MappingStart(_, tag) if tag.is_some() => {
                 return Err(YamlError {
+                    len: 1,
                     pos,
                     message: "YAML tags are not supported in records".into(),
                     hint: Some("remove the tag".into()),
@@ -219,6 +226,7 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
         {
             let NodeStart::Scalar { raw, .. } = node else {
                 return Err(YamlError {
+                    len: 1,
                     pos,
                     message: "a mapping key must be plain text, not a list or a mapping".into(),
                     hint: None,
@@ -226,6 +234,7 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
             };
             if map.contains_key(&raw) {
                 return Err(YamlError {
+                    len: raw.chars().count().max(1),
                     pos,
                     message: format!("duplicate key `{raw}`"),
                     hint: Some("each field may appear only once; remove or merge the repeated one".into()),
@@ -281,6 +290,7 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
                     Value::String(raw)
                 } else {
                     resolve_plain(&raw).map_err(|message| YamlError {
+                        len: 1,
                         pos,
                         message,
                         hint: Some("write a finite number, or quote the value to make it text".into()),
@@ -291,6 +301,7 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
             NodeStart::Seq | NodeStart::Map => {
                 if stack.len() >= MAX_DEPTH {
                     return Err(YamlError {
+                        len: 1,
                         pos,
                         message: format!("nesting deeper than {MAX_DEPTH} levels"),
                         hint: Some("records are shallow; check the indentation".into()),
