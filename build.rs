@@ -1,5 +1,5 @@
-//! Embeds the default schemas (`schemas/**/*.json`, `schemas/**/*.yaml`) in the binary,
-//! so `openssc` works on a site that has no `schemas/` folder of its own.
+//! Embeds the default schemas (`schemas/`) and the default theme (`themes/default/`) in
+//! the binary, so `openssc` works on a site that has neither folder of its own.
 
 use std::path::{Path, PathBuf};
 
@@ -9,34 +9,48 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.path();
         if path.is_dir() {
             collect(&path, out);
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("json" | "yaml")) {
+        } else {
             out.push(path);
         }
     }
 }
 
-fn main() {
-    println!("cargo:rerun-if-changed=schemas");
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    let schemas = root.join("schemas");
+/// Writes `pub static <name>: &[(&str, &[u8])]` listing every file under `dir` (path
+/// relative to `dir`, contents) whose extension is in `extensions` (all when empty).
+fn embed(code: &mut String, name: &str, dir: &Path, extensions: &[&str]) {
+    println!("cargo:rerun-if-changed={}", dir.display());
     let mut files = Vec::new();
-    collect(&schemas, &mut files);
+    collect(dir, &mut files);
+    files.retain(|f| {
+        extensions.is_empty()
+            || f.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| extensions.contains(&e))
+    });
     files.sort();
-    let mut code = String::from(
-        "/// Default schema files: (path under `schemas/`, contents).\npub static EMBEDDED_SCHEMAS: &[(&str, &str)] = &[\n",
-    );
+    code.push_str(&format!("pub static {name}: &[(&str, &[u8])] = &[\n"));
     for file in &files {
-        let name = file
-            .strip_prefix(&schemas)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
+        let rel = file.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
         code.push_str(&format!(
-            "    ({name:?}, include_str!({:?})),\n",
+            "    ({rel:?}, include_bytes!({:?})),\n",
             file.display().to_string()
         ));
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("embedded_schemas.rs");
-    std::fs::write(out, code).unwrap();
+}
+
+fn main() {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    let mut schemas = String::from("/// Default schema files: (path under `schemas/`, contents).\n");
+    embed(
+        &mut schemas,
+        "EMBEDDED_SCHEMAS",
+        &root.join("schemas"),
+        &["json", "yaml"],
+    );
+    std::fs::write(out.join("embedded_schemas.rs"), schemas).unwrap();
+    let mut theme = String::from("/// The default theme: (path under `themes/default/`, contents).\n");
+    embed(&mut theme, "EMBEDDED_THEME", &root.join("themes/default"), &[]);
+    std::fs::write(out.join("embedded_theme.rs"), theme).unwrap();
 }

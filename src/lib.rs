@@ -3,21 +3,30 @@
 //!
 //! The pipeline reads top to bottom, one module per stage:
 //! [`config`] → [`load`] (files, front matter, YAML with positions) → [`validate`]
-//! (JSON Schemas from [`schema`], then the rules) → [`model`] (one typed [`model::Dataset`]).
+//! (JSON Schemas from [`schema`], then the rules) → [`model`] (one typed [`model::Dataset`])
+//! → [`aggregate`] → [`render`] (pages in memory, assembled by [`site`]) → [`linkcheck`]
+//! → [`write`].
 //! See ARCHITECTURE.md for the map and the invariants of each module.
 
 // A `Diagnostic` is the error value of per-file loading; it is built once per problem,
 // so its size does not matter and boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
+pub mod aggregate;
 pub mod config;
 pub mod countries;
 pub mod diagnostics;
+pub mod dictionary;
 pub mod error;
+pub mod linkcheck;
 pub mod load;
+pub mod markdown;
 pub mod model;
+pub mod render;
 pub mod schema;
+pub mod site;
 pub mod validate;
+pub mod write;
 pub mod yaml;
 
 use std::path::Path;
@@ -63,6 +72,11 @@ impl CheckOutcome {
 
 /// Loads and validates the site at `root`: configuration, schemas, every record.
 pub fn check_site(root: &Path) -> Result<CheckOutcome, Error> {
+    check_with_schemas(root).map(|(outcome, _)| outcome)
+}
+
+/// [`check_site`], also returning the schema set when it could be loaded.
+fn check_with_schemas(root: &Path) -> Result<(CheckOutcome, Option<schema::SchemaSet>), Error> {
     let config_path = root.join(CONFIG_FILE);
     if !config_path.is_file() {
         return Err(Error::NoConfig(root.to_path_buf()));
@@ -70,14 +84,88 @@ pub fn check_site(root: &Path) -> Result<CheckOutcome, Error> {
     let config_text = std::fs::read_to_string(&config_path).map_err(|e| Error::Io(config_path.clone(), e))?;
     let config = match SiteConfig::parse(&config_text, CONFIG_FILE) {
         Ok(c) => c,
-        Err(d) => return Ok(CheckOutcome::Unreadable(d)),
+        Err(d) => return Ok((CheckOutcome::Unreadable(d), None)),
     };
     let schemas = match schema::SchemaSet::load(root) {
         Ok(s) => s,
-        Err(d) => return Ok(CheckOutcome::Unreadable(d)),
+        Err(d) => return Ok((CheckOutcome::Unreadable(d), None)),
     };
     let loaded = load::load_content(root)?;
-    Ok(CheckOutcome::Checked(Box::new(validate::validate(
-        config, &schemas, loaded,
-    ))))
+    let checked = validate::validate(config, &schemas, loaded);
+    Ok((CheckOutcome::Checked(Box::new(checked)), Some(schemas)))
+}
+
+/// The outcome of `build`.
+#[derive(Debug)]
+pub enum BuildOutcome {
+    /// Nothing was written: the diagnostics say why.
+    Failed(Vec<Diagnostic>),
+    /// The site was written; `warnings` are the check's warnings.
+    Built { files: usize, warnings: Vec<Diagnostic> },
+}
+
+/// Checks the site at `root` and, if it is valid, renders it and writes it to `output`
+/// (replacing the previous output only when the new one is complete).
+pub fn build_site(root: &Path, output: &Path, strict: bool) -> Result<BuildOutcome, Error> {
+    let (outcome, schemas) = check_with_schemas(root)?;
+    if outcome.failed(strict) {
+        return Ok(BuildOutcome::Failed(outcome.diagnostics().to_vec()));
+    }
+    let (CheckOutcome::Checked(checked), Some(schemas)) = (outcome, schemas) else {
+        unreachable!("an unreadable site always has errors")
+    };
+    let theme = match render::Theme::load(root) {
+        Ok(t) => t,
+        Err(d) => return Ok(BuildOutcome::Failed(d)),
+    };
+    let build = render::BuildInfo {
+        date: build_date(root),
+        generator: format!("openssc {}", env!("CARGO_PKG_VERSION")),
+    };
+    let files = match site::assemble(&checked.dataset, &schemas, &theme, &build) {
+        Ok(files) => files,
+        Err(d) => return Ok(BuildOutcome::Failed(d)),
+    };
+    let broken = linkcheck::check(&files);
+    if !broken.is_empty() {
+        let diagnostics = broken
+            .into_iter()
+            .map(|b| {
+                Diagnostic::error(
+                    b.page,
+                    1,
+                    1,
+                    "broken-link",
+                    format!("broken link `{}`: {}", b.link, b.reason),
+                )
+                .with_hint("fix the link in the record's Markdown body or in the template that wrote it")
+            })
+            .collect();
+        return Ok(BuildOutcome::Failed(diagnostics));
+    }
+    write::write_site(output, &files)?;
+    let warnings = checked.diagnostics.clone();
+    Ok(BuildOutcome::Built {
+        files: files.len(),
+        warnings,
+    })
+}
+
+/// The build date: `SOURCE_DATE_EPOCH`, else the date of the last git commit of the
+/// site, else unknown (and then omitted from pages, so builds stay reproducible).
+fn build_date(root: &Path) -> Option<String> {
+    let from_env = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok());
+    let seconds = from_env.or_else(|| {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["log", "-1", "--format=%ct"])
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+    })?;
+    Some(site::civil_date(seconds))
 }

@@ -39,6 +39,18 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
         format: OutputFormat,
     },
+    /// Check the site, then render it into a static website (nothing is written if the check fails).
+    Build {
+        /// Where to write the site (default: public/ in the site folder).
+        #[arg(long, value_name = "DIR")]
+        output_dir: Option<PathBuf>,
+        /// Treat warnings as errors.
+        #[arg(long)]
+        strict: bool,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+        format: OutputFormat,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -56,6 +68,53 @@ fn main() -> ExitCode {
     let root = cli.root.unwrap_or_else(|| PathBuf::from("."));
     match cli.command {
         Command::Check { strict, format } => check(&root, strict, format),
+        Command::Build {
+            output_dir,
+            strict,
+            format,
+        } => {
+            let output = output_dir.unwrap_or_else(|| root.join("public"));
+            build(&root, &output, strict, format)
+        }
+    }
+}
+
+fn resolve_format(format: OutputFormat) -> Format {
+    match format {
+        OutputFormat::Human => Format::Human {
+            color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        },
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Github => Format::Github,
+    }
+}
+
+/// Prints diagnostics: machine formats to stdout for piping, human output to stderr.
+fn print_diagnostics(diags: &[openssc::diagnostics::Diagnostic], format: Format) {
+    let text: String = diags.iter().map(|d| diagnostics::render(d, format)).collect();
+    let _ = match format {
+        Format::Human { .. } => std::io::stderr().write_all(text.as_bytes()),
+        _ => std::io::stdout().write_all(text.as_bytes()),
+    };
+}
+
+fn build(root: &std::path::Path, output: &std::path::Path, strict: bool, format: OutputFormat) -> ExitCode {
+    let format = resolve_format(format);
+    match openssc::build_site(root, output, strict) {
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        Ok(openssc::BuildOutcome::Failed(diags)) => {
+            print_diagnostics(&diags, format);
+            eprintln!("build failed: nothing was written to {}", output.display());
+            ExitCode::from(1)
+        }
+        Ok(openssc::BuildOutcome::Built { files, warnings }) => {
+            print_diagnostics(&warnings, format);
+            eprintln!("built {files} files into {}", output.display());
+            ExitCode::SUCCESS
+        }
     }
 }
 
@@ -67,23 +126,9 @@ fn check(root: &std::path::Path, strict: bool, format: OutputFormat) -> ExitCode
             return ExitCode::from(2);
         }
     };
-    let format = match format {
-        OutputFormat::Human => Format::Human {
-            color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        },
-        OutputFormat::Json => Format::Json,
-        OutputFormat::Github => Format::Github,
-    };
+    let format = resolve_format(format);
     let diags = outcome.diagnostics();
-    let mut text = String::new();
-    for d in diags {
-        text.push_str(&diagnostics::render(d, format));
-    }
-    // Machine formats go to stdout for piping; human output to stderr, like compilers.
-    let _ = match format {
-        Format::Human { .. } => std::io::stderr().write_all(text.as_bytes()),
-        _ => std::io::stdout().write_all(text.as_bytes()),
-    };
+    print_diagnostics(diags, format);
     let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
     let warnings = diags.len() - errors;
     let failed = outcome.failed(strict);

@@ -112,11 +112,9 @@ impl SchemaSet {
     pub fn load(site_root: &Path) -> Result<SchemaSet, Vec<Diagnostic>> {
         let mut files: BTreeMap<String, (String, String)> = EMBEDDED_SCHEMAS
             .iter()
-            .map(|(name, text)| {
-                (
-                    name.to_string(),
-                    (format!("(built-in) schemas/{name}"), text.to_string()),
-                )
+            .map(|(name, bytes)| {
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                (name.to_string(), (format!("(built-in) schemas/{name}"), text))
             })
             .collect();
         let dir = site_root.join("schemas");

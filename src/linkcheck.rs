@@ -1,0 +1,211 @@
+//! The internal link check: every `href`/`src` the build wrote that points inside the
+//! site must name a file the build wrote and, with a `#fragment`, an id on that page.
+//!
+//! Invariant: no I/O; works on the files in memory before anything is written.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::render::OutputFile;
+
+/// A link that does not resolve.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrokenLink {
+    /// The page that holds the link.
+    pub page: String,
+    /// The link as written.
+    pub link: String,
+    /// Why it is broken.
+    pub reason: String,
+}
+
+/// The values of `attr="..."` attributes in `html` (double-quoted, as our templates
+/// and the Markdown renderer write them).
+fn attribute_values<'h>(html: &'h str, attr: &str) -> Vec<&'h str> {
+    let needle = format!(" {attr}=\"");
+    let mut values = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find(&needle) {
+        rest = &rest[i + needle.len()..];
+        if let Some(end) = rest.find('"') {
+            values.push(&rest[..end]);
+            rest = &rest[end..];
+        }
+    }
+    values
+}
+
+/// Resolves `link` relative to `page` (both `/`-separated); `None` if it climbs above
+/// the site root.
+fn resolve(page: &str, link: &str) -> Option<String> {
+    let mut parts: Vec<&str> = page.split('/').collect();
+    parts.pop();
+    for segment in link.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Decodes the character references an attribute value may hold (`&amp;`, `&#39;`,
+/// `&#x2f;`, ...), so links compare with file paths.
+fn unescape(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(end) = rest.find(';').filter(|&e| e <= 10) else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let entity = &rest[1..end];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            _ => entity
+                .strip_prefix("#x")
+                .or_else(|| entity.strip_prefix("#X"))
+                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Checks every internal link of every HTML file.
+pub fn check(files: &[OutputFile]) -> Vec<BrokenLink> {
+    let paths: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let ids: BTreeMap<&str, BTreeSet<String>> = files
+        .iter()
+        .filter(|f| f.path.ends_with(".html"))
+        .map(|f| {
+            let html = String::from_utf8_lossy(&f.bytes);
+            (
+                f.path.as_str(),
+                attribute_values(&html, "id").into_iter().map(unescape).collect(),
+            )
+        })
+        .collect();
+    let mut broken = Vec::new();
+    for file in files.iter().filter(|f| f.path.ends_with(".html")) {
+        let html = String::from_utf8_lossy(&file.bytes);
+        let mut links = attribute_values(&html, "href");
+        links.extend(attribute_values(&html, "src"));
+        for raw in links {
+            let link = unescape(raw);
+            let lower = link.to_ascii_lowercase();
+            if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("mailto:") {
+                continue;
+            }
+            let mut report = |reason: String| {
+                broken.push(BrokenLink {
+                    page: file.path.clone(),
+                    link: link.clone(),
+                    reason,
+                })
+            };
+            if link.starts_with('/') || lower.contains(':') {
+                report("internal links must be relative (the site must work from file://)".into());
+                continue;
+            }
+            let (target, fragment) = match link.split_once('#') {
+                Some((t, f)) => (t, Some(f)),
+                None => (link.as_str(), None),
+            };
+            let target = if target.is_empty() {
+                Some(file.path.clone())
+            } else {
+                resolve(&file.path, target)
+            };
+            let Some(target) = target else {
+                report("the link climbs above the site root".into());
+                continue;
+            };
+            if !paths.contains(target.as_str()) {
+                let reason = if target.ends_with('/') || !target.rsplit('/').next().unwrap_or_default().contains('.') {
+                    format!("{target} is not a file the build wrote (links must name a file, e.g. .../index.html)")
+                } else {
+                    format!("{target} is not a file the build wrote")
+                };
+                report(reason);
+                continue;
+            }
+            if let Some(fragment) = fragment.filter(|f| !f.is_empty())
+                && !ids.get(target.as_str()).is_some_and(|set| set.contains(fragment))
+            {
+                report(format!("{target} has no element with id `{fragment}`"));
+            }
+        }
+    }
+    broken
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(path: &str, html: &str) -> OutputFile {
+        OutputFile {
+            path: path.into(),
+            bytes: html.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn finds_missing_files_fragments_and_absolute_links() {
+        let files = vec![
+            page(
+                "index.html",
+                r#"<a href="projects/index.html">p</a> <a href="projects/index.html#list">l</a> <a href="https://x.org/">x</a>"#,
+            ),
+            page(
+                "projects/index.html",
+                r##"<h2 id="list">List</h2><a href="../index.html">home</a> <a href="#nowhere">n</a> <a href="/abs/index.html">a</a> <a href="x/">d</a>"##,
+            ),
+            page("style.css", "body{}"),
+        ];
+        let broken = check(&files);
+        let links: Vec<&str> = broken.iter().map(|b| b.link.as_str()).collect();
+        assert_eq!(links, ["#nowhere", "/abs/index.html", "x/"]);
+        assert!(broken[2].reason.contains("must name a file"));
+    }
+
+    #[test]
+    fn decodes_character_references_in_links() {
+        assert_eq!(unescape("..&#x2f;a&amp;b&#39;&#47;"), "../a&b'/");
+        assert_eq!(unescape("a & b"), "a & b");
+    }
+
+    #[test]
+    fn resolves_relative_paths() {
+        assert_eq!(
+            resolve("a/b/index.html", "../../c/index.html").as_deref(),
+            Some("c/index.html")
+        );
+        assert_eq!(resolve("index.html", "../x.html"), None);
+    }
+}

@@ -1,0 +1,1070 @@
+//! Markdown → safe HTML: record bodies and the narrative of report chapters.
+//!
+//! [`render`] parses with pulldown-cmark (CommonMark plus tables, footnotes, strikethrough
+//! and `{#id}` heading attributes), rewrites the events (heading ids and levels, footnotes,
+//! table alignment), writes HTML, sanitizes it with `ammonia` against an explicit
+//! allowlist (see [Sanitization](#sanitization)), then gives the generated ids their final
+//! name. The footnotes section is assembled after sanitization, from sanitized pieces.
+//!
+//! # Ids
+//!
+//! Every id in the output comes from this module and went through the page's [`IdSet`]:
+//! heading ids (the explicit `{#id}`, else [`slug`] of the heading text), footnote ids
+//! (`fn-<label>`) and footnote reference ids (`fnref-<label>`, `fnref-<label>-2` for the
+//! second reference to the same note). A taken id gets `-2`, `-3`... Ids written by the
+//! author in raw HTML are removed. Heading classes and other `{...}` attributes are
+//! ignored.
+//!
+//! While the HTML goes through the sanitizer, generated ids are carried by a marker
+//! attribute (`data-openssc-id`, or a variant of it that does not occur in the Markdown
+//! source) that raw HTML cannot produce, since attribute names cannot be written with
+//! character references: the sanitizer can then drop every `id` of the author and keep
+//! ours, which are renamed to `id` afterwards.
+//!
+//! # Headings
+//!
+//! A body's `#` becomes `<h2>` by default ([`BODY_TOP_LEVEL`]): the page's `<h1>` is the
+//! record title. Levels are shifted by the same amount and capped at `<h6>`.
+//! [`Rendered::headings`] lists the headings that made it to the output, in order, for
+//! tables of contents; their `text` is plain text (not escaped).
+//!
+//! # Footnotes
+//!
+//! Notes are numbered in the order of their first reference, like GitHub; a definition
+//! that is never referenced is dropped. The notes of a body go in
+//! `<section class="footnotes" aria-label="Notes"><ol><li id="fn-...">` at its end, each
+//! with back-links (`<a href="#fnref-..." class="footnote-backref" aria-label="Back to
+//! reference 1">`). A reference is `<sup class="footnote-ref"><a href="#fn-..."
+//! id="fnref-...">1</a></sup>`.
+//!
+//! # Sanitization
+//!
+//! All HTML, the author's and the one written from Markdown, goes through the allowlist:
+//!
+//! - Elements: text-level `a abbr b bdi br cite code del dfn em i img ins kbd mark q rp rt
+//!   ruby s samp small span strong sub sup time u var wbr`; blocks `p div blockquote pre hr
+//!   h2 h3 h4 h5 h6 ul ol li dl dt dd figure figcaption details summary`; tables `table
+//!   caption colgroup col thead tbody tfoot tr th td`. These are what Markdown produces and
+//!   what an author needs for rich text; `h1` is left out because the page's title is the
+//!   only `<h1>` (its text stays, unwrapped). Any other element is unwrapped (its text
+//!   stays); `script style iframe frame frameset object embed applet noscript noembed
+//!   noframes template textarea select xmp plaintext title svg math canvas` are removed
+//!   with their content, since their content is code or would run or embed something.
+//! - Attributes: `title`, `lang` and `dir` anywhere (for multilingual text);
+//!   `a[href]`, `img[src alt width height]`, `abbr[title]`, `dfn[title]`,
+//!   `time[datetime]`, `ol[start]`, `details[open]`, `col[span]`, `colgroup[span]`,
+//!   `th[colspan rowspan scope]`, `td[colspan rowspan]`. Numbers must be numbers, `dir`
+//!   and `scope` one of their keywords: HTML5 validity. Classes only where this module
+//!   writes them: `code.language-*`, `th`/`td` `.align-left|center|right`,
+//!   `sup.footnote-ref`. No `id` (see above), no `style`, no event handler, no `rel` or
+//!   `target`.
+//! - URLs (`href`, `src`): `http`, `https`, `mailto`, and relative URLs (left as
+//!   written, for the link checker). `javascript:`, `data:`, `vbscript:` and any other
+//!   scheme lose the attribute; an `<img>` left without `src` is replaced by its `alt`
+//!   text, an `<img>` without `alt` gets `alt=""`.
+//! - Links that leave the site (`http:`, `https:`, `//host`) get
+//!   `rel="noopener noreferrer"`; no `target` is ever added.
+//! - Comments are removed.
+//!
+//! Raw HTML that never closes a raw-text element (`<textarea>`, `<!--` in a block...)
+//! swallows the rest of its own part (the body, or one note) and nothing else; the
+//! headings and references it swallowed are left out of `headings` and back-links.
+//!
+//! The output is deterministic and is HTML5 as the W3C checker wants it, except for what
+//! an author can still get wrong inside the allowlist (a bad `lang` tag, an empty
+//! heading, a misused `time`...).
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::sync::LazyLock;
+
+use ammonia::{Builder, UrlRelative};
+use pulldown_cmark::{Alignment, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+/// The level a body's `#` heading gets: `<h2>`, under the page's `<h1>`.
+pub const BODY_TOP_LEVEL: u8 = 2;
+/// The lowest `top_level` accepted: `<h1>` belongs to the page.
+pub const MIN_LEVEL: u8 = 2;
+/// The deepest heading level; deeper headings are capped here.
+pub const MAX_LEVEL: u8 = 6;
+
+/// The id a heading gets when its text gives no slug (e.g. only CJK or punctuation).
+const FALLBACK_SLUG: &str = "section";
+/// Longest slug, in bytes (ASCII).
+const MAX_SLUG_LEN: usize = 80;
+/// The attribute that carries generated ids through the sanitizer (see the module doc).
+const MARKER: &str = "data-openssc-id";
+
+/// The HTML of one Markdown text, and its headings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rendered {
+    /// Sanitized HTML5, footnotes section included.
+    pub html: String,
+    /// The headings present in `html`, in document order.
+    pub headings: Vec<Heading>,
+}
+
+/// A heading of the rendered HTML, for tables of contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    /// The HTML level after the shift: 2 to 6.
+    pub level: u8,
+    /// The final id, unique on the page.
+    pub id: String,
+    /// Plain text (whitespace collapsed), not HTML-escaped.
+    pub text: String,
+}
+
+/// The ids used on one page. Share one `IdSet` between all the bodies rendered into one
+/// page, created with the ids of the page template reserved.
+#[derive(Debug, Default, Clone)]
+pub struct IdSet {
+    used: HashSet<String>,
+    /// The next suffix to try for a base, so that many equal headings cost linear time.
+    next_suffix: HashMap<String, u32>,
+}
+
+impl IdSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An `IdSet` where the ids of the template (`main`, `content`...) are already taken.
+    pub fn with_reserved(reserved: &[&str]) -> Self {
+        let mut set = Self::new();
+        for id in reserved {
+            set.used.insert((*id).to_string());
+        }
+        set
+    }
+
+    /// Is `id` taken on the page?
+    pub fn contains(&self, id: &str) -> bool {
+        self.used.contains(id)
+    }
+
+    /// Takes `wanted`, or `wanted-2`, `wanted-3`... if taken, and returns the id taken.
+    /// An empty `wanted` counts as `section`.
+    pub fn claim(&mut self, wanted: &str) -> String {
+        let wanted = if wanted.is_empty() { FALLBACK_SLUG } else { wanted };
+        if self.used.insert(wanted.to_string()) {
+            return wanted.to_string();
+        }
+        let mut n = self.next_suffix.get(wanted).copied().unwrap_or(2);
+        loop {
+            let candidate = format!("{wanted}-{n}");
+            n += 1;
+            if self.used.insert(candidate.clone()) {
+                self.next_suffix.insert(wanted.to_string(), n);
+                return candidate;
+            }
+        }
+    }
+}
+
+/// How to render; [`render`] uses the default.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderOptions<'a> {
+    /// The HTML level of a `#` heading, clamped to [`MIN_LEVEL`]..=[`MAX_LEVEL`].
+    pub top_level: u8,
+    /// The accessible name of the footnotes section (`aria-label`).
+    pub notes_label: &'a str,
+    /// The accessible name of a back-link, followed by the note number.
+    pub back_label: &'a str,
+}
+
+impl Default for RenderOptions<'_> {
+    fn default() -> Self {
+        RenderOptions {
+            top_level: BODY_TOP_LEVEL,
+            notes_label: "Notes",
+            back_label: "Back to reference",
+        }
+    }
+}
+
+/// Renders Markdown to safe HTML. `ids` keeps the ids already used on the page, so that
+/// heading and footnote ids never collide on one page (several bodies can share a page).
+pub fn render(markdown: &str, ids: &mut IdSet) -> Rendered {
+    render_with(markdown, ids, &RenderOptions::default())
+}
+
+/// [`render`] with explicit options (heading level, labels of the footnotes).
+pub fn render_with(markdown: &str, ids: &mut IdSet, options: &RenderOptions) -> Rendered {
+    let marker = marker_for(markdown);
+    if marker == MARKER {
+        render_marked(markdown, ids, options, MARKER, &SANITIZER)
+    } else {
+        render_marked(markdown, ids, options, &marker, &sanitizer(&marker))
+    }
+}
+
+fn render_marked(
+    markdown: &str,
+    ids: &mut IdSet,
+    options: &RenderOptions,
+    marker: &str,
+    sanitizer: &Builder,
+) -> Rendered {
+    let (body, definitions) = split_footnotes(Parser::new_ext(markdown, markdown_options()));
+    let mut pass = Pass::new(ids, marker, options.top_level, &definitions);
+    let body = pass.transform(body);
+    let mut definitions: Vec<Vec<Event>> = definitions.into_iter().map(|(_, events)| events).collect();
+    // Notes referenced from notes are numbered after, as they are found.
+    let mut note_events = Vec::new();
+    while note_events.len() < pass.notes.len() {
+        let events = std::mem::take(&mut definitions[pass.notes[note_events.len()].definition]);
+        note_events.push(pass.transform(events));
+    }
+
+    let mut survived = HashSet::new();
+    let mut html = safe_html(body, sanitizer, marker, &mut survived);
+    let note_html: Vec<String> = note_events
+        .into_iter()
+        .map(|events| safe_html(events, sanitizer, marker, &mut survived))
+        .collect();
+
+    let Pass {
+        mut headings, notes, ..
+    } = pass;
+    headings.retain(|h| survived.contains(&h.id));
+    if !notes.is_empty() {
+        write_notes(&mut html, &notes, &note_html, &survived, options);
+    }
+    Rendered { html, headings }
+}
+
+/// The slug of a text: lowercase ASCII letters and digits separated by single `-`, with
+/// common accented Latin letters transliterated (`é` → `e`, `ß` → `ss`) and other
+/// characters dropped; `section` if nothing is left. At most 80 bytes.
+pub fn slug(text: &str) -> String {
+    let s = slug_or_empty(text);
+    if s.is_empty() { FALLBACK_SLUG.to_string() } else { s }
+}
+
+fn slug_or_empty(text: &str) -> String {
+    let mut out = String::new();
+    let mut pending_dash = false;
+    for c in text.chars().flat_map(char::to_lowercase) {
+        let piece: &str = if c.is_ascii_alphanumeric() {
+            // A `char` as a one-byte string: ASCII.
+            &text_of_ascii(c)
+        } else if is_combining_mark(c) {
+            continue;
+        } else if let Some(t) = transliterate(c) {
+            t
+        } else {
+            pending_dash = true;
+            continue;
+        };
+        if pending_dash && !out.is_empty() {
+            out.push('-');
+        }
+        pending_dash = false;
+        out.push_str(piece);
+        if out.len() >= MAX_SLUG_LEN {
+            break;
+        }
+    }
+    if out.len() > MAX_SLUG_LEN {
+        out.truncate(MAX_SLUG_LEN);
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+fn text_of_ascii(c: char) -> String {
+    c.to_string()
+}
+
+fn is_combining_mark(c: char) -> bool {
+    matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}')
+}
+
+/// Simple transliteration of lowercase Latin letters with diacritics (Latin-1 and
+/// Latin Extended-A, plus a few common others). Other scripts are dropped.
+fn transliterate(c: char) -> Option<&'static str> {
+    Some(match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' | 'ǎ' | 'ạ' | 'ả' => "a",
+        'æ' => "ae",
+        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => "c",
+        'ď' | 'đ' | 'ð' => "d",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' | 'ẹ' | 'ẽ' => "e",
+        'ĝ' | 'ğ' | 'ġ' | 'ģ' => "g",
+        'ĥ' | 'ħ' => "h",
+        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' | 'ǐ' | 'ị' => "i",
+        'ĳ' => "ij",
+        'ĵ' => "j",
+        'ķ' => "k",
+        'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => "l",
+        'ñ' | 'ń' | 'ņ' | 'ň' | 'ŉ' | 'ŋ' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' | 'ơ' | 'ǒ' | 'ọ' => "o",
+        'œ' => "oe",
+        'ŕ' | 'ŗ' | 'ř' => "r",
+        'ś' | 'ŝ' | 'ş' | 'š' | 'ș' => "s",
+        'ß' => "ss",
+        'ţ' | 'ť' | 'ŧ' | 'ț' => "t",
+        'þ' => "th",
+        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' | 'ư' | 'ǔ' | 'ụ' => "u",
+        'ŵ' => "w",
+        'ý' | 'ÿ' | 'ŷ' => "y",
+        'ź' | 'ż' | 'ž' => "z",
+        _ => return None,
+    })
+}
+
+fn markdown_options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+/// The marker attribute name for this source: `data-openssc-id`, or `data-openssc-idN`
+/// for the first `N` such that the name does not occur in the source (ASCII
+/// case-insensitively), so that raw HTML cannot carry it.
+fn marker_for(markdown: &str) -> Cow<'static, str> {
+    if !contains_ignore_ascii_case(markdown, MARKER) {
+        return Cow::Borrowed(MARKER);
+    }
+    let mut n = 1u64;
+    loop {
+        let candidate = format!("{MARKER}{n}");
+        if !contains_ignore_ascii_case(markdown, &candidate) {
+            return Cow::Owned(candidate);
+        }
+        n += 1;
+    }
+}
+
+fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// Elements kept (see the module doc for why).
+const ALLOWED_TAGS: &[&str] = &[
+    // text-level
+    "a",
+    "abbr",
+    "b",
+    "bdi",
+    "br",
+    "cite",
+    "code",
+    "del",
+    "dfn",
+    "em",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "mark",
+    "q",
+    "rp",
+    "rt",
+    "ruby",
+    "s",
+    "samp",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "time",
+    "u",
+    "var",
+    "wbr", // blocks
+    "p",
+    "div",
+    "blockquote",
+    "pre",
+    "hr",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "figure",
+    "figcaption",
+    "details",
+    "summary", // tables
+    "table",
+    "caption",
+    "colgroup",
+    "col",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "th",
+    "td",
+];
+
+/// Elements removed with everything inside them.
+const REMOVED_WITH_CONTENT: &[&str] = &[
+    "script",
+    "style",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "noscript",
+    "noembed",
+    "noframes",
+    "template",
+    "textarea",
+    "select",
+    "xmp",
+    "plaintext",
+    "title",
+    "svg",
+    "math",
+    "canvas",
+];
+
+/// Attributes allowed on every kept element.
+const GENERIC_ATTRIBUTES: &[&str] = &["title", "lang", "dir"];
+
+/// Attributes allowed per element (values are checked by [`filter_attribute`]).
+const TAG_ATTRIBUTES: &[(&str, &[&str])] = &[
+    ("a", &["href"]),
+    ("img", &["src", "alt", "width", "height"]),
+    ("abbr", &["title"]),
+    ("dfn", &["title"]),
+    ("time", &["datetime"]),
+    ("ol", &["start"]),
+    ("details", &["open"]),
+    ("col", &["span"]),
+    ("colgroup", &["span"]),
+    ("th", &["colspan", "rowspan", "scope", "class"]),
+    ("td", &["colspan", "rowspan", "class"]),
+    ("code", &["class"]),
+    ("sup", &["class"]),
+];
+
+/// URL schemes allowed in `href` and `src`; relative URLs pass as written.
+const URL_SCHEMES: &[&str] = &["http", "https", "mailto"];
+
+static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(|| sanitizer(MARKER));
+
+/// The ammonia configuration: the allowlist above, plus the marker attribute.
+fn sanitizer(marker: &str) -> Builder<'_> {
+    let mut builder = Builder::empty();
+    builder
+        .tags(ALLOWED_TAGS.iter().copied().collect())
+        .clean_content_tags(REMOVED_WITH_CONTENT.iter().copied().collect())
+        .generic_attributes(GENERIC_ATTRIBUTES.iter().copied().chain([marker]).collect())
+        .generic_attribute_prefixes(HashSet::new())
+        .tag_attributes(
+            TAG_ATTRIBUTES
+                .iter()
+                .map(|(tag, attributes)| (*tag, attributes.iter().copied().collect()))
+                .collect(),
+        )
+        .tag_attribute_values(HashMap::new())
+        .set_tag_attribute_values(HashMap::new())
+        .allowed_classes(HashMap::new())
+        .url_schemes(URL_SCHEMES.iter().copied().collect())
+        .url_relative(UrlRelative::PassThrough)
+        .link_rel(None)
+        .strip_comments(true)
+        .id_prefix(None)
+        .attribute_filter(filter_attribute);
+    builder
+}
+
+/// Keeps an allowed attribute only if its value is valid HTML5 for it.
+fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
+    let keep = match attribute {
+        "width" | "height" => number_in(value, 0, 100_000),
+        "colspan" | "span" => number_in(value, 1, 1000),
+        "rowspan" => number_in(value, 0, 65534),
+        "start" => {
+            let digits = value.strip_prefix('-').unwrap_or(value);
+            number_in(digits, 0, i32::MAX as u64)
+        }
+        "dir" => ["ltr", "rtl", "auto"].iter().any(|k| value.eq_ignore_ascii_case(k)),
+        "scope" => ["row", "col", "rowgroup", "colgroup"]
+            .iter()
+            .any(|k| value.eq_ignore_ascii_case(k)),
+        "lang" => value.is_empty() || is_language_tag(value),
+        "class" => return filter_classes(element, value).map(Cow::Owned),
+        _ => true,
+    };
+    keep.then_some(Cow::Borrowed(value))
+}
+
+fn number_in(value: &str, min: u64, max: u64) -> bool {
+    !value.is_empty()
+        && value.len() <= 10
+        && value.bytes().all(|b| b.is_ascii_digit())
+        && value.parse::<u64>().is_ok_and(|n| (min..=max).contains(&n))
+}
+
+fn is_language_tag(value: &str) -> bool {
+    let mut parts = value.split('-');
+    parts
+        .next()
+        .is_some_and(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()))
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// The classes this module writes, and only on the elements it writes them on.
+fn filter_classes(element: &str, value: &str) -> Option<String> {
+    let allowed = |class: &str| match element {
+        "code" => class.strip_prefix("language-").is_some_and(|lang| {
+            !lang.is_empty() && lang.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_+.#".contains(&b))
+        }),
+        "th" | "td" => matches!(class, "align-left" | "align-center" | "align-right"),
+        "sup" => class == "footnote-ref",
+        _ => false,
+    };
+    let kept: Vec<&str> = value.split_ascii_whitespace().filter(|c| allowed(c)).collect();
+    (!kept.is_empty()).then(|| kept.join(" "))
+}
+
+type Definitions<'a> = Vec<(CowStr<'a>, Vec<Event<'a>>)>;
+
+/// Takes the footnote definitions (at any depth) out of the event stream.
+fn split_footnotes<'a>(events: impl Iterator<Item = Event<'a>>) -> (Vec<Event<'a>>, Definitions<'a>) {
+    let mut stack: Vec<(Option<CowStr<'a>>, Vec<Event<'a>>)> = vec![(None, Vec::new())];
+    let mut definitions = Vec::new();
+    for event in events {
+        match event {
+            Event::Start(Tag::FootnoteDefinition(label)) => stack.push((Some(label), Vec::new())),
+            Event::End(TagEnd::FootnoteDefinition) if stack.len() > 1 => {
+                if let Some((Some(label), events)) = stack.pop() {
+                    definitions.push((label, events));
+                }
+            }
+            event => stack.last_mut().expect("the body is never popped").1.push(event),
+        }
+    }
+    while stack.len() > 1 {
+        if let Some((Some(label), events)) = stack.pop() {
+            definitions.push((label, events));
+        }
+    }
+    let body = stack.pop().map(|(_, events)| events).unwrap_or_default();
+    (body, definitions)
+}
+
+/// A footnote that is referenced.
+struct Note {
+    number: usize,
+    /// The final id of its `<li>`.
+    id: String,
+    /// The base of its references' ids: `fnref-<slug>`.
+    ref_base: String,
+    /// The final ids of its references, in order.
+    refs: Vec<String>,
+    /// Index into the definitions.
+    definition: usize,
+}
+
+/// The state of one rendering: ids, headings, notes.
+struct Pass<'p> {
+    ids: &'p mut IdSet,
+    marker: &'p str,
+    top_level: u8,
+    /// Lowercased label → index of its first definition.
+    definitions: HashMap<String, usize>,
+    /// Definition index → note index.
+    note_of: HashMap<usize, usize>,
+    notes: Vec<Note>,
+    headings: Vec<Heading>,
+}
+
+impl<'p> Pass<'p> {
+    fn new(ids: &'p mut IdSet, marker: &'p str, top_level: u8, definitions: &Definitions) -> Self {
+        let mut by_label = HashMap::new();
+        for (i, (label, _)) in definitions.iter().enumerate() {
+            by_label.entry(label.to_lowercase()).or_insert(i);
+        }
+        Pass {
+            ids,
+            marker,
+            top_level: top_level.clamp(MIN_LEVEL, MAX_LEVEL),
+            definitions: by_label,
+            note_of: HashMap::new(),
+            notes: Vec::new(),
+            headings: Vec::new(),
+        }
+    }
+
+    fn shift(&self, level: HeadingLevel) -> HeadingLevel {
+        let shifted = (level as usize + usize::from(self.top_level) - 1).min(usize::from(MAX_LEVEL));
+        HeadingLevel::try_from(shifted).unwrap_or(HeadingLevel::H6)
+    }
+
+    /// Rewrites headings (id, level), footnote references and tables.
+    fn transform<'a>(&mut self, events: Vec<Event<'a>>) -> Vec<Event<'a>> {
+        let mut texts = heading_texts(&events).into_iter();
+        let mut out = Vec::with_capacity(events.len());
+        let mut link_depth = 0usize;
+        let mut image_depth = 0usize;
+        // Footnote references met inside a link: written after it (no link in a link).
+        let mut deferred: Vec<String> = Vec::new();
+        let mut alignments: Vec<Alignment> = Vec::new();
+        let mut in_head = false;
+        let mut cell = 0usize;
+        for event in events {
+            match event {
+                Event::Start(Tag::Heading { level, id, .. }) => {
+                    let text = texts.next().unwrap_or_default();
+                    let wanted = match id {
+                        Some(id) if !id.is_empty() => id.to_string(),
+                        _ => slug(&text),
+                    };
+                    let id = self.ids.claim(&wanted);
+                    let level = self.shift(level);
+                    self.headings.push(Heading {
+                        level: level as u8,
+                        id: id.clone(),
+                        text,
+                    });
+                    out.push(Event::Start(Tag::Heading {
+                        level,
+                        id: None,
+                        classes: Vec::new(),
+                        attrs: vec![(self.marker.to_string().into(), Some(id.into()))],
+                    }));
+                }
+                Event::End(TagEnd::Heading(level)) => out.push(Event::End(TagEnd::Heading(self.shift(level)))),
+                Event::FootnoteReference(label) => {
+                    if image_depth > 0 {
+                        // Alt text is plain text: no note marker there.
+                        continue;
+                    }
+                    match self.reference(&label) {
+                        Some(html) if link_depth > 0 => deferred.push(html),
+                        Some(html) => out.push(Event::InlineHtml(html.into())),
+                        None => out.push(Event::Text(format!("[^{label}]").into())),
+                    }
+                }
+                Event::Start(tag @ Tag::Link { .. }) => {
+                    link_depth += 1;
+                    out.push(Event::Start(tag));
+                }
+                Event::End(TagEnd::Link) => {
+                    link_depth = link_depth.saturating_sub(1);
+                    out.push(Event::End(TagEnd::Link));
+                    if link_depth == 0 {
+                        out.extend(deferred.drain(..).map(|html| Event::InlineHtml(html.into())));
+                    }
+                }
+                Event::Start(tag @ Tag::Image { .. }) => {
+                    image_depth += 1;
+                    out.push(Event::Start(tag));
+                }
+                Event::End(TagEnd::Image) => {
+                    image_depth = image_depth.saturating_sub(1);
+                    out.push(Event::End(TagEnd::Image));
+                }
+                // Tables are written here, for alignment as classes (ammonia drops `style`).
+                Event::Start(Tag::Table(a)) => {
+                    alignments = a;
+                    out.push(Event::Html("<table>\n".into()));
+                }
+                Event::End(TagEnd::Table) => out.push(Event::Html("</tbody></table>\n".into())),
+                Event::Start(Tag::TableHead) => {
+                    in_head = true;
+                    cell = 0;
+                    out.push(Event::Html("<thead><tr>".into()));
+                }
+                Event::End(TagEnd::TableHead) => {
+                    in_head = false;
+                    out.push(Event::Html("</tr></thead>\n<tbody>\n".into()));
+                }
+                Event::Start(Tag::TableRow) => {
+                    cell = 0;
+                    out.push(Event::Html("<tr>".into()));
+                }
+                Event::End(TagEnd::TableRow) => out.push(Event::Html("</tr>\n".into())),
+                Event::Start(Tag::TableCell) => {
+                    let mut html = String::from(if in_head { "<th scope=\"col\"" } else { "<td" });
+                    match alignments.get(cell) {
+                        Some(Alignment::Left) => html.push_str(" class=\"align-left\""),
+                        Some(Alignment::Center) => html.push_str(" class=\"align-center\""),
+                        Some(Alignment::Right) => html.push_str(" class=\"align-right\""),
+                        _ => {}
+                    }
+                    html.push('>');
+                    out.push(Event::Html(html.into()));
+                }
+                Event::End(TagEnd::TableCell) => {
+                    out.push(Event::Html(if in_head { "</th>" } else { "</td>" }.into()));
+                    cell += 1;
+                }
+                event => out.push(event),
+            }
+        }
+        out.extend(deferred.into_iter().map(|html| Event::InlineHtml(html.into())));
+        out
+    }
+
+    /// The HTML of a reference to the note `label`, numbering the note on its first
+    /// reference; `None` if no definition has this label.
+    fn reference(&mut self, label: &str) -> Option<String> {
+        let definition = *self.definitions.get(&label.to_lowercase())?;
+        let index = match self.note_of.get(&definition) {
+            Some(&index) => index,
+            None => {
+                let number = self.notes.len() + 1;
+                let label_slug = slug_or_empty(label);
+                let base = if label_slug.is_empty() {
+                    number.to_string()
+                } else {
+                    label_slug
+                };
+                let id = self.ids.claim(&format!("fn-{base}"));
+                self.notes.push(Note {
+                    number,
+                    id,
+                    ref_base: format!("fnref-{base}"),
+                    refs: Vec::new(),
+                    definition,
+                });
+                self.note_of.insert(definition, number - 1);
+                number - 1
+            }
+        };
+        let ref_id = self.ids.claim(&self.notes[index].ref_base);
+        let note = &mut self.notes[index];
+        note.refs.push(ref_id.clone());
+        Some(format!(
+            "<sup class=\"footnote-ref\"><a href=\"#{}\" {}=\"{}\">{}</a></sup>",
+            escape(&note.id),
+            self.marker,
+            escape(&ref_id),
+            note.number
+        ))
+    }
+}
+
+/// The plain text of each heading, in order.
+fn heading_texts(events: &[Event]) -> Vec<String> {
+    let mut texts = Vec::new();
+    let mut current: Option<String> = None;
+    for event in events {
+        match (event, &mut current) {
+            (Event::Start(Tag::Heading { .. }), _) => current = Some(String::new()),
+            (Event::End(TagEnd::Heading(_)), Some(text)) => {
+                texts.push(text.split_whitespace().collect::<Vec<_>>().join(" "));
+                current = None;
+            }
+            (Event::Text(t) | Event::Code(t), Some(text)) => text.push_str(t),
+            (Event::SoftBreak | Event::HardBreak, Some(text)) => text.push(' '),
+            _ => {}
+        }
+    }
+    texts
+}
+
+/// Writes the events as HTML, sanitizes it and names the generated ids; records in
+/// `survived` the generated ids present in the result.
+fn safe_html(events: Vec<Event>, sanitizer: &Builder, marker: &str, survived: &mut HashSet<String>) -> String {
+    let mut raw = String::new();
+    pulldown_cmark::html::push_html(&mut raw, events.into_iter());
+    let clean = sanitizer.clean(&raw).to_string();
+    finish(&clean, marker, survived)
+}
+
+/// The last step on sanitized HTML: marker attributes become `id` (a repeated id is
+/// dropped), external links get `rel`, `<img>` without `src` becomes its alt text and
+/// `<img>` without `alt` gets `alt=""`.
+///
+/// This reads html5ever's serialization, which is regular: `<` and `>` only delimit
+/// tags (they are escaped in text and attribute values), attributes are always
+/// ` name="value"` with `"` escaped, comments are stripped, and no raw-text element is
+/// allowed. A tag that does not look so is copied as is.
+fn finish(html: &str, marker: &str, survived: &mut HashSet<String>) -> String {
+    let mut out = String::with_capacity(html.len() + 64);
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        rest = &rest[lt..];
+        let Some(gt) = rest.find('>') else {
+            break;
+        };
+        let tag = &rest[..=gt];
+        rest = &rest[gt + 1..];
+        match parse_start_tag(tag) {
+            Some((name, attributes)) => write_start_tag(&mut out, name, &attributes, marker, survived),
+            None => out.push_str(tag),
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `<name a="v" b="w">` → name and attributes (values still escaped); `None` for end
+/// tags and anything unexpected.
+fn parse_start_tag(tag: &str) -> Option<(&str, Vec<(&str, &str)>)> {
+    let inner = tag.strip_prefix('<')?.strip_suffix('>')?;
+    let (name, mut rest) = inner.split_once(' ').unwrap_or((inner, ""));
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let mut attributes = Vec::new();
+    while !rest.is_empty() {
+        let (attribute, after) = rest.split_once("=\"")?;
+        let (value, after) = after.split_once('"')?;
+        attributes.push((attribute, value));
+        rest = match after.strip_prefix(' ') {
+            Some(r) => r,
+            None if after.is_empty() => after,
+            None => return None,
+        };
+    }
+    Some((name, attributes))
+}
+
+fn write_start_tag(
+    out: &mut String,
+    name: &str,
+    attributes: &[(&str, &str)],
+    marker: &str,
+    survived: &mut HashSet<String>,
+) {
+    let get = |wanted: &str| attributes.iter().find(|(a, _)| *a == wanted).map(|(_, v)| *v);
+    if name == "img" && get("src").is_none() {
+        // A broken image (its URL was refused): its description stays.
+        out.push_str(get("alt").unwrap_or(""));
+        return;
+    }
+    out.push('<');
+    out.push_str(name);
+    for (attribute, value) in attributes {
+        if *attribute == marker {
+            if !survived.insert(unescape(value)) {
+                continue;
+            }
+            out.push_str(" id=\"");
+        } else {
+            out.push(' ');
+            out.push_str(attribute);
+            out.push_str("=\"");
+        }
+        out.push_str(value);
+        out.push('"');
+    }
+    if name == "img" && get("alt").is_none() {
+        out.push_str(" alt=\"\"");
+    }
+    if name == "a" && get("href").is_some_and(|href| leaves_site(&unescape(href))) {
+        out.push_str(" rel=\"noopener noreferrer\"");
+    }
+    out.push('>');
+}
+
+/// Does this `href` lead to another site: `http:`/`https:`, or scheme-relative `//host`
+/// (browsers also read `\` as `/` there)? Read the way browsers do: leading C0 controls
+/// and spaces skipped, tabs and newlines ignored.
+fn leaves_site(href: &str) -> bool {
+    let href: String = href
+        .trim_start_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .take(8)
+        .collect();
+    let bytes = href.as_bytes();
+    if bytes.len() >= 2 && matches!(bytes[0], b'/' | b'\\') && matches!(bytes[1], b'/' | b'\\') {
+        return true;
+    }
+    let lower = href.to_ascii_lowercase();
+    lower.starts_with("http:") || lower.starts_with("https:")
+}
+
+/// Escapes text for an HTML attribute value or text content.
+fn escape(text: &str) -> Cow<'_, str> {
+    if !text.contains(['&', '<', '>', '"', '\'']) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Undoes html5ever's escaping of attribute values.
+fn unescape(value: &str) -> String {
+    if !value.contains('&') {
+        return value.to_string();
+    }
+    value
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&nbsp;", "\u{a0}")
+        .replace("&amp;", "&")
+}
+
+/// Appends the footnotes section: our markup around each note's sanitized HTML, with
+/// back-links to the references that made it to the output.
+fn write_notes(
+    html: &mut String,
+    notes: &[Note],
+    note_html: &[String],
+    survived: &HashSet<String>,
+    options: &RenderOptions,
+) {
+    if !html.is_empty() && !html.ends_with('\n') {
+        html.push('\n');
+    }
+    let _ = write!(
+        html,
+        "<section class=\"footnotes\" aria-label=\"{}\">\n<ol>\n",
+        escape(options.notes_label)
+    );
+    for (note, content) in notes.iter().zip(note_html) {
+        let mut backlinks = String::new();
+        for (k, ref_id) in note.refs.iter().filter(|r| survived.contains(*r)).enumerate() {
+            let (label_suffix, mark_suffix) = if k == 0 {
+                (String::new(), String::new())
+            } else {
+                (format!("-{}", k + 1), format!("<sup>{}</sup>", k + 1))
+            };
+            let _ = write!(
+                backlinks,
+                " <a href=\"#{}\" class=\"footnote-backref\" aria-label=\"{} {}{}\">\u{21A9}\u{FE0E}{}</a>",
+                escape(ref_id),
+                escape(options.back_label),
+                note.number,
+                label_suffix,
+                mark_suffix
+            );
+        }
+        let _ = writeln!(html, "<li id=\"{}\">", escape(&note.id));
+        let content = content.trim_end();
+        match content.strip_suffix("</p>") {
+            Some(start) => {
+                html.push_str(start);
+                html.push_str(&backlinks);
+                html.push_str("</p>");
+            }
+            None => {
+                html.push_str(content);
+                html.push_str(backlinks.trim_start());
+            }
+        }
+        html.push_str("\n</li>\n");
+    }
+    html.push_str("</ol>\n</section>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_ascii_and_never_empty() {
+        assert_eq!(slug("Hello, World!"), "hello-world");
+        assert_eq!(slug("  Coopération Sud–Sud  "), "cooperation-sud-sud");
+        assert_eq!(slug("Straße & Ærø"), "strasse-aero");
+        assert_eq!(slug("São Tomé e Príncipe"), "sao-tome-e-principe");
+        assert_eq!(slug("e\u{301}te\u{301}"), "ete");
+        assert_eq!(slug("南南合作"), "section");
+        assert_eq!(slug("---"), "section");
+        assert_eq!(slug("2030 Agenda_item"), "2030-agenda-item");
+        assert!(slug(&"word ".repeat(100)).len() <= MAX_SLUG_LEN);
+        assert!(!slug(&"word ".repeat(100)).ends_with('-'));
+    }
+
+    #[test]
+    fn id_set_appends_suffixes_and_respects_reserved_ids() {
+        let mut ids = IdSet::with_reserved(&["main"]);
+        assert_eq!(ids.claim("main"), "main-2");
+        assert_eq!(ids.claim("intro"), "intro");
+        assert_eq!(ids.claim("intro-2"), "intro-2");
+        assert_eq!(ids.claim("intro"), "intro-3");
+        assert_eq!(ids.claim("intro"), "intro-4");
+        assert_eq!(ids.claim(""), "section");
+        assert!(ids.contains("intro-4"));
+    }
+
+    #[test]
+    fn marker_avoids_names_present_in_the_source() {
+        assert_eq!(marker_for("plain"), MARKER);
+        assert_eq!(marker_for("<p DATA-OPENSSC-ID=x>"), "data-openssc-id1");
+        assert_eq!(marker_for("data-openssc-id data-openssc-id1"), "data-openssc-id2");
+    }
+
+    #[test]
+    fn finish_renames_markers_and_marks_external_links() {
+        let mut survived = HashSet::new();
+        let html = "<h2 data-openssc-id=\"a&amp;b\">x &gt; y</h2><a href=\"https://e.org/?a=1&amp;b\">e</a>\
+                    <a href=\"/local\">l</a><a href=\" //evil\">p</a><img alt=\"broken &quot;pic&quot;\">\
+                    <img src=\"a.png\"><h3 data-openssc-id=\"a&amp;b\">dup</h3>";
+        assert_eq!(
+            finish(html, MARKER, &mut survived),
+            "<h2 id=\"a&amp;b\">x &gt; y</h2><a href=\"https://e.org/?a=1&amp;b\" rel=\"noopener noreferrer\">e</a>\
+             <a href=\"/local\">l</a><a href=\" //evil\" rel=\"noopener noreferrer\">p</a>broken &quot;pic&quot;\
+             <img src=\"a.png\" alt=\"\"><h3>dup</h3>"
+        );
+        assert!(survived.contains("a&b"));
+    }
+
+    #[test]
+    fn attribute_values_are_checked() {
+        assert!(filter_attribute("img", "width", "120").is_some());
+        assert!(filter_attribute("img", "width", "50%").is_none());
+        assert!(filter_attribute("td", "colspan", "0").is_none());
+        assert!(filter_attribute("ol", "start", "-3").is_some());
+        assert!(filter_attribute("p", "dir", "RTL").is_some());
+        assert!(filter_attribute("p", "dir", "up").is_none());
+        assert!(filter_attribute("p", "lang", "pt-BR").is_some());
+        assert!(filter_attribute("p", "lang", "x y").is_none());
+        assert_eq!(
+            filter_attribute("code", "class", "language-rust evil").as_deref(),
+            Some("language-rust")
+        );
+        assert!(filter_attribute("sup", "class", "evil").is_none());
+    }
+
+    #[test]
+    fn heading_levels_shift_and_cap() {
+        let mut ids = IdSet::new();
+        let out = render_with(
+            "# a\n\n###### f",
+            &mut ids,
+            &RenderOptions {
+                top_level: 3,
+                ..RenderOptions::default()
+            },
+        );
+        assert!(out.html.contains("<h3 id=\"a\">a</h3>"), "{}", out.html);
+        assert!(out.html.contains("<h6 id=\"f\">f</h6>"), "{}", out.html);
+        let out = render_with(
+            "# a",
+            &mut ids,
+            &RenderOptions {
+                top_level: 1,
+                ..RenderOptions::default()
+            },
+        );
+        assert!(out.html.contains("<h2 id=\"a-2\">a</h2>"), "{}", out.html);
+    }
+}

@@ -1,0 +1,990 @@
+//! View models: what each page shows, computed from the [`Dataset`] into plain JSON
+//! values (display-ready text, root-relative hrefs), so templates only lay things out.
+//!
+//! Every list is sorted deterministically: records by id or by display name, vocabulary
+//! values in vocabulary order.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use super::PageSpec;
+use super::format;
+use crate::aggregate;
+use crate::markdown::{IdSet, render as render_markdown};
+use crate::model::{AnsweredQuestion, Dataset, Money, PartialDate, Project, Record, Source, Text};
+use crate::schema::SchemaSet;
+
+/// Ids the templates use on every page; record bodies may not take them.
+pub const RESERVED_IDS: &[&str] = &[
+    "main",
+    "top",
+    "site-nav",
+    "page-footer",
+    "cite",
+    "participants-heading",
+    "financing-heading",
+    "beneficiaries-heading",
+    "results-heading",
+    "consultation-heading",
+    "evaluation-heading",
+    "monitoring-heading",
+    "lessons-heading",
+    "narrative-heading",
+    "sources-heading",
+    "capacities-heading",
+    "projects-heading",
+    "funds-heading",
+    "eligibility-heading",
+    "application-heading",
+    "toc-heading",
+    "scope-heading",
+];
+
+/// Builds the specs of every page of the site.
+pub struct Views<'a> {
+    pub data: &'a Dataset,
+    pub schemas: &'a SchemaSet,
+    pub catalog: &'a BTreeMap<String, String>,
+}
+
+impl<'a> Views<'a> {
+    fn lang(&self) -> &str {
+        &self.data.config.default_language
+    }
+
+    fn text(&self, t: &Text) -> String {
+        t.get(self.lang(), self.lang()).0.to_owned()
+    }
+
+    fn opt_text(&self, t: &Option<Text>) -> Value {
+        t.as_ref().map_or(Value::Null, |t| Value::String(self.text(t)))
+    }
+
+    fn label(&self, vocab: &str, id: &str) -> String {
+        self.data
+            .vocabularies
+            .get(vocab, id)
+            .map_or_else(|| id.to_owned(), |e| e.label(self.lang()).to_owned())
+    }
+
+    fn t(&self, key: &str) -> String {
+        self.catalog.get(key).cloned().unwrap_or_else(|| key.to_owned())
+    }
+
+    fn country(&self, code: &str) -> Value {
+        let name = crate::countries::get(code).map_or(code, |c| c.name(self.lang()));
+        json!({ "code": code, "name": name, "href": format!("countries/{}/index.html", code.to_lowercase()) })
+    }
+
+    fn actor_ref(&self, id: &str) -> Value {
+        match self.data.actor(id) {
+            Some(a) => json!({
+                "id": id,
+                "name": self.text(&a.data.name),
+                "acronym": a.data.acronym,
+                "href": format!("actors/{id}/index.html"),
+            }),
+            None => json!({ "id": id, "name": id, "acronym": null, "href": null }),
+        }
+    }
+
+    fn fund_ref(&self, id: &str) -> Value {
+        let name = self
+            .data
+            .fund(id)
+            .map_or_else(|| id.to_owned(), |f| self.text(&f.data.name));
+        json!({ "id": id, "name": name, "href": format!("funds/{id}/index.html") })
+    }
+
+    fn sector_ref(&self, id: &str) -> Value {
+        json!({ "id": id, "name": self.label("sectors", id), "href": format!("sectors/{id}/index.html") })
+    }
+
+    fn money(&self, m: &Money, default_year: Option<i32>) -> Value {
+        let usd = self.data.to_usd(m, default_year);
+        json!({
+            "original": format::money(m),
+            "usd": if m.currency == "USD" { Value::Null } else { usd.map(format::usd).into() },
+        })
+    }
+
+    fn date(d: &Option<PartialDate>) -> Value {
+        d.as_ref().map_or(Value::Null, |d| Value::String(format::date(d)))
+    }
+
+    fn sources(&self, sources: &[Source]) -> Value {
+        sources
+            .iter()
+            .map(|s| {
+                let mut parts = Vec::new();
+                if let Some(p) = &s.publisher {
+                    parts.push(p.clone());
+                }
+                if let Some(y) = s.year {
+                    parts.push(y.to_string());
+                }
+                if let Some(p) = &s.pages {
+                    parts.push(format!("{} {p}", self.t("source.pages")));
+                }
+                json!({ "title": s.title, "details": parts.join(", "), "url": s.url, "note": s.note })
+            })
+            .collect()
+    }
+
+    fn answer(&self, a: &Option<AnsweredQuestion>) -> Value {
+        match a {
+            Some(a) => json!({
+                "answer": a.answer,
+                "label": self.label("answers", &a.answer),
+                "evidence": self.opt_text(&a.evidence),
+            }),
+            None => Value::Null,
+        }
+    }
+
+    fn body(&self, markdown: &str) -> String {
+        let mut ids = IdSet::with_reserved(RESERVED_IDS);
+        render_markdown(markdown, &mut ids).html
+    }
+
+    fn years(p: &Project) -> String {
+        match &p.end {
+            Some(end) if end.year == p.start.year => p.start.year.to_string(),
+            Some(end) => format!("{}–{}", p.start.year, end.year),
+            None => format!("{}–", p.start.year),
+        }
+    }
+
+    /// The countries of a project with their role (a country in both lists is "both").
+    fn country_roles(&self, p: &Project) -> Vec<(String, &'static str)> {
+        let c = &p.countries;
+        let mut roles: BTreeMap<&str, &'static str> = BTreeMap::new();
+        for code in &c.providers {
+            roles.insert(code, "provider");
+        }
+        for code in &c.recipients {
+            let role = if roles.get(code.as_str()) == Some(&"provider") {
+                "both"
+            } else {
+                "recipient"
+            };
+            roles.insert(code, role);
+        }
+        for code in &c.second_providers {
+            roles.entry(code).or_insert("second-provider");
+        }
+        for code in &c.participants {
+            roles.entry(code).or_insert("participant");
+        }
+        let order = ["provider", "both", "recipient", "second-provider", "participant"];
+        let mut list: Vec<(String, &'static str)> = roles.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        list.sort_by_key(|(code, role)| (order.iter().position(|r| r == role), code.clone()));
+        list
+    }
+
+    fn project_summary(&self, p: &Record<Project>) -> Value {
+        let d = &p.data;
+        json!({
+            "id": p.id,
+            "href": format!("projects/{}/index.html", p.id),
+            "title": self.text(&d.title),
+            "summary": self.text(&d.summary),
+            "modality": self.label("modalities", &d.modality),
+            "instrument": self.label("instruments", &d.instrument),
+            "status": self.label("project-statuses", &d.status),
+            "years": Self::years(d),
+            "countries": self.country_roles(d).iter().map(|(code, role)| {
+                let mut c = self.country(code);
+                c["role"] = json!(self.t(&format!("country_role.{role}")));
+                c
+            }).collect::<Vec<_>>(),
+            "sectors": d.sectors.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Every page of the site.
+    pub fn pages(&self) -> Vec<PageSpec> {
+        let mut pages = vec![
+            self.home(),
+            self.project_list(),
+            self.actor_list(),
+            self.country_list(),
+            self.sector_list(),
+        ];
+        pages.extend(self.data.projects.values().map(|p| self.project_page(p)));
+        pages.extend(self.data.actors.values().map(|a| self.actor_page(&a.id)));
+        pages.extend(self.country_pages());
+        pages.extend(self.sector_pages());
+        pages.extend(self.sdg_pages());
+        pages.push(self.fund_list());
+        pages.extend(self.data.funds.keys().map(|id| self.fund_page(id)));
+        pages.push(self.exchanges_page());
+        pages.extend(self.edition_pages());
+        pages.push(self.dictionary_page());
+        pages.push(self.simple("about/index.html", "about.html", self.t("about.title"), json!({})));
+        pages.push(self.simple("404.html", "404.html", self.t("notfound.title"), json!({})));
+        pages
+    }
+
+    fn simple(&self, path: &str, template: &'static str, title: String, context: Value) -> PageSpec {
+        PageSpec {
+            path: path.into(),
+            template,
+            context,
+            title,
+        }
+    }
+
+    fn latest_edition(&self) -> Option<Value> {
+        let edition = self.data.editions.values().next_back()?;
+        Some(self.edition_headline(edition))
+    }
+
+    fn edition_headline(&self, edition: &crate::model::Edition) -> Value {
+        let h = aggregate::headline(self.data, edition);
+        json!({
+            "year": edition.year,
+            "title": self.text(&edition.index.data.title),
+            "href": format!("reports/{}/index.html", edition.year),
+            "status": self.label("report-statuses", &edition.index.data.status),
+            "period": format!("{} – {}", format::date(&edition.index.data.period.from), format::date(&edition.index.data.period.to)),
+            "initiatives": h.projects.len(),
+            "countries": h.countries,
+            "with_civil_society": h.with_civil_society,
+            "by_modality": h.by_modality.iter().map(|(m, n)| json!({"name": self.label("modalities", m), "count": n})).collect::<Vec<_>>(),
+            "projects": h.projects.iter().filter_map(|id| self.data.project(id)).map(|p| self.project_summary(p)).collect::<Vec<_>>(),
+        })
+    }
+
+    fn home(&self) -> PageSpec {
+        let counts = json!({
+            "projects": self.data.projects.len(),
+            "actors": self.data.actors.len(),
+            "funds": self.data.funds.len(),
+            "exchanges": self.data.exchanges.len(),
+            "countries": self.countries_in_records().len(),
+        });
+        let title = self.data.config.title.clone();
+        self.simple(
+            "index.html",
+            "index.html",
+            title,
+            json!({ "edition": self.latest_edition(), "counts": counts }),
+        )
+    }
+
+    fn project_list(&self) -> PageSpec {
+        let projects: Vec<Value> = self.data.projects.values().map(|p| self.project_summary(p)).collect();
+        self.simple(
+            "projects/index.html",
+            "projects.html",
+            self.t("projects.title"),
+            json!({ "projects": projects }),
+        )
+    }
+
+    fn project_page(&self, p: &Record<Project>) -> PageSpec {
+        let d = &p.data;
+        let start_year = Some(d.start.year);
+        let participants: Vec<Value> = d
+            .participants
+            .iter()
+            .map(|x| {
+                let c = x.contribution.as_ref();
+                let actor_type = self.data.actor(&x.actor).map(|a| self.label("actor-types", &a.data.kind));
+                json!({
+                    "actor": self.actor_ref(&x.actor),
+                    "type": actor_type,
+                    "role": self.label("roles", &x.role),
+                    "phases": x.phases.iter().map(|ph| self.label("phases", ph)).collect::<Vec<_>>(),
+                    "financial": c.and_then(|c| c.financial.as_ref()).map(|m| self.money(m, start_year)),
+                    "in_kind": c.and_then(|c| c.in_kind.as_ref()).map(|k| json!({
+                        "description": self.opt_text(&k.description),
+                        "value": k.value.as_ref().map(|m| self.money(m, start_year)),
+                    })),
+                    "staff": c.and_then(|c| c.staff.as_ref()).map(|s| json!({"people": s.people, "person_days": s.person_days})),
+                    "note": self.opt_text(&x.note),
+                })
+            })
+            .collect();
+        // The phases table: for each phase, who took part in it.
+        let phases: Vec<Value> = self
+            .data
+            .vocabularies
+            .values("phases")
+            .iter()
+            .filter_map(|phase| {
+                let who: Vec<Value> = d
+                    .participants
+                    .iter()
+                    .filter(|x| x.phases.contains(&phase.id))
+                    .map(|x| json!({"actor": self.actor_ref(&x.actor), "role": self.label("roles", &x.role)}))
+                    .collect();
+                (!who.is_empty()).then(|| json!({"phase": phase.label(self.lang()), "participants": who}))
+            })
+            .collect();
+        let financing = d.financing.as_ref().map(|f| {
+            json!({
+                "type": f.kind.as_ref().map(|k| self.label("financing-types", k)),
+                "budget": f.budget.as_ref().map(|m| self.money(m, start_year)),
+                "funds": f.funds.iter().map(|id| self.fund_ref(id)).collect::<Vec<_>>(),
+                "transactions": f.transactions.iter().map(|t| json!({
+                    "date": format::date(&t.date),
+                    "type": self.label("transaction-types", &t.kind),
+                    "amount": self.money(&t.amount, start_year),
+                    "from": t.from.as_ref().map(|a| self.actor_ref(a)),
+                    "to": t.to.as_ref().map(|a| self.actor_ref(a)),
+                })).collect::<Vec<_>>(),
+            })
+        });
+        let beneficiaries = d.beneficiaries.as_ref().map(|b| {
+            let n = |v: Option<u64>| v.map(|v| format::number(v as f64));
+            json!({
+                "people": n(b.people), "women": n(b.women), "men": n(b.men), "other": n(b.other),
+                "organizations": n(b.organizations), "description": self.opt_text(&b.description),
+            })
+        });
+        let measure = |m: &Option<crate::model::Measure>| {
+            m.as_ref().map(|m| {
+                let value = m.value.map(format::number).unwrap_or_default();
+                match m.year {
+                    Some(y) => format!("{value} ({y})"),
+                    None => value,
+                }
+            })
+        };
+        let results: Vec<Value> = d
+            .results
+            .iter()
+            .map(|r| {
+                json!({
+                    "indicator": self.text(&r.indicator),
+                    "type": r.kind.as_ref().map(|k| self.label("result-types", k)),
+                    "unit": r.unit,
+                    "baseline": measure(&r.baseline), "target": measure(&r.target), "actual": measure(&r.actual),
+                })
+            })
+            .collect();
+        let consultation = d.consultation.as_ref().map(|c| {
+            json!({
+                "mechanism": self.opt_text(&c.mechanism),
+                "questions": [
+                    {"question": self.t("consultation.indigenous_peoples"), "answer": self.answer(&c.indigenous_peoples)},
+                    {"question": self.t("consultation.social_movements"), "answer": self.answer(&c.social_movements)},
+                    {"question": self.t("consultation.womens_organizations"), "answer": self.answer(&c.womens_organizations)},
+                ],
+            })
+        });
+        let evaluation = d.evaluation.as_ref().map(|e| {
+            let questions: Vec<Value> = self
+                .data
+                .vocabularies
+                .values("evaluation-questions")
+                .iter()
+                .map(|q| {
+                    let question = q.fields.get("question").and_then(Value::as_str).unwrap_or(q.label(self.lang()));
+                    json!({"key": q.id, "label": q.label(self.lang()), "question": question, "answer": self.answer(&e.questions.get(&q.id).cloned())})
+                })
+                .collect();
+            json!({
+                "date": Self::date(&e.date),
+                "by": e.by.iter().map(|a| self.actor_ref(a)).collect::<Vec<_>>(),
+                "questions": questions,
+            })
+        });
+        let monitoring: Vec<Value> = d
+            .monitoring
+            .iter()
+            .map(|m| {
+                json!({
+                    "date": Self::date(&m.date),
+                    "level": m.level.as_ref().map(|l| self.label("follow-up-levels", l)),
+                    "by": m.by.as_ref().map(|a| self.actor_ref(a)),
+                    "summary": self.opt_text(&m.summary),
+                    "source": m.source.as_ref().map(|s| self.sources(std::slice::from_ref(s))[0].clone()),
+                })
+            })
+            .collect();
+        let mut summary = self.project_summary(p);
+        let extra = json!({
+            "start": format::date(&d.start),
+            "end": Self::date(&d.end),
+            "regional_mechanism": d.regional_mechanism.as_ref().map(|a| self.actor_ref(a)),
+            "sdgs": d.sdgs.iter().map(|n| json!({"number": n, "name": self.t(&format!("sdg.{n}")), "href": format!("sdgs/{n}/index.html")})).collect::<Vec<_>>(),
+            "participants": participants,
+            "phases": phases,
+            "financing": financing,
+            "beneficiaries": beneficiaries,
+            "results": results,
+            "consultation": consultation,
+            "evaluation": evaluation,
+            "monitoring": monitoring,
+            "outcome": self.label("outcomes", &d.outcome),
+            "lessons": self.opt_text(&d.lessons),
+            "sources": self.sources(&d.sources),
+            "tags": d.tags,
+            "body": self.body(&p.body),
+            "data_file": null,
+        });
+        if let (Value::Object(s), Value::Object(e)) = (&mut summary, extra) {
+            s.extend(e);
+        }
+        let title = self.text(&d.title);
+        self.simple(
+            &format!("projects/{}/index.html", p.id),
+            "project.html",
+            title,
+            json!({ "project": summary }),
+        )
+    }
+
+    fn actor_list(&self) -> PageSpec {
+        let groups: Vec<Value> = self
+            .data
+            .vocabularies
+            .values("actor-types")
+            .iter()
+            .filter_map(|kind| {
+                let mut actors: Vec<Value> = self
+                    .data
+                    .actors
+                    .values()
+                    .filter(|a| a.data.kind == kind.id)
+                    .map(|a| {
+                        let mut r = self.actor_ref(&a.id);
+                        r["country"] = a.data.country.as_ref().map_or(Value::Null, |c| self.country(c));
+                        r
+                    })
+                    .collect();
+                actors.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+                (!actors.is_empty()).then(|| {
+                    json!({
+                        "type": kind.label(self.lang()),
+                        "id": kind.id,
+                        "civil_society": self.data.vocabularies.is_civil_society(&kind.id),
+                        "actors": actors,
+                    })
+                })
+            })
+            .collect();
+        self.simple(
+            "actors/index.html",
+            "actors.html",
+            self.t("actors.title"),
+            json!({ "groups": groups }),
+        )
+    }
+
+    fn actor_page(&self, id: &str) -> PageSpec {
+        let a = &self.data.actors[id];
+        let d = &a.data;
+        let mut involvement: Vec<Value> = Vec::new();
+        for p in self.data.projects.values() {
+            let mut roles: BTreeSet<String> = p
+                .data
+                .participants
+                .iter()
+                .filter(|x| x.actor == id)
+                .map(|x| {
+                    let phases: Vec<String> = x.phases.iter().map(|ph| self.label("phases", ph)).collect();
+                    if phases.is_empty() {
+                        self.label("roles", &x.role)
+                    } else {
+                        format!("{} ({})", self.label("roles", &x.role), phases.join(", "))
+                    }
+                })
+                .collect();
+            if p.data.regional_mechanism.as_deref() == Some(id) {
+                roles.insert(self.t("actor.role_regional_mechanism"));
+            }
+            if p.data.evaluation.as_ref().is_some_and(|e| e.by.iter().any(|b| b == id)) {
+                roles.insert(self.t("actor.role_evaluator"));
+            }
+            if p.data.monitoring.iter().any(|m| m.by.as_deref() == Some(id)) {
+                roles.insert(self.t("actor.role_monitoring"));
+            }
+            if !roles.is_empty() {
+                let mut s = self.project_summary(p);
+                s["roles"] = json!(roles.into_iter().collect::<Vec<_>>());
+                involvement.push(s);
+            }
+        }
+        let funds: Vec<Value> = self
+            .data
+            .funds
+            .values()
+            .filter(|f| f.data.administered_by == id || f.data.contributors.iter().any(|c| c == id))
+            .map(|f| {
+                let mut r = self.fund_ref(&f.id);
+                r["role"] = json!(if f.data.administered_by == id {
+                    self.t("actor.administers")
+                } else {
+                    self.t("actor.contributes")
+                });
+                r
+            })
+            .collect();
+        let children: Vec<Value> = self
+            .data
+            .actors
+            .values()
+            .filter(|c| c.data.parent.as_deref() == Some(id))
+            .map(|c| self.actor_ref(&c.id))
+            .collect();
+        let actor = json!({
+            "id": id,
+            "name": self.text(&d.name),
+            "acronym": d.acronym,
+            "type": self.label("actor-types", &d.kind),
+            "civil_society": self.data.vocabularies.is_civil_society(&d.kind),
+            "country": d.country.as_ref().map(|c| self.country(c)),
+            "scope": d.scope.as_ref().map(|s| self.label("actor-scopes", s)),
+            "founded": d.founded,
+            "website": d.website,
+            "parent": d.parent.as_ref().map(|p| self.actor_ref(p)),
+            "children": children,
+            "capacities": d.capacities.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
+            "capacities_note": self.opt_text(&d.capacities_note),
+            "projects": involvement,
+            "funds": funds,
+            "sources": self.sources(&d.sources),
+            "body": self.body(&a.body),
+        });
+        let title = self.text(&d.name);
+        self.simple(
+            &format!("actors/{id}/index.html"),
+            "actor.html",
+            title,
+            json!({ "actor": actor }),
+        )
+    }
+
+    /// Every country code any record names, sorted.
+    fn countries_in_records(&self) -> BTreeSet<String> {
+        let mut codes = BTreeSet::new();
+        for p in self.data.projects.values() {
+            for (_, list) in p.data.countries.lists() {
+                codes.extend(list.iter().cloned());
+            }
+        }
+        codes.extend(self.data.actors.values().filter_map(|a| a.data.country.clone()));
+        for f in self.data.funds.values() {
+            codes.extend(f.data.eligible.countries.iter().cloned());
+        }
+        codes.extend(self.data.exchanges.values().filter_map(|e| e.data.country.clone()));
+        codes
+    }
+
+    fn country_list(&self) -> PageSpec {
+        let mut regions: BTreeMap<(String, String), Vec<Value>> = BTreeMap::new();
+        for code in self.countries_in_records() {
+            let (region, sub) = crate::countries::get(&code)
+                .map(|c| {
+                    (
+                        c.region.to_owned(),
+                        if c.intermediate.is_empty() {
+                            c.subregion.to_owned()
+                        } else {
+                            c.intermediate.to_owned()
+                        },
+                    )
+                })
+                .unwrap_or_default();
+            regions.entry((region, sub)).or_default().push(self.country(&code));
+        }
+        let mut list: Vec<Value> = Vec::new();
+        for ((region, sub), mut countries) in regions {
+            countries.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+            list.push(json!({"region": region, "subregion": sub, "countries": countries}));
+        }
+        self.simple(
+            "countries/index.html",
+            "countries.html",
+            self.t("countries.title"),
+            json!({ "regions": list }),
+        )
+    }
+
+    fn country_pages(&self) -> Vec<PageSpec> {
+        self.countries_in_records()
+            .into_iter()
+            .map(|code| {
+                let mut by_role: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
+                let mut partners = BTreeSet::new();
+                let mut sectors = BTreeSet::new();
+                for p in self.data.projects.values() {
+                    let roles = self.country_roles(&p.data);
+                    if let Some((_, role)) = roles.iter().find(|(c, _)| *c == code) {
+                        by_role.entry(role).or_default().push(self.project_summary(p));
+                        partners.extend(roles.iter().filter(|(c, _)| *c != code).map(|(c, _)| c.clone()));
+                        sectors.extend(p.data.sectors.iter().cloned());
+                    }
+                }
+                let order = ["provider", "both", "recipient", "second-provider", "participant"];
+                let roles: Vec<Value> = order
+                    .iter()
+                    .filter_map(|role| by_role.remove(role).map(|projects| json!({"role": self.t(&format!("country_role_plural.{role}")), "projects": projects})))
+                    .collect();
+                let actors: Vec<Value> = self
+                    .data
+                    .actors
+                    .values()
+                    .filter(|a| a.data.country.as_deref() == Some(code.as_str()))
+                    .map(|a| self.actor_ref(&a.id))
+                    .collect();
+                let info = crate::countries::get(&code);
+                let country = json!({
+                    "code": code,
+                    "name": info.map_or(code.as_str(), |c| c.name(self.lang())),
+                    "region": info.map(|c| c.region),
+                    "subregion": info.map(|c| if c.intermediate.is_empty() { c.subregion } else { c.intermediate }),
+                    "roles": roles,
+                    "partners": partners.iter().map(|c| self.country(c)).collect::<Vec<_>>(),
+                    "sectors": self.sorted_sectors(&sectors),
+                    "actors": actors,
+                });
+                let title = country["name"].as_str().unwrap_or_default().to_owned();
+                self.simple(&format!("countries/{}/index.html", code.to_lowercase()), "country.html", title, json!({ "country": country }))
+            })
+            .collect()
+    }
+
+    fn sorted_sectors(&self, ids: &BTreeSet<String>) -> Vec<Value> {
+        self.data
+            .vocabularies
+            .values("sectors")
+            .iter()
+            .filter(|s| ids.contains(&s.id))
+            .map(|s| self.sector_ref(&s.id))
+            .collect()
+    }
+
+    /// Sectors that any project, actor capacity, fund or exchange names.
+    fn sectors_in_records(&self) -> BTreeSet<String> {
+        let mut ids = BTreeSet::new();
+        for p in self.data.projects.values() {
+            ids.extend(p.data.sectors.iter().cloned());
+        }
+        for a in self.data.actors.values() {
+            ids.extend(a.data.capacities.iter().cloned());
+        }
+        for f in self.data.funds.values() {
+            ids.extend(f.data.sectors.iter().cloned());
+        }
+        for e in self.data.exchanges.values() {
+            ids.extend(e.data.sectors.iter().cloned());
+        }
+        ids
+    }
+
+    fn sector_list(&self) -> PageSpec {
+        let used = self.sectors_in_records();
+        let sectors: Vec<Value> = self
+            .data
+            .vocabularies
+            .values("sectors")
+            .iter()
+            .map(|s| {
+                let count = self
+                    .data
+                    .projects
+                    .values()
+                    .filter(|p| p.data.sectors.contains(&s.id))
+                    .count();
+                json!({
+                    "id": s.id, "name": s.label(self.lang()), "dac": s.fields.get("dac"), "projects": count,
+                    "href": used.contains(&s.id).then(|| format!("sectors/{}/index.html", s.id)),
+                })
+            })
+            .collect();
+        let sdgs: Vec<Value> = (1..=17u8)
+            .map(|n| {
+                let count = self.data.projects.values().filter(|p| p.data.sdgs.contains(&n)).count();
+                json!({"number": n, "name": self.t(&format!("sdg.{n}")), "projects": count,
+                       "href": (count > 0).then(|| format!("sdgs/{n}/index.html"))})
+            })
+            .collect();
+        self.simple(
+            "sectors/index.html",
+            "sectors.html",
+            self.t("sectors.title"),
+            json!({ "sectors": sectors, "sdgs": sdgs }),
+        )
+    }
+
+    fn sector_pages(&self) -> Vec<PageSpec> {
+        self.sectors_in_records()
+            .into_iter()
+            .map(|id| {
+                let projects: Vec<Value> = self
+                    .data
+                    .projects
+                    .values()
+                    .filter(|p| p.data.sectors.contains(&id))
+                    .map(|p| self.project_summary(p))
+                    .collect();
+                let actors: Vec<Value> = self
+                    .data
+                    .actors
+                    .values()
+                    .filter(|a| a.data.capacities.contains(&id))
+                    .map(|a| self.actor_ref(&a.id))
+                    .collect();
+                let funds: Vec<Value> = self
+                    .data
+                    .funds
+                    .values()
+                    .filter(|f| f.data.sectors.contains(&id))
+                    .map(|f| self.fund_ref(&f.id))
+                    .collect();
+                let entry = self.data.vocabularies.get("sectors", &id);
+                let sector = json!({
+                    "id": id, "name": self.label("sectors", &id), "dac": entry.and_then(|e| e.fields.get("dac")),
+                    "projects": projects, "actors": actors, "funds": funds,
+                });
+                let title = self.label("sectors", &id);
+                self.simple(
+                    &format!("sectors/{id}/index.html"),
+                    "sector.html",
+                    title,
+                    json!({ "sector": sector }),
+                )
+            })
+            .collect()
+    }
+
+    fn sdg_pages(&self) -> Vec<PageSpec> {
+        let used: BTreeSet<u8> = self
+            .data
+            .projects
+            .values()
+            .flat_map(|p| p.data.sdgs.iter().copied())
+            .collect();
+        used.into_iter()
+            .map(|n| {
+                let projects: Vec<Value> = self
+                    .data
+                    .projects
+                    .values()
+                    .filter(|p| p.data.sdgs.contains(&n))
+                    .map(|p| self.project_summary(p))
+                    .collect();
+                let title = format!("{} {n}: {}", self.t("sdg.goal"), self.t(&format!("sdg.{n}")));
+                self.simple(
+                    &format!("sdgs/{n}/index.html"),
+                    "sdg.html",
+                    title.clone(),
+                    json!({ "sdg": {"number": n, "title": title, "projects": projects} }),
+                )
+            })
+            .collect()
+    }
+
+    fn fund_summary(&self, id: &str) -> Value {
+        let f = &self.data.funds[id].data;
+        let mut r = self.fund_ref(id);
+        let extra = json!({
+            "acronym": f.acronym,
+            "type": self.label("fund-types", &f.kind),
+            "financing": self.label("financing-types", &f.financing),
+            "status": self.label("fund-statuses", &f.status),
+            "administered_by": self.actor_ref(&f.administered_by),
+            "applicants": f.eligible.applicants.iter().map(|a| self.label("actor-types", a)).collect::<Vec<_>>(),
+            "open_to_social_movements": f.eligible.applicants.iter().any(|a| a == "social-movement"),
+            "open_to_indigenous_peoples": f.eligible.applicants.iter().any(|a| a == "indigenous-peoples-organization"),
+        });
+        if let (Value::Object(r), Value::Object(e)) = (&mut r, extra) {
+            r.extend(e);
+        }
+        r
+    }
+
+    fn fund_list(&self) -> PageSpec {
+        let funds: Vec<Value> = self.data.funds.keys().map(|id| self.fund_summary(id)).collect();
+        let by_applicant: Vec<Value> = self
+            .data
+            .vocabularies
+            .values("actor-types")
+            .iter()
+            .filter_map(|kind| {
+                let open: Vec<Value> = self
+                    .data
+                    .funds
+                    .values()
+                    .filter(|f| f.data.eligible.applicants.contains(&kind.id))
+                    .map(|f| self.fund_ref(&f.id))
+                    .collect();
+                (!open.is_empty()).then(|| json!({"id": kind.id, "type": kind.label(self.lang()), "funds": open}))
+            })
+            .collect();
+        let named = |kind: &str| -> Vec<Value> {
+            self.data
+                .funds
+                .values()
+                .filter(|f| f.data.eligible.applicants.iter().any(|a| a == kind))
+                .map(|f| self.fund_ref(&f.id))
+                .collect()
+        };
+        self.simple(
+            "funds/index.html",
+            "funds.html",
+            self.t("funds.title"),
+            json!({
+                "funds": funds,
+                "by_applicant": by_applicant,
+                "social_movements": named("social-movement"),
+                "indigenous_peoples": named("indigenous-peoples-organization"),
+            }),
+        )
+    }
+
+    fn fund_page(&self, id: &str) -> PageSpec {
+        let record = &self.data.funds[id];
+        let f = &record.data;
+        let mut fund = self.fund_summary(id);
+        let projects: Vec<Value> = self
+            .data
+            .projects
+            .values()
+            .filter(|p| {
+                p.data
+                    .financing
+                    .as_ref()
+                    .is_some_and(|fin| fin.funds.iter().any(|x| x == id))
+            })
+            .map(|p| self.project_summary(p))
+            .collect();
+        let extra = json!({
+            "contributors": f.contributors.iter().map(|a| self.actor_ref(a)).collect::<Vec<_>>(),
+            "capital": f.capital.as_ref().map(|m| self.money(m, None)),
+            "grant_min": f.grant_size.as_ref().and_then(|g| g.min.as_ref()).map(|m| self.money(m, None)),
+            "grant_max": f.grant_size.as_ref().and_then(|g| g.max.as_ref()).map(|m| self.money(m, None)),
+            "eligible_countries": f.eligible.countries.iter().map(|c| self.country(c)).collect::<Vec<_>>(),
+            "eligible_regions": f.eligible.regions,
+            "eligible_modalities": f.eligible.modalities.iter().map(|m| self.label("modalities", m)).collect::<Vec<_>>(),
+            "sectors": f.sectors.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
+            "application": f.application.as_ref().map(|a| json!({
+                "process": self.opt_text(&a.process), "url": a.url, "deadline": self.opt_text(&a.deadline), "languages": a.languages,
+            })),
+            "contact": f.contact.as_ref().map(|c| json!({"email": c.email, "url": c.url})),
+            "projects": projects,
+            "sources": self.sources(&f.sources),
+            "body": self.body(&record.body),
+        });
+        if let (Value::Object(r), Value::Object(e)) = (&mut fund, extra) {
+            r.extend(e);
+        }
+        let title = self.text(&f.name);
+        self.simple(
+            &format!("funds/{id}/index.html"),
+            "fund.html",
+            title,
+            json!({ "fund": fund }),
+        )
+    }
+
+    fn exchange_summary(&self, id: &str) -> Value {
+        let e = &self.data.exchanges[id].data;
+        json!({
+            "id": id,
+            "kind": self.label("exchange-kinds", &e.kind),
+            "title": self.text(&e.title),
+            "summary": self.text(&e.summary),
+            "by": self.actor_ref(&e.by),
+            "country": e.country.as_ref().map(|c| self.country(c)),
+            "sectors": e.sectors.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
+            "modalities": e.modalities.iter().map(|m| self.label("modalities", m)).collect::<Vec<_>>(),
+            "posted": format::date(&e.posted),
+            "open_until": Self::date(&e.open_until),
+            "status": self.label("exchange-statuses", &e.status),
+            "resulting_project": e.resulting_project.as_ref().and_then(|p| self.data.project(p)).map(|p| self.project_summary(p)),
+            "sources": self.sources(&e.sources),
+        })
+    }
+
+    fn exchanges_page(&self) -> PageSpec {
+        let data = self.data;
+        let open = move |kind: &'static str| {
+            data.exchanges
+                .values()
+                .filter(move |e| e.data.kind == kind && e.data.status == "open")
+        };
+        let requests: Vec<Value> = open("request")
+            .map(|r| {
+                let shares = |sectors: &[String]| sectors.iter().any(|s| r.data.sectors.contains(s));
+                let mut v = self.exchange_summary(&r.id);
+                v["offers"] = open("offer")
+                    .filter(|o| shares(&o.data.sectors))
+                    .map(|o| self.exchange_summary(&o.id))
+                    .collect();
+                v["actors"] = self
+                    .data
+                    .actors
+                    .values()
+                    .filter(|a| shares(&a.data.capacities))
+                    .map(|a| self.actor_ref(&a.id))
+                    .collect();
+                v
+            })
+            .collect();
+        let all: Vec<Value> = self.data.exchanges.keys().map(|id| self.exchange_summary(id)).collect();
+        self.simple(
+            "exchanges/index.html",
+            "exchanges.html",
+            self.t("exchanges.title"),
+            json!({ "requests": requests, "all": all }),
+        )
+    }
+
+    fn edition_pages(&self) -> Vec<PageSpec> {
+        let mut pages = Vec::new();
+        for edition in self.data.editions.values() {
+            let year = edition.year;
+            let chapters: Vec<Value> = edition
+                .chapters
+                .iter()
+                .map(|c| json!({"id": c.id, "title": self.text(&c.data.title), "href": format!("reports/{year}/{}/index.html", c.id)}))
+                .collect();
+            let mut cover = self.edition_headline(edition);
+            cover["chapters"] = json!(chapters);
+            cover["body"] = json!(self.body(&edition.index.body));
+            cover["published"] = Self::date(&edition.index.data.published);
+            let title = self.text(&edition.index.data.title);
+            pages.push(self.simple(
+                &format!("reports/{year}/index.html"),
+                "edition.html",
+                title.clone(),
+                json!({ "edition": cover }),
+            ));
+            for (i, c) in edition.chapters.iter().enumerate() {
+                let chapter = json!({
+                    "title": self.text(&c.data.title),
+                    "number": i + 1,
+                    "body": self.body(&c.body),
+                    "edition": {"title": title, "href": format!("reports/{year}/index.html")},
+                    "previous": i.checked_sub(1).map(|j| chapters[j].clone()),
+                    "next": chapters.get(i + 1).cloned(),
+                });
+                let chapter_title = self.text(&c.data.title);
+                pages.push(self.simple(
+                    &format!("reports/{year}/{}/index.html", c.id),
+                    "chapter.html",
+                    chapter_title,
+                    json!({ "chapter": chapter }),
+                ));
+            }
+        }
+        pages
+    }
+
+    fn dictionary_page(&self) -> PageSpec {
+        let records = crate::dictionary::describe(self.schemas, self.lang());
+        self.simple(
+            "data-dictionary/index.html",
+            "dictionary.html",
+            self.t("dictionary.title"),
+            json!({ "records": records }),
+        )
+    }
+}
