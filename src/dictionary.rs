@@ -77,11 +77,11 @@ impl<'a> Walker<'a> {
     }
 
     fn type_name(&self, r: &Resolved<'a>) -> String {
-        if let Some(vocab) = &r.vocab {
-            return format!("one of the values of {vocab}");
-        }
         if let Some(title) = r.title {
             return title.to_owned();
+        }
+        if let Some(vocab) = &r.vocab {
+            return format!("one of the values of {vocab}");
         }
         match r.node.get("type") {
             Some(Value::String(t)) if t == "array" => {

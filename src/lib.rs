@@ -104,9 +104,19 @@ pub enum BuildOutcome {
     Built { files: usize, warnings: Vec<Diagnostic> },
 }
 
+/// How to build.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// Treat warnings as errors.
+    pub strict: bool,
+    /// The build date shown on pages (`YYYY-MM-DD`); see [`build_date`].
+    pub date: Option<String>,
+}
+
 /// Checks the site at `root` and, if it is valid, renders it and writes it to `output`
 /// (replacing the previous output only when the new one is complete).
-pub fn build_site(root: &Path, output: &Path, strict: bool) -> Result<BuildOutcome, Error> {
+pub fn build_site(root: &Path, output: &Path, options: &BuildOptions) -> Result<BuildOutcome, Error> {
+    let strict = options.strict;
     let (outcome, schemas) = check_with_schemas(root)?;
     if outcome.failed(strict) {
         return Ok(BuildOutcome::Failed(outcome.diagnostics().to_vec()));
@@ -153,7 +163,7 @@ pub fn build_site(root: &Path, output: &Path, strict: bool) -> Result<BuildOutco
 
 /// The build date: `SOURCE_DATE_EPOCH`, else the date of the last git commit of the
 /// site, else unknown (and then omitted from pages, so builds stay reproducible).
-fn build_date(root: &Path) -> Option<String> {
+pub fn build_date(root: &Path) -> Option<String> {
     let from_env = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok());

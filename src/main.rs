@@ -100,7 +100,11 @@ fn print_diagnostics(diags: &[openssc::diagnostics::Diagnostic], format: Format)
 
 fn build(root: &std::path::Path, output: &std::path::Path, strict: bool, format: OutputFormat) -> ExitCode {
     let format = resolve_format(format);
-    match openssc::build_site(root, output, strict) {
+    let options = openssc::BuildOptions {
+        strict,
+        date: openssc::build_date(root),
+    };
+    match openssc::build_site(root, output, &options) {
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)

@@ -9,11 +9,12 @@
 //! # Ids
 //!
 //! Every id in the output comes from this module and went through the page's [`IdSet`]:
-//! heading ids (the explicit `{#id}`, else [`slug`] of the heading text), footnote ids
-//! (`fn-<label>`) and footnote reference ids (`fnref-<label>`, `fnref-<label>-2` for the
-//! second reference to the same note). A taken id gets `-2`, `-3`... Ids written by the
-//! author in raw HTML are removed. Heading classes and other `{...}` attributes are
-//! ignored.
+//! heading ids (the explicit `{#id}` if made of letters, digits and `-_.:`, else the
+//! [`slug`] of it or of the heading text), footnote ids (`fn-<label slug>`, or
+//! `fn-<number>` when the label gives no slug) and footnote reference ids
+//! (`fnref-<label slug>`, then `fnref-<label slug>-2` for a second reference to the same
+//! note). A taken id gets `-2`, `-3`... Ids written by the author in raw HTML are
+//! removed. Heading classes and other `{...}` attributes are ignored.
 //!
 //! While the HTML goes through the sanitizer, generated ids are carried by a marker
 //! attribute (`data-openssc-id`, or a variant of it that does not occur in the Markdown
@@ -66,9 +67,12 @@
 //!   `rel="noopener noreferrer"`; no `target` is ever added.
 //! - Comments are removed.
 //!
-//! Raw HTML that never closes a raw-text element (`<textarea>`, `<!--` in a block...)
-//! swallows the rest of its own part (the body, or one note) and nothing else; the
-//! headings and references it swallowed are left out of `headings` and back-links.
+//! Each part (the body, each note) is sanitized on its own: an element left open in raw
+//! HTML whose content is text to the HTML parser (an inline `<textarea>`, `<title>`...)
+//! swallows the rest of its part and nothing else; the headings and references it
+//! swallowed are left out of `headings` and of the back-links. (A block-level `<!--`,
+//! `<script>`, `<style>`, `<pre>` or `<textarea>` left open already takes the rest of
+//! the source as raw HTML in Markdown itself, note definitions included.)
 //!
 //! The output is deterministic and is HTML5 as the W3C checker wants it, except for what
 //! an author can still get wrong inside the allowlist (a bad `lang` tag, an empty
@@ -246,10 +250,10 @@ pub fn slug(text: &str) -> String {
 fn slug_or_empty(text: &str) -> String {
     let mut out = String::new();
     let mut pending_dash = false;
+    let mut buffer = [0u8; 4];
     for c in text.chars().flat_map(char::to_lowercase) {
         let piece: &str = if c.is_ascii_alphanumeric() {
-            // A `char` as a one-byte string: ASCII.
-            &text_of_ascii(c)
+            c.encode_utf8(&mut buffer)
         } else if is_combining_mark(c) {
             continue;
         } else if let Some(t) = transliterate(c) {
@@ -276,8 +280,18 @@ fn slug_or_empty(text: &str) -> String {
     out
 }
 
-fn text_of_ascii(c: char) -> String {
-    c.to_string()
+/// An explicit `{#id}` as written if it is made of letters, digits, `-`, `_`, `.` and `:`
+/// (safe in URLs and CSS selectors), else its slug.
+fn explicit_id(id: &str) -> String {
+    if !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+    {
+        id.to_string()
+    } else {
+        slug(id)
+    }
 }
 
 fn is_combining_mark(c: char) -> bool {
@@ -627,8 +641,8 @@ impl<'p> Pass<'p> {
                 Event::Start(Tag::Heading { level, id, .. }) => {
                     let text = texts.next().unwrap_or_default();
                     let wanted = match id {
-                        Some(id) if !id.is_empty() => id.to_string(),
-                        _ => slug(&text),
+                        Some(id) => explicit_id(&id),
+                        None => slug(&text),
                     };
                     let id = self.ids.claim(&wanted);
                     let level = self.shift(level);
@@ -967,6 +981,7 @@ fn write_notes(
             }
             None => {
                 html.push_str(content);
+                html.push('\n');
                 html.push_str(backlinks.trim_start());
             }
         }
