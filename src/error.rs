@@ -14,4 +14,6 @@ pub enum Error {
     NoContent(PathBuf),
     #[error("cannot list the files of {}: {}", .0.display(), .1)]
     Walk(PathBuf, String),
+    #[error("refusing to write the site into {}: {} (choose another --output-dir)", .0.display(), .1)]
+    UnsafeOutput(PathBuf, String),
 }

@@ -129,7 +129,7 @@ pub fn build_site(root: &Path, output: &Path, options: &BuildOptions) -> Result<
         Err(d) => return Ok(BuildOutcome::Failed(d)),
     };
     let build = render::BuildInfo {
-        date: build_date(root),
+        date: options.date.clone(),
         generator: format!("openssc {}", env!("CARGO_PKG_VERSION")),
     };
     let files = match site::assemble(&checked.dataset, &schemas, &theme, &build) {
@@ -153,10 +153,10 @@ pub fn build_site(root: &Path, output: &Path, options: &BuildOptions) -> Result<
             .collect();
         return Ok(BuildOutcome::Failed(diagnostics));
     }
-    write::write_site(output, &files)?;
+    let written = write::write_site(output, root, &files)?;
     let warnings = checked.diagnostics.clone();
     Ok(BuildOutcome::Built {
-        files: files.len(),
+        files: written,
         warnings,
     })
 }

@@ -25,12 +25,17 @@ pub fn assemble(
         catalog: &theme.catalog,
     };
     let pages = views.pages();
+    // With a trailing slash, so that `base_url ~ page.path` is a URL.
+    let base = config
+        .base_url
+        .as_ref()
+        .map(|b| if b.ends_with('/') { b.clone() } else { format!("{b}/") });
     let site = json!({
         "title": config.title,
         "description": config.description,
         "lang": config.default_language,
-        "base_url": config.base_url,
-        "has_feed": config.base_url.is_some() && build.date.is_some(),
+        "base_url": base,
+        "has_feed": base.is_some() && build.date.is_some(),
     });
     let mut files = render_pages(theme, &site, build, &pages)?;
     for (name, bytes) in &theme.static_files {

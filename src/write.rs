@@ -6,8 +6,40 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 use crate::render::OutputFile;
 
+/// The file every built site carries, so a later build knows the folder is its own.
+pub const MARKER_FILE: &str = ".openssc-output";
+
+/// Refuses to replace a folder that is not a previous build: the site itself, a folder
+/// that holds it, or any non-empty folder without [`MARKER_FILE`].
+fn check_replaceable(output: &Path, site_root: &Path) -> Result<(), Error> {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let (output_abs, root_abs) = (canonical(output), canonical(site_root));
+    if root_abs.starts_with(&output_abs) {
+        return Err(Error::UnsafeOutput(
+            output.to_path_buf(),
+            "it holds the site's own files".into(),
+        ));
+    }
+    if output.is_file() {
+        return Err(Error::UnsafeOutput(output.to_path_buf(), "it is a file".into()));
+    }
+    let non_empty = std::fs::read_dir(output)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
+    if non_empty && !output.join(MARKER_FILE).is_file() {
+        return Err(Error::UnsafeOutput(
+            output.to_path_buf(),
+            format!("it is not empty and has no {MARKER_FILE}, so it was not written by openssc build"),
+        ));
+    }
+    Ok(())
+}
+
 /// Writes `files` to `output`, replacing what was there only once all are written.
-pub fn write_site(output: &Path, files: &[OutputFile]) -> Result<(), Error> {
+/// `output` must be empty, missing, or a previous build (see [`MARKER_FILE`]). Returns
+/// the number of files written (the marker included).
+pub fn write_site(output: &Path, site_root: &Path, files: &[OutputFile]) -> Result<usize, Error> {
+    check_replaceable(output, site_root)?;
     let parent = match output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -23,13 +55,20 @@ pub fn write_site(output: &Path, files: &[OutputFile]) -> Result<(), Error> {
     if result.is_err() {
         let _ = std::fs::remove_dir_all(&staging);
     }
-    result
+    result.map(|()| files.len() + 1)
 }
 
 fn write_all(dir: &Path, files: &[OutputFile]) -> Result<(), Error> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|e| Error::Io(dir.to_path_buf(), e))?;
     }
+    std::fs::create_dir_all(dir).map_err(|e| Error::Io(dir.to_path_buf(), e))?;
+    let marker = dir.join(MARKER_FILE);
+    std::fs::write(
+        &marker,
+        "This folder was written by openssc build and is replaced by the next build.\n",
+    )
+    .map_err(|e| Error::Io(marker.clone(), e))?;
     for file in files {
         let path = dir.join(&file.path);
         if let Some(folder) = path.parent() {

@@ -79,3 +79,61 @@ pub fn render_all(diags: &[openssc::diagnostics::Diagnostic]) -> String {
         .map(|d| diagnostics::render(d, Format::Human { color: false }))
         .collect()
 }
+
+/// `tests/fixtures/build/`: overlays on the valid site for the `build` tests (a valid
+/// site with something to render, or a site that fails at render or link-check time).
+pub fn build_fixtures() -> PathBuf {
+    fixtures().join("build")
+}
+
+/// A temporary copy of the valid site with the overlay `tests/fixtures/build/<case>/`
+/// applied (same rules as [`site`], `DELETE` included).
+pub fn build_case(case: &str) -> tempfile::TempDir {
+    let overlay = build_fixtures().join(case);
+    assert!(overlay.is_dir(), "no build fixture folder {}", overlay.display());
+    let dir = site(None);
+    let delete = overlay.join("DELETE");
+    copy_tree(&overlay, dir.path(), Some(&delete));
+    if delete.is_file() {
+        for line in fs::read_to_string(&delete).expect("read DELETE").lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let target = dir.path().join(line);
+            assert!(
+                target.exists(),
+                "{case}/DELETE lists {line}, which the valid site does not have"
+            );
+            if target.is_dir() {
+                fs::remove_dir_all(&target).expect("remove a folder listed in DELETE");
+            } else {
+                fs::remove_file(&target).expect("remove a file listed in DELETE");
+            }
+        }
+    }
+    dir
+}
+
+/// Every file under `dir`, by `/`-separated relative path, sorted, with its bytes.
+pub fn read_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for entry in fs::read_dir(dir).expect("read an output folder") {
+            let path = entry.expect("read an output folder entry").path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let relative = path.strip_prefix(root).expect("under the root");
+                let name = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                out.insert(name, fs::read(&path).expect("read an output file"));
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
