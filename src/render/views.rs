@@ -49,35 +49,35 @@ pub struct Views<'a> {
 }
 
 impl<'a> Views<'a> {
-    fn lang(&self) -> &str {
+    pub(crate) fn lang(&self) -> &str {
         &self.data.config.default_language
     }
 
-    fn text(&self, t: &Text) -> String {
+    pub(crate) fn text(&self, t: &Text) -> String {
         t.get(self.lang(), self.lang()).0.to_owned()
     }
 
-    fn opt_text(&self, t: &Option<Text>) -> Value {
+    pub(crate) fn opt_text(&self, t: &Option<Text>) -> Value {
         t.as_ref().map_or(Value::Null, |t| Value::String(self.text(t)))
     }
 
-    fn label(&self, vocab: &str, id: &str) -> String {
+    pub(crate) fn label(&self, vocab: &str, id: &str) -> String {
         self.data
             .vocabularies
             .get(vocab, id)
             .map_or_else(|| id.to_owned(), |e| e.label(self.lang()).to_owned())
     }
 
-    fn t(&self, key: &str) -> String {
+    pub(crate) fn t(&self, key: &str) -> String {
         self.catalog.get(key).cloned().unwrap_or_else(|| key.to_owned())
     }
 
-    fn country(&self, code: &str) -> Value {
+    pub(crate) fn country(&self, code: &str) -> Value {
         let name = crate::countries::get(code).map_or(code, |c| c.name(self.lang()));
         json!({ "code": code, "name": name, "href": format!("countries/{}/index.html", code.to_lowercase()) })
     }
 
-    fn actor_ref(&self, id: &str) -> Value {
+    pub(crate) fn actor_ref(&self, id: &str) -> Value {
         match self.data.actor(id) {
             Some(a) => json!({
                 "id": id,
@@ -89,7 +89,7 @@ impl<'a> Views<'a> {
         }
     }
 
-    fn fund_ref(&self, id: &str) -> Value {
+    pub(crate) fn fund_ref(&self, id: &str) -> Value {
         let name = self
             .data
             .fund(id)
@@ -97,11 +97,11 @@ impl<'a> Views<'a> {
         json!({ "id": id, "name": name, "href": format!("funds/{id}/index.html") })
     }
 
-    fn sector_ref(&self, id: &str) -> Value {
+    pub(crate) fn sector_ref(&self, id: &str) -> Value {
         json!({ "id": id, "name": self.label("sectors", id), "href": format!("sectors/{id}/index.html") })
     }
 
-    fn money(&self, m: &Money, default_year: Option<i32>) -> Value {
+    pub(crate) fn money(&self, m: &Money, default_year: Option<i32>) -> Value {
         let usd = self.data.to_usd(m, default_year);
         json!({
             "original": format::money(m),
@@ -109,11 +109,11 @@ impl<'a> Views<'a> {
         })
     }
 
-    fn date(d: &Option<PartialDate>) -> Value {
+    pub(crate) fn date(d: &Option<PartialDate>) -> Value {
         d.as_ref().map_or(Value::Null, |d| Value::String(format::date(d)))
     }
 
-    fn sources(&self, sources: &[Source]) -> Value {
+    pub(crate) fn sources(&self, sources: &[Source]) -> Value {
         sources
             .iter()
             .map(|s| {
@@ -132,7 +132,7 @@ impl<'a> Views<'a> {
             .collect()
     }
 
-    fn answer(&self, a: &Option<AnsweredQuestion>) -> Value {
+    pub(crate) fn answer(&self, a: &Option<AnsweredQuestion>) -> Value {
         match a {
             Some(a) => json!({
                 "answer": a.answer,
@@ -143,12 +143,12 @@ impl<'a> Views<'a> {
         }
     }
 
-    fn body(&self, markdown: &str) -> String {
+    pub(crate) fn body(&self, markdown: &str) -> String {
         let mut ids = IdSet::with_reserved(RESERVED_IDS);
         render_markdown(markdown, &mut ids).html
     }
 
-    fn years(p: &Project) -> String {
+    pub(crate) fn years(p: &Project) -> String {
         match &p.end {
             Some(end) if end.year == p.start.year => p.start.year.to_string(),
             Some(end) => format!("{}–{}", p.start.year, end.year),
@@ -157,7 +157,7 @@ impl<'a> Views<'a> {
     }
 
     /// The countries of a project with their role (a country in both lists is "both").
-    fn country_roles(&self, p: &Project) -> Vec<(String, &'static str)> {
+    pub(crate) fn country_roles(&self, p: &Project) -> Vec<(String, &'static str)> {
         let c = &p.countries;
         let mut roles: BTreeMap<&str, &'static str> = BTreeMap::new();
         for code in &c.providers {
@@ -183,7 +183,7 @@ impl<'a> Views<'a> {
         list
     }
 
-    fn project_summary(&self, p: &Record<Project>) -> Value {
+    pub(crate) fn project_summary(&self, p: &Record<Project>) -> Value {
         let d = &p.data;
         json!({
             "id": p.id,
@@ -227,7 +227,7 @@ impl<'a> Views<'a> {
         pages
     }
 
-    fn simple(&self, path: &str, template: &'static str, title: String, context: Value) -> PageSpec {
+    pub(crate) fn simple(&self, path: &str, template: &'static str, title: String, context: Value) -> PageSpec {
         PageSpec {
             path: path.into(),
             template,
@@ -241,7 +241,7 @@ impl<'a> Views<'a> {
         Some(self.edition_headline(edition))
     }
 
-    fn edition_headline(&self, edition: &crate::model::Edition) -> Value {
+    pub(crate) fn edition_headline(&self, edition: &crate::model::Edition) -> Value {
         let h = aggregate::headline(self.data, edition);
         json!({
             "year": edition.year,
@@ -561,7 +561,7 @@ impl<'a> Views<'a> {
     }
 
     /// Every country code any record names, sorted.
-    fn countries_in_records(&self) -> BTreeSet<String> {
+    pub(crate) fn countries_in_records(&self) -> BTreeSet<String> {
         let mut codes = BTreeSet::new();
         for p in self.data.projects.values() {
             for (_, list) in p.data.countries.lists() {
@@ -661,7 +661,7 @@ impl<'a> Views<'a> {
     }
 
     /// Sectors that any project, actor capacity, fund or exchange names.
-    fn sectors_in_records(&self) -> BTreeSet<String> {
+    pub(crate) fn sectors_in_records(&self) -> BTreeSet<String> {
         let mut ids = BTreeSet::new();
         for p in self.data.projects.values() {
             ids.extend(p.data.sectors.iter().cloned());
@@ -781,7 +781,7 @@ impl<'a> Views<'a> {
             .collect()
     }
 
-    fn fund_summary(&self, id: &str) -> Value {
+    pub(crate) fn fund_summary(&self, id: &str) -> Value {
         let f = &self.data.funds[id].data;
         let mut r = self.fund_ref(id);
         let extra = json!({
@@ -884,7 +884,7 @@ impl<'a> Views<'a> {
         )
     }
 
-    fn exchange_summary(&self, id: &str) -> Value {
+    pub(crate) fn exchange_summary(&self, id: &str) -> Value {
         let e = &self.data.exchanges[id].data;
         json!({
             "id": id,
