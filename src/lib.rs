@@ -140,16 +140,7 @@ pub fn build_site(root: &Path, output: &Path, options: &BuildOptions) -> Result<
     if !broken.is_empty() {
         let diagnostics = broken
             .into_iter()
-            .map(|b| {
-                Diagnostic::error(
-                    b.page,
-                    1,
-                    1,
-                    "broken-link",
-                    format!("broken link `{}`: {}", b.link, b.reason),
-                )
-                .with_hint("fix the link in the record's Markdown body or in the template that wrote it")
-            })
+            .map(|b| broken_link_diagnostic(root, &checked.dataset, b))
             .collect();
         return Ok(BuildOutcome::Failed(diagnostics));
     }
@@ -159,6 +150,47 @@ pub fn build_site(root: &Path, output: &Path, options: &BuildOptions) -> Result<
         files: written,
         warnings,
     })
+}
+
+/// The record whose Markdown body is shown on an output page, if any.
+fn source_of_page<'d>(dataset: &'d model::Dataset, page: &str) -> Option<&'d str> {
+    let parts: Vec<&str> = page.split('/').collect();
+    match parts.as_slice() {
+        ["projects", id, "index.html"] => dataset.projects.get(*id).map(|r| r.file.as_str()),
+        ["actors", id, "index.html"] => dataset.actors.get(*id).map(|r| r.file.as_str()),
+        ["funds", id, "index.html"] => dataset.funds.get(*id).map(|r| r.file.as_str()),
+        ["reports", year, "index.html"] => dataset.editions.get(&year.parse().ok()?).map(|e| e.index.file.as_str()),
+        ["reports", year, chapter, "index.html"] => dataset
+            .editions
+            .get(&year.parse().ok()?)
+            .and_then(|e| e.chapters.iter().find(|c| c.id == *chapter))
+            .map(|c| c.file.as_str()),
+        _ => None,
+    }
+}
+
+/// A broken link, located in the record that holds it when a record's body wrote it
+/// (editors fix it there), else on the output page (a template wrote it).
+fn broken_link_diagnostic(root: &Path, dataset: &model::Dataset, b: linkcheck::BrokenLink) -> Diagnostic {
+    let message = format!("broken link `{}` on page {}: {}", b.link, b.page, b.reason);
+    let source = source_of_page(dataset, &b.page).and_then(|file| {
+        let text = std::fs::read_to_string(root.join(file)).ok()?;
+        // Where the body writes it: as a Markdown link target or an HTML attribute value.
+        let link = &b.link;
+        let offset = [("](", ""), ("\"", "\""), ("'", "'"), ("=", "")]
+            .iter()
+            .filter_map(|(before, after)| text.find(&format!("{before}{link}{after}")).map(|i| i + before.len()))
+            .min()?;
+        let (line, col) = config::line_col(&text, offset);
+        Some(
+            Diagnostic::error(file, line, col, "broken-link", message.clone())
+                .with_len(b.link.chars().count())
+                .with_source(&text),
+        )
+    });
+    source.unwrap_or_else(|| Diagnostic::error(b.page.clone(), 1, 1, "broken-link", message)).with_hint(
+        "a link must name a file the build writes, relative to the page (e.g. ../other-id/index.html), or an id on that page",
+    )
 }
 
 /// The build date: `SOURCE_DATE_EPOCH`, else the date of the last git commit of the

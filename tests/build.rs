@@ -293,8 +293,17 @@ fn image_with_a_relative_source_that_does_not_exist_fails_the_link_check() {
     let diags = build_failed(site.path(), &out);
     assert_eq!(diags.len(), 1, "{}", common::render_all(&diags));
     assert_eq!(diags[0].rule, "broken-link");
-    assert_eq!(diags[0].file, "actors/test-ngo-gamma/index.html");
+    // Located in the record that holds the link, where the editor fixes it.
+    assert_eq!(diags[0].file, "content/actors/test-ngo-gamma.md");
     assert!(diags[0].message.contains("`x`"), "{}", diags[0].message);
+    assert!(
+        diags[0].message.contains("actors/test-ngo-gamma/index.html"),
+        "{}",
+        diags[0].message
+    );
+    let line = diags[0].source_line.as_deref().unwrap_or_default();
+    assert!(line.contains("<img src=x"), "{line}");
+    assert_eq!(&line[diags[0].column - 1..diags[0].column], "x");
     assert!(!out.exists());
 }
 
@@ -409,7 +418,14 @@ fn broken_internal_links_fail_the_build_and_nothing_is_written() {
             .iter()
             .all(|d| d.rule == "broken-link" && d.severity == Severity::Error)
     );
-    assert!(diags.iter().all(|d| d.file == page), "{}", common::render_all(&diags));
+    // Located in the record whose body holds the links, naming the page.
+    assert!(
+        diags
+            .iter()
+            .all(|d| d.file == "content/projects/test-bilateral-project.md" && d.message.contains(page)),
+        "{}",
+        common::render_all(&diags)
+    );
     let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
     assert!(
         messages.iter().any(|m| m.contains("`../no-such-page/index.html`")
