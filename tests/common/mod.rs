@@ -31,30 +31,33 @@ pub fn site(case: Option<&str>) -> tempfile::TempDir {
         .expect("create a temporary directory");
     copy_tree(&valid_site(), dir.path(), None);
     if let Some(case) = case {
-        let overlay = fixtures().join("invalid").join(case);
-        assert!(overlay.is_dir(), "no fixture case folder {}", overlay.display());
-        let delete = overlay.join("DELETE");
-        copy_tree(&overlay, dir.path(), Some(&delete));
-        if delete.is_file() {
-            for line in fs::read_to_string(&delete).expect("read DELETE").lines() {
-                let line = line.trim();
-                if line.is_empty() || line.starts_with('#') {
-                    continue;
-                }
-                let target = dir.path().join(line);
-                assert!(
-                    target.exists(),
-                    "{case}/DELETE lists {line}, which the valid site does not have"
-                );
-                if target.is_dir() {
-                    fs::remove_dir_all(&target).expect("remove a folder listed in DELETE");
-                } else {
-                    fs::remove_file(&target).expect("remove a file listed in DELETE");
-                }
-            }
-        }
+        apply_overlay(&fixtures().join("invalid").join(case), dir.path());
     }
     dir
+}
+
+/// Copies the overlay's files over the site at `site`, then removes the paths its
+/// `DELETE` file lists (one per line; blank lines and `#` comments ignored).
+fn apply_overlay(overlay: &Path, site: &Path) {
+    assert!(overlay.is_dir(), "no fixture case folder {}", overlay.display());
+    let delete = overlay.join("DELETE");
+    copy_tree(overlay, site, Some(&delete));
+    if !delete.is_file() {
+        return;
+    }
+    for line in fs::read_to_string(&delete).expect("read DELETE").lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let target = site.join(line);
+        assert!(target.exists(), "{}/DELETE lists {line}, which the valid site does not have", overlay.display());
+        if target.is_dir() {
+            fs::remove_dir_all(&target).expect("remove a folder listed in DELETE");
+        } else {
+            fs::remove_file(&target).expect("remove a file listed in DELETE");
+        }
+    }
 }
 
 /// Copies every file of `from` into `to`, byte for byte, except the file `skip`.
@@ -92,26 +95,7 @@ pub fn build_case(case: &str) -> tempfile::TempDir {
     let overlay = build_fixtures().join(case);
     assert!(overlay.is_dir(), "no build fixture folder {}", overlay.display());
     let dir = site(None);
-    let delete = overlay.join("DELETE");
-    copy_tree(&overlay, dir.path(), Some(&delete));
-    if delete.is_file() {
-        for line in fs::read_to_string(&delete).expect("read DELETE").lines() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let target = dir.path().join(line);
-            assert!(
-                target.exists(),
-                "{case}/DELETE lists {line}, which the valid site does not have"
-            );
-            if target.is_dir() {
-                fs::remove_dir_all(&target).expect("remove a folder listed in DELETE");
-            } else {
-                fs::remove_file(&target).expect("remove a file listed in DELETE");
-            }
-        }
-    }
+    apply_overlay(&overlay, dir.path());
     dir
 }
 
