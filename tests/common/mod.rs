@@ -51,7 +51,11 @@ fn apply_overlay(overlay: &Path, site: &Path) {
             continue;
         }
         let target = site.join(line);
-        assert!(target.exists(), "{}/DELETE lists {line}, which the valid site does not have", overlay.display());
+        assert!(
+            target.exists(),
+            "{}/DELETE lists {line}, which the valid site does not have",
+            overlay.display()
+        );
         if target.is_dir() {
             fs::remove_dir_all(&target).expect("remove a folder listed in DELETE");
         } else {
