@@ -29,6 +29,28 @@ pub struct SiteConfig {
     /// Treat warnings as errors, as `check --strict` does.
     #[serde(default)]
     pub strict: bool,
+    /// The license of the open-data downloads (an id such as `CC-BY-4.0`, or a URL);
+    /// `CC-BY-4.0` when absent (see `opendata::datapackage::license`).
+    #[serde(default)]
+    pub license: Option<String>,
+    /// The reporting organisation of the IATI export (`[iati]`); see [`IatiConfig`].
+    #[serde(default)]
+    pub iati: Option<IatiConfig>,
+}
+
+/// `[iati]` in `openssc.toml`: who publishes `data/iati-activities.xml`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct IatiConfig {
+    /// The publisher's IATI organisation identifier (e.g. `XM-DAC-7`): the reporting-org
+    /// `ref` and the prefix of every activity identifier (`<reporting_org>-<project id>`).
+    pub reporting_org: String,
+    /// Its IATI OrganisationType code; 90 (Other) when absent.
+    #[serde(default)]
+    pub reporting_org_type: Option<u32>,
+    /// Its name; the site's title when absent.
+    #[serde(default)]
+    pub reporting_org_name: Option<String>,
 }
 
 impl SiteConfig {

@@ -13,6 +13,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod aggregate;
+pub mod chart;
 pub mod config;
 pub mod countries;
 pub mod diagnostics;
@@ -22,6 +23,7 @@ pub mod linkcheck;
 pub mod load;
 pub mod markdown;
 pub mod model;
+pub mod opendata;
 pub mod render;
 pub mod schema;
 pub mod site;

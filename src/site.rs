@@ -24,7 +24,10 @@ pub fn assemble(
         schemas,
         catalog: &theme.catalog,
     };
-    let pages = views.pages();
+    let mut pages = views.pages();
+    let report_files = crate::render::report::edition_files(&views);
+    let open_data = crate::opendata::OpenData::build(&views, build, &report_files);
+    open_data.add_pages(&views, &mut pages);
     // With a trailing slash, so that `base_url ~ page.path` is a URL.
     let base = config
         .base_url
@@ -38,6 +41,8 @@ pub fn assemble(
         "has_feed": base.is_some() && build.date.is_some(),
     });
     let mut files = render_pages(theme, &site, build, &pages)?;
+    files.extend(open_data.files);
+    files.extend(report_files);
     for (name, bytes) in &theme.static_files {
         files.push(OutputFile {
             path: format!("static/{name}"),

@@ -6,6 +6,7 @@
 //! site works from `file://`; the same dataset gives the same bytes.
 
 pub mod format;
+pub mod report;
 pub mod views;
 
 use std::collections::BTreeMap;

@@ -937,47 +937,6 @@ impl<'a> Views<'a> {
         )
     }
 
-    fn edition_pages(&self) -> Vec<PageSpec> {
-        let mut pages = Vec::new();
-        for edition in self.data.editions.values() {
-            let year = edition.year;
-            let chapters: Vec<Value> = edition
-                .chapters
-                .iter()
-                .map(|c| json!({"id": c.id, "title": self.text(&c.data.title), "href": format!("reports/{year}/{}/index.html", c.id)}))
-                .collect();
-            let mut cover = self.edition_headline(edition);
-            cover["chapters"] = json!(chapters);
-            cover["body"] = json!(self.body(&edition.index.body));
-            cover["published"] = Self::date(&edition.index.data.published);
-            let title = self.text(&edition.index.data.title);
-            pages.push(self.simple(
-                &format!("reports/{year}/index.html"),
-                "edition.html",
-                title.clone(),
-                json!({ "edition": cover }),
-            ));
-            for (i, c) in edition.chapters.iter().enumerate() {
-                let chapter = json!({
-                    "title": self.text(&c.data.title),
-                    "number": i + 1,
-                    "body": self.body(&c.body),
-                    "edition": {"title": title, "href": format!("reports/{year}/index.html")},
-                    "previous": i.checked_sub(1).map(|j| chapters[j].clone()),
-                    "next": chapters.get(i + 1).cloned(),
-                });
-                let chapter_title = self.text(&c.data.title);
-                pages.push(self.simple(
-                    &format!("reports/{year}/{}/index.html", c.id),
-                    "chapter.html",
-                    chapter_title,
-                    json!({ "chapter": chapter }),
-                ));
-            }
-        }
-        pages
-    }
-
     fn dictionary_page(&self) -> PageSpec {
         let records = crate::dictionary::describe(self.schemas, self.lang());
         self.simple(

@@ -128,6 +128,7 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
                 real_date(doc, "/published", p, out);
             }
         }
+        crate::render::report::check_figure_references(edition, docs, &dataset.vocabularies, out);
         for pair in edition.chapters.windows(2) {
             if pair[0].data.order == pair[1].data.order
                 && let Some(doc) = docs.get(&DocKind::ReportChapter { year: edition.year }, &pair[1].id)

@@ -1,0 +1,280 @@
+//! `data/records.json` (every validated record) and `data/projects/<id>.json` (one
+//! initiative each).
+//!
+//! A record is its front matter as the record format writes it, with:
+//! - `id`, `file` (the record's file) and `page` (its page, relative to the site root)
+//!   first, and `body` (Markdown) and `translations` (by language) last;
+//! - dates as written (`2011`, `2011-05`, `2011-05-03`);
+//! - references resolved: an actor, fund or initiative id becomes `{"id", "name"}`
+//!   (`{"id", "title"}` for an initiative), a country code `{"code", "name"}`;
+//! - every amount completed with `usd` (its value in US dollars, `null` without a rate)
+//!   and `usd_year` (the year of the rate: its own year, else the initiative's start year).
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::model::{Actor, Dataset, Exchange, Fund, Project, Record};
+use crate::render::views::Views;
+
+/// Replaces every serialized `PartialDate` (`{year, month, day}`) by its text, and
+/// completes every amount (`{amount, currency, ...}`) with `usd` and `usd_year`.
+fn normalize(value: &mut Value, dataset: &Dataset, default_year: Option<i32>) {
+    match value {
+        Value::Object(map) => {
+            let is_date = map.len() == 3 && ["year", "month", "day"].iter().all(|k| map.contains_key(*k));
+            if is_date {
+                if let Ok(d) = serde_json::from_value::<DateParts>(Value::Object(map.clone())) {
+                    *value = json!(d.to_string());
+                }
+                return;
+            }
+            if map.get("amount").is_some_and(Value::is_number) && map.get("currency").is_some_and(Value::is_string) {
+                if let Ok(money) = serde_json::from_value::<crate::model::Money>(Value::Object(map.clone())) {
+                    let usd = dataset.to_usd(&money, default_year).filter(|v| v.is_finite());
+                    map.insert("usd".into(), json!(usd.map(|v| (v * 100.0).round() / 100.0)));
+                    map.insert("usd_year".into(), json!(money.year.or(default_year)));
+                }
+                return;
+            }
+            for v in map.values_mut() {
+                normalize(v, dataset, default_year);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                normalize(v, dataset, default_year);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct DateParts {
+    year: i32,
+    month: Option<u32>,
+    day: Option<u32>,
+}
+
+impl std::fmt::Display for DateParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::model::PartialDate {
+            year: self.year,
+            month: self.month,
+            day: self.day,
+        }
+        .fmt(f)
+    }
+}
+
+struct Resolver<'v, 'a> {
+    views: &'v Views<'a>,
+}
+
+impl Resolver<'_, '_> {
+    fn actor(&self, id: &Value) -> Value {
+        let id = id.as_str().unwrap_or_default();
+        let name = self.views.data.actor(id).map(|a| self.views.text(&a.data.name));
+        json!({"id": id, "name": name})
+    }
+    fn fund(&self, id: &Value) -> Value {
+        let id = id.as_str().unwrap_or_default();
+        let name = self.views.data.fund(id).map(|f| self.views.text(&f.data.name));
+        json!({"id": id, "name": name})
+    }
+    fn project(&self, id: &Value) -> Value {
+        let id = id.as_str().unwrap_or_default();
+        let title = self.views.data.project(id).map(|p| self.views.text(&p.data.title));
+        json!({"id": id, "title": title})
+    }
+    fn country(&self, code: &Value) -> Value {
+        let code = code.as_str().unwrap_or_default();
+        let name = crate::countries::get(code).map(|c| c.name(self.views.lang()));
+        json!({"code": code, "name": name})
+    }
+
+    /// Applies `f` to the value at `path` (object keys; `*` is every item of an array),
+    /// when it is there and not null.
+    fn at(value: &mut Value, path: &[&str], f: &dyn Fn(&Value) -> Value) {
+        match path.split_first() {
+            None => {
+                if !value.is_null() {
+                    *value = f(value);
+                }
+            }
+            Some((&"*", rest)) => {
+                if let Value::Array(items) = value {
+                    for item in items {
+                        Self::at(item, rest, f);
+                    }
+                }
+            }
+            Some((key, rest)) => {
+                if let Some(v) = value.get_mut(*key) {
+                    Self::at(v, rest, f);
+                }
+            }
+        }
+    }
+}
+
+/// A record as JSON: id, file and page first, then the front matter, then body and
+/// translations.
+fn record<T: Serialize>(record: &Record<T>, page: Option<String>) -> Value {
+    let mut map = Map::new();
+    map.insert("id".into(), json!(record.id));
+    map.insert("file".into(), json!(record.file));
+    map.insert("page".into(), json!(page));
+    if let Ok(Value::Object(fields)) = serde_json::to_value(&record.data) {
+        map.extend(fields);
+    }
+    map.insert("body".into(), json!(record.body));
+    let translations: Map<String, Value> = record
+        .translations
+        .iter()
+        .map(|(lang, t)| {
+            let mut fields: Map<String, Value> = t.fields.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+            fields.insert("body".into(), json!(t.body));
+            (lang.clone(), Value::Object(fields))
+        })
+        .collect();
+    map.insert("translations".into(), Value::Object(translations));
+    Value::Object(map)
+}
+
+/// One initiative, as in `records.json` and `data/projects/<id>.json`.
+pub fn project(views: &Views<'_>, p: &Record<Project>) -> Value {
+    let r = Resolver { views };
+    let mut v = record(p, Some(format!("projects/{}/index.html", p.id)));
+    normalize(&mut v, views.data, Some(p.data.start.year));
+    let actor = |x: &Value| r.actor(x);
+    let country = |x: &Value| r.country(x);
+    let fund = |x: &Value| r.fund(x);
+    for list in ["providers", "recipients", "second_providers", "participants"] {
+        Resolver::at(&mut v, &["countries", list, "*"], &country);
+    }
+    for path in [
+        &["regional_mechanism"][..],
+        &["participants", "*", "actor"],
+        &["financing", "transactions", "*", "from"],
+        &["financing", "transactions", "*", "to"],
+        &["evaluation", "by", "*"],
+        &["monitoring", "*", "by"],
+    ] {
+        Resolver::at(&mut v, path, &actor);
+    }
+    Resolver::at(&mut v, &["financing", "funds", "*"], &fund);
+    v
+}
+
+fn actor(views: &Views<'_>, a: &Record<Actor>) -> Value {
+    let r = Resolver { views };
+    let mut v = record(a, Some(format!("actors/{}/index.html", a.id)));
+    normalize(&mut v, views.data, None);
+    if let Value::Object(map) = &mut v {
+        let vocab = &views.data.vocabularies;
+        map.insert("civil_society".into(), json!(vocab.is_civil_society(&a.data.kind)));
+        map.insert(
+            "iati_organisation_type".into(),
+            json!(super::iati_organisation_type(vocab, &a.data)),
+        );
+    }
+    Resolver::at(&mut v, &["country"], &|x| r.country(x));
+    Resolver::at(&mut v, &["parent"], &|x| r.actor(x));
+    v
+}
+
+fn fund(views: &Views<'_>, f: &Record<Fund>) -> Value {
+    let r = Resolver { views };
+    let mut v = record(f, Some(format!("funds/{}/index.html", f.id)));
+    normalize(&mut v, views.data, None);
+    Resolver::at(&mut v, &["administered_by"], &|x| r.actor(x));
+    Resolver::at(&mut v, &["contributors", "*"], &|x| r.actor(x));
+    Resolver::at(&mut v, &["eligible", "countries", "*"], &|x| r.country(x));
+    v
+}
+
+fn exchange(views: &Views<'_>, e: &Record<Exchange>) -> Value {
+    let r = Resolver { views };
+    let mut v = record(e, None);
+    normalize(&mut v, views.data, None);
+    Resolver::at(&mut v, &["by"], &|x| r.actor(x));
+    Resolver::at(&mut v, &["country"], &|x| r.country(x));
+    Resolver::at(&mut v, &["resulting_project"], &|x| r.project(x));
+    v
+}
+
+/// Every record of the site in one document.
+pub fn records(views: &Views<'_>, license: Value, generator: &str) -> Value {
+    let data = views.data;
+    let config = &data.config;
+    let editions: Vec<Value> = data
+        .editions
+        .values()
+        .map(|e| {
+            let mut v = record(&e.index, Some(format!("reports/{}/index.html", e.year)));
+            normalize(&mut v, data, None);
+            v["year"] = json!(e.year);
+            v["chapters"] = e
+                .chapters
+                .iter()
+                .map(|c| {
+                    let mut c = record(c, Some(format!("reports/{}/{}/index.html", e.year, c.id)));
+                    normalize(&mut c, data, None);
+                    c
+                })
+                .collect();
+            v["projects"] = crate::aggregate::edition_scope(data, e)
+                .iter()
+                .map(|p| json!(p.id))
+                .collect();
+            v
+        })
+        .collect();
+    let countries: Vec<Value> = views
+        .countries_in_records()
+        .into_iter()
+        .map(|code| {
+            let c = crate::countries::get(&code);
+            let mut v = json!({
+                "code": code,
+                "alpha2": c.map(|c| c.alpha2),
+                "numeric": c.map(|c| c.numeric),
+                "names": {
+                    "en": c.map(|c| c.name("en")), "es": c.map(|c| c.name("es")),
+                    "pt": c.map(|c| c.name("pt")), "fr": c.map(|c| c.name("fr")),
+                },
+                "region": c.map(|c| c.region),
+                "subregion": c.map(|c| c.subregion),
+                "intermediate_region": c.map(|c| c.intermediate).filter(|s| !s.is_empty()),
+                "page": format!("countries/{}/index.html", code.to_lowercase()),
+            });
+            if let Some(facts) = data.country_facts.get(&code) {
+                v["facts"] = serde_json::to_value(facts).unwrap_or_default();
+            }
+            v
+        })
+        .collect();
+    json!({
+        "title": config.title,
+        "description": config.description,
+        "languages": config.languages,
+        "default_language": config.default_language,
+        "license": license,
+        "generator": generator,
+        "exchange_rates": data.exchange_rates,
+        "projects": data.projects.values().map(|p| project(views, p)).collect::<Vec<_>>(),
+        "actors": data.actors.values().map(|a| actor(views, a)).collect::<Vec<_>>(),
+        "funds": data.funds.values().map(|f| fund(views, f)).collect::<Vec<_>>(),
+        "exchanges": data.exchanges.values().map(|e| exchange(views, e)).collect::<Vec<_>>(),
+        "editions": editions,
+        "countries": countries,
+    })
+}
+
+/// Pretty-printed JSON with a final newline.
+pub fn to_bytes(value: &Value) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
