@@ -474,8 +474,9 @@ fn every_internal_link_is_relative_and_names_a_file() {
             assert!(!link.starts_with("//"), "{path}: `{link}` is protocol-relative");
             let target = link.split(['#', '?']).next().unwrap_or_default();
             let last = target.rsplit('/').next().unwrap_or_default();
+            // `data/SHA256SUMS` keeps the name `sha256sum` users expect.
             assert!(
-                last.contains('.'),
+                last.contains('.') || last == "SHA256SUMS",
                 "{path}: `{link}` does not name a file (it must end in .../index.html)"
             );
         }
@@ -719,4 +720,25 @@ fn build_refuses_to_replace_a_folder_it_did_not_write() {
         openssc::build_site(&root, &out, &options).unwrap(),
         openssc::BuildOutcome::Built { .. }
     ));
+}
+
+/// A fund whose sources do not say who may apply (`applicants: []`) is shown as "not
+/// stated", never as closed to everyone.
+#[test]
+fn fund_without_stated_applicants_says_so() {
+    let site = common::site(None);
+    let dir = site.path().join("content/funds");
+    let path = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+    let record = std::fs::read_to_string(&path).unwrap();
+    let edited = record.replace("applicants: [ngo, social-movement, indigenous-peoples-organization]", "applicants: []");
+    assert_ne!(record, edited, "the fixture fund lists its applicants");
+    std::fs::write(&path, edited).unwrap();
+    let parent = output_parent();
+    let out = parent.path().join("out");
+    build_ok(site.path(), &out);
+    let id = path.file_stem().unwrap().to_string_lossy().into_owned();
+    let page = std::fs::read_to_string(out.join(format!("funds/{id}/index.html"))).unwrap();
+    assert_eq!(page.matches("Not stated in the sources").count(), 3, "applicants, social movements, Indigenous Peoples");
+    let list = std::fs::read_to_string(out.join("funds/index.html")).unwrap();
+    assert!(list.contains("Not stated in the sources"));
 }

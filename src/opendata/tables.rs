@@ -637,7 +637,10 @@ impl Tables<'_, '_> {
             "grant_max_usd",
         ]));
         fields.extend([
-            Field::string("eligible_applicants", listed!("Types of organization that may apply.")).required(),
+            Field::string(
+                "eligible_applicants",
+                listed!("Types of organization that may apply; empty when the sources do not say."),
+            ),
             Field::string(
                 "eligible_countries",
                 listed!("Countries that may apply (ISO 3166-1 alpha-3); empty means any developing country."),

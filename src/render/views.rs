@@ -791,6 +791,8 @@ impl<'a> Views<'a> {
             "status": self.label("fund-statuses", &f.status),
             "administered_by": self.actor_ref(&f.administered_by),
             "applicants": f.eligible.applicants.iter().map(|a| self.label("actor-types", a)).collect::<Vec<_>>(),
+            // An empty list: the sources do not say who may apply.
+            "applicants_stated": !f.eligible.applicants.is_empty(),
             "open_to_social_movements": f.eligible.applicants.iter().any(|a| a == "social-movement"),
             "open_to_indigenous_peoples": f.eligible.applicants.iter().any(|a| a == "indigenous-peoples-organization"),
         });
