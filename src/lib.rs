@@ -134,7 +134,11 @@ pub fn build_site(root: &Path, output: &Path, options: &BuildOptions) -> Result<
         date: options.date.clone(),
         generator: format!("openssc {}", env!("CARGO_PKG_VERSION")),
     };
-    let files = match site::assemble(&checked.dataset, &schemas, &theme, &build) {
+    let sources = opendata::Sources {
+        content: read_content_files(root)?,
+        schemas: schema::SchemaSet::source_files(root),
+    };
+    let files = match site::assemble(&checked.dataset, &schemas, &theme, &build, &sources) {
         Ok(files) => files,
         Err(d) => return Ok(BuildOutcome::Failed(d)),
     };
@@ -152,6 +156,27 @@ pub fn build_site(root: &Path, output: &Path, options: &BuildOptions) -> Result<
         files: written,
         warnings,
     })
+}
+
+/// Every file under `<root>/content` as `(content/<path>, bytes)`, sorted by path, skipping
+/// dot-files and dot-folders (as [`load::load_content`] does): the raw records the data
+/// archive holds.
+fn read_content_files(root: &Path) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let content = root.join("content");
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(&content)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+    {
+        let entry = entry.map_err(|e| Error::Walk(content.clone(), e.to_string()))?;
+        if entry.file_type().is_file() {
+            let bytes = std::fs::read(entry.path()).map_err(|e| Error::Io(entry.path().to_path_buf(), e))?;
+            files.push((load::relative(root, entry.path()), bytes));
+        }
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(files)
 }
 
 /// The record whose Markdown body is shown on an output page, if any.

@@ -152,6 +152,33 @@ impl SchemaSet {
         }
     }
 
+    /// The raw files of the schemas in use, as `(schemas/<name>, bytes)` sorted by name: the
+    /// embedded defaults, replaced by the files of the same name in `<site_root>/schemas/`,
+    /// plus the site's other `.json` and `.yaml` files there (the files [`SchemaSet::load`]
+    /// reads). A site file that cannot be read is left out (loading it already failed).
+    pub fn source_files(site_root: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut files: BTreeMap<String, Vec<u8>> = EMBEDDED_SCHEMAS
+            .iter()
+            .map(|(name, bytes)| (name.to_string(), bytes.to_vec()))
+            .collect();
+        let dir = site_root.join("schemas");
+        if dir.is_dir() {
+            for entry in walkdir::WalkDir::new(&dir).sort_by_file_name().into_iter().flatten() {
+                let name = relative(&dir, entry.path());
+                if entry.file_type().is_file()
+                    && (name.ends_with(".json") || name.ends_with(".yaml"))
+                    && let Ok(bytes) = std::fs::read(entry.path())
+                {
+                    files.insert(name, bytes);
+                }
+            }
+        }
+        files
+            .into_iter()
+            .map(|(name, bytes)| (format!("schemas/{name}"), bytes))
+            .collect()
+    }
+
     /// Builds the set from `(name under schemas/ -> (display path, text))`.
     fn compile(files: &BTreeMap<String, (String, String)>) -> Result<SchemaSet, Vec<Diagnostic>> {
         let mut problems = Vec::new();

@@ -7,16 +7,20 @@ use serde_json::json;
 
 use crate::diagnostics::Diagnostic;
 use crate::model::Dataset;
+use crate::opendata::{Sources, sums};
 use crate::render::views::Views;
 use crate::render::{BuildInfo, OutputFile, Theme, render_pages};
 use crate::schema::SchemaSet;
 
-/// Every file of the site, sorted by path.
+/// Every file of the site, sorted by path. `sources` are the site's source files the data
+/// archive holds (read by the caller); the last file made is `data/SHA256SUMS`, the
+/// checksums of all the others.
 pub fn assemble(
     dataset: &Dataset,
     schemas: &SchemaSet,
     theme: &Theme,
     build: &BuildInfo,
+    sources: &Sources,
 ) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
     let config = &dataset.config;
     let views = Views {
@@ -26,7 +30,7 @@ pub fn assemble(
     };
     let mut pages = views.pages();
     let report_files = crate::render::report::edition_files(&views);
-    let open_data = crate::opendata::OpenData::build(&views, build, &report_files);
+    let open_data = crate::opendata::OpenData::build(&views, build, &report_files, sources);
     open_data.add_pages(&views, &mut pages);
     // With a trailing slash, so that `base_url ~ page.path` is a URL.
     let base = config
@@ -71,6 +75,8 @@ pub fn assemble(
         path: "robots.txt".into(),
         bytes: robots.into_bytes(),
     });
+    let checksums = sums::sums(&files);
+    files.push(checksums);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }

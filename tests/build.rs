@@ -730,7 +730,10 @@ fn fund_without_stated_applicants_says_so() {
     let dir = site.path().join("content/funds");
     let path = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
     let record = std::fs::read_to_string(&path).unwrap();
-    let edited = record.replace("applicants: [ngo, social-movement, indigenous-peoples-organization]", "applicants: []");
+    let edited = record.replace(
+        "applicants: [ngo, social-movement, indigenous-peoples-organization]",
+        "applicants: []",
+    );
     assert_ne!(record, edited, "the fixture fund lists its applicants");
     std::fs::write(&path, edited).unwrap();
     let parent = output_parent();
@@ -738,7 +741,11 @@ fn fund_without_stated_applicants_says_so() {
     build_ok(site.path(), &out);
     let id = path.file_stem().unwrap().to_string_lossy().into_owned();
     let page = std::fs::read_to_string(out.join(format!("funds/{id}/index.html"))).unwrap();
-    assert_eq!(page.matches("Not stated in the sources").count(), 3, "applicants, social movements, Indigenous Peoples");
+    assert_eq!(
+        page.matches("Not stated in the sources").count(),
+        3,
+        "applicants, social movements, Indigenous Peoples"
+    );
     let list = std::fs::read_to_string(out.join("funds/index.html")).unwrap();
     assert!(list.contains("Not stated in the sources"));
 }

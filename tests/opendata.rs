@@ -576,6 +576,9 @@ fn data_page_lists_every_download_and_list_pages_link_them() {
         "data.records_",
         "data.iati_",
         "data.figures_",
+        "data.xlsx_",
+        "data.archive_",
+        "data.sums_",
     ] {
         assert!(
             !page.contains(key),
@@ -629,6 +632,9 @@ fn downloads_are_byte_identical_across_builds() {
     };
     let (a, b) = (data(&a), data(&b));
     assert!(a.len() > 15);
+    for path in ["data/openssc.xlsx", "data/openssc-data.zip", "data/SHA256SUMS"] {
+        assert!(a.contains_key(path), "{path} is compared");
+    }
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
     for (path, bytes) in &a {
         assert!(bytes == &b[path], "{path} differs between two builds");
@@ -899,4 +905,322 @@ fn iati_activities_validate_against_the_schema_when_xmllint_is_available() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+// The workbook, the archive and the checksums.
+
+/// The CSV file of every resource of the Data Package, in the package's order (the order
+/// of the workbook's sheets).
+fn package_csvs(tree: &Tree) -> Vec<String> {
+    package(tree)["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("data/{}", r["path"].as_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn xlsx_holds_every_table_with_typed_cells() {
+    use calamine::{Data, Reader, Xlsx};
+    let tree = valid_tree();
+    let bytes = &tree["data/openssc.xlsx"];
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).expect("an XLSX file");
+    let sheets = book.sheet_names();
+    let csvs = package_csvs(&tree);
+    assert_eq!(sheets.len(), csvs.len(), "one sheet per CSV table");
+    assert_eq!(sheets[0], "projects");
+    assert!(sheets.iter().all(|s| s.chars().count() <= 31));
+    let package = package(&tree);
+    for (i, (sheet, csv_path)) in sheets.iter().zip(&csvs).enumerate() {
+        let fields = package["resources"][i]["schema"]["fields"].as_array().unwrap();
+        let (header, rows) = table(&tree, csv_path);
+        let range = book.worksheet_range(sheet).unwrap();
+        let cells: Vec<Vec<Data>> = range.rows().map(<[Data]>::to_vec).collect();
+        assert_eq!(range.start(), Some((0, 0)), "{sheet}: the header is the first row");
+        let head: Vec<String> = cells[0].iter().map(|c| c.to_string()).collect();
+        assert_eq!(head, header, "{sheet}: the header of {csv_path}");
+        assert_eq!(cells.len(), rows.len() + 1, "{sheet}: the rows of {csv_path}");
+        for (r, (row, values)) in rows.iter().zip(&cells[1..]).enumerate() {
+            for (c, name) in header.iter().enumerate() {
+                let csv_cell = row[name].as_str();
+                let cell = values.get(c).cloned().unwrap_or(Data::Empty);
+                let kind = fields[c]["type"].as_str().unwrap();
+                let at = format!("{sheet} row {} column {name}", r + 2);
+                match (&cell, kind) {
+                    (Data::Empty, _) => assert_eq!(csv_cell, "", "{at}"),
+                    (Data::Float(x), "number" | "integer") => assert_eq!(*x, csv_cell.parse::<f64>().unwrap(), "{at}"),
+                    (Data::Int(x), "number" | "integer") => {
+                        assert_eq!(*x as f64, csv_cell.parse::<f64>().unwrap(), "{at}")
+                    }
+                    (Data::Bool(b), "boolean") => assert_eq!(b.to_string(), csv_cell, "{at}"),
+                    (Data::String(s), "string") => assert_eq!(s, csv_cell, "{at}"),
+                    _ => panic!("{at}: {cell:?} in a {kind} column (CSV: {csv_cell:?})"),
+                }
+            }
+        }
+    }
+    // Header row frozen and bold; the creation date is the build date.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.clone())).unwrap();
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut s).unwrap();
+        s
+    };
+    assert!(read("xl/worksheets/sheet1.xml").contains("state=\"frozen\""));
+    assert!(read("xl/styles.xml").contains("<b/>"));
+    assert!(read("docProps/core.xml").contains("2026-01-02T00:00:00Z"));
+}
+
+#[test]
+fn archive_holds_the_data_files_and_the_sources_deterministically() {
+    let site = common::site(None);
+    let (_dir, tree) = build(site.path());
+    let bytes = &tree["data/openssc-data.zip"];
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.clone())).expect("a zip file");
+    let mut entries: Tree = Tree::new();
+    let mut order = Vec::new();
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i).unwrap();
+        let name = file.name().expect("a UTF-8 name").into_owned();
+        assert_eq!(file.compression(), zip::CompressionMethod::Deflated, "{name}");
+        assert_eq!(
+            file.last_modified(),
+            Some(zip::DateTime::default()),
+            "{name}: a fixed date"
+        );
+        assert_eq!(
+            file.unix_mode().map(|m| m & 0o777),
+            Some(0o644),
+            "{name}: fixed permissions"
+        );
+        let mut content = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut content).unwrap();
+        order.push(name.clone());
+        entries.insert(name, content);
+    }
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "entries are sorted by path");
+    // Every data file but the page, the checksums and the archive itself.
+    let data: Vec<&String> = tree
+        .keys()
+        .filter(|p| p.starts_with("data/"))
+        .filter(|p| !["data/index.html", "data/SHA256SUMS", "data/openssc-data.zip"].contains(&p.as_str()))
+        .collect();
+    assert!(data.iter().any(|p| p.ends_with(".xlsx")) && data.iter().any(|p| p.starts_with("data/projects/")));
+    for path in &data {
+        assert!(
+            entries.get(*path) == Some(&tree[*path]),
+            "the archive holds {path} as written"
+        );
+    }
+    // The raw content, byte for byte, and the schemas.
+    let content = common::read_tree(&site.path().join("content"));
+    assert!(!content.is_empty());
+    for (path, bytes) in &content {
+        assert!(
+            entries.get(&format!("content/{path}")) == Some(bytes),
+            "the archive holds content/{path}"
+        );
+    }
+    for schema in [
+        "schemas/project.schema.json",
+        "schemas/common.schema.json",
+        "schemas/vocab/actor-types.yaml",
+    ] {
+        assert!(entries.contains_key(schema), "the archive holds {schema}");
+    }
+    let others = entries
+        .keys()
+        .filter(|p| !p.starts_with("data/") && !p.starts_with("content/") && !p.starts_with("schemas/"))
+        .count();
+    assert_eq!(others, 0, "nothing else");
+    assert_eq!(
+        entries.len(),
+        data.len() + content.len() + entries.keys().filter(|p| p.starts_with("schemas/")).count()
+    );
+}
+
+#[test]
+fn sha256sums_lists_every_file_with_its_hash() {
+    use sha2::{Digest, Sha256};
+    let site = common::site(None);
+    let parent = tempfile::tempdir().unwrap();
+    let out = parent.path().join("out");
+    let options = BuildOptions {
+        strict: false,
+        date: Some("2026-01-02".into()),
+    };
+    assert!(matches!(
+        openssc::build_site(site.path(), &out, &options).unwrap(),
+        BuildOutcome::Built { .. }
+    ));
+    let tree = common::read_tree(&out);
+    let sums = text(&tree, "data/SHA256SUMS");
+    let mut listed = Vec::new();
+    for line in sums.lines() {
+        let (hex, path) = line.split_once("  ").expect("`<hex>  <path>`");
+        assert_eq!(hex.len(), 64);
+        let digest: String = Sha256::digest(&tree[path]).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, digest, "the SHA-256 of {path}");
+        listed.push(path.to_owned());
+    }
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(listed, sorted, "sorted by path");
+    let expected: Vec<String> = tree
+        .keys()
+        .filter(|p| *p != "data/SHA256SUMS" && *p != ".openssc-output")
+        .cloned()
+        .collect();
+    assert_eq!(listed, expected, "every file of the site but itself and the marker");
+    // `sha256sum -c` accepts it from the output folder, when the tool is there.
+    if let Ok(status) = std::process::Command::new("sha256sum")
+        .args(["-c", "--quiet", "--strict", "data/SHA256SUMS"])
+        .current_dir(&out)
+        .status()
+    {
+        assert!(status.success(), "sha256sum -c data/SHA256SUMS");
+    }
+}
+
+// Recomputing the report's figures from the CSV tables.
+
+/// `figures[name].rows` as key → (value, records).
+fn figure_rows(figures: &Value, name: &str) -> BTreeMap<String, (f64, Vec<String>)> {
+    figures["figures"][name]["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("figure {name}"))
+        .iter()
+        .map(|r| {
+            let records = r["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_owned())
+                .collect();
+            (
+                r["key"].as_str().unwrap().to_owned(),
+                (r["value"].as_f64().unwrap(), records),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn report_figures_can_be_recomputed_from_the_csv_tables() {
+    let tree = valid_tree();
+    let (_, projects) = table(&tree, "data/projects.csv");
+    let (_, participants) = table(&tree, "data/participants.csv");
+    let (_, actors) = table(&tree, "data/actors.csv");
+    let (_, edition_projects) = table(&tree, "data/edition_projects.csv");
+    let civil_society: BTreeSet<&str> = actors
+        .iter()
+        .filter(|a| a["civil_society"] == "true")
+        .map(|a| a["id"].as_str())
+        .collect();
+    let modality: BTreeMap<&str, &str> = projects
+        .iter()
+        .map(|p| (p["id"].as_str(), p["modality"].as_str()))
+        .collect();
+    let mut editions = 0;
+    for (path, bytes) in tree
+        .iter()
+        .filter(|(p, _)| p.starts_with("data/reports/") && p.ends_with("/figures.json"))
+    {
+        editions += 1;
+        let year = path.split('/').nth(2).unwrap();
+        let figures: Value = serde_json::from_slice(bytes).unwrap();
+        let scope: BTreeSet<&str> = find(&edition_projects, "edition", year)
+            .iter()
+            .map(|r| r["project"].as_str())
+            .collect();
+        assert!(!scope.is_empty(), "{year}: the edition counts initiatives");
+
+        // Initiatives by modality: every key's count and records; keys the CSV lacks are 0.
+        let mut by_modality: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for id in &scope {
+            by_modality.entry(modality[id]).or_default().push(id.to_string());
+        }
+        let rows = figure_rows(&figures, "initiatives_by_modality");
+        for (key, (value, records)) in &rows {
+            let mine = by_modality.get(key.as_str()).cloned().unwrap_or_default();
+            assert_eq!(*value, mine.len() as f64, "{year}: initiatives_by_modality[{key}]");
+            assert_eq!(records, &mine, "{year}: the records of initiatives_by_modality[{key}]");
+        }
+        assert!(
+            by_modality.keys().all(|k| rows.contains_key(*k)),
+            "{year}: every modality is a row"
+        );
+
+        // Civil-society share: initiatives with a participant of a civil-society type.
+        let with: Vec<String> = scope
+            .iter()
+            .filter(|id| {
+                find(&participants, "project", id)
+                    .iter()
+                    .any(|p| civil_society.contains(p["actor"].as_str()))
+            })
+            .map(|id| id.to_string())
+            .collect();
+        let rows = figure_rows(&figures, "civil_society_share");
+        assert_eq!(rows["with_civil_society"], (with.len() as f64, with.clone()), "{year}");
+        let total: Vec<String> = scope.iter().map(|s| s.to_string()).collect();
+        assert_eq!(rows["total"], (total.len() as f64, total), "{year}");
+    }
+    assert!(editions > 0, "the fixture has a report edition");
+}
+
+#[test]
+fn projects_csv_round_trips_to_the_records() {
+    let site = common::site(None);
+    let (_dir, tree) = build(site.path());
+    let openssc::CheckOutcome::Checked(checked) = openssc::check_site(site.path()).unwrap() else {
+        panic!("the fixture site is readable")
+    };
+    let dataset = &checked.dataset;
+    let lang = dataset.config.default_language.as_str();
+    let bytes = &tree["data/projects.csv"];
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("column {name}"))
+    };
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), dataset.projects.len(), "one row per record");
+    for (row, (id, record)) in records.iter().zip(&dataset.projects) {
+        let p = &record.data;
+        assert_eq!(&row[col("id")], id.as_str());
+        assert_eq!(&row[col("title")], p.title.get(lang, lang).0, "{id}: title");
+        assert_eq!(&row[col("modality")], p.modality, "{id}: modality");
+        assert_eq!(row[col("start")], p.start.to_string(), "{id}: start");
+        let split = |cell: &str| -> Vec<String> {
+            if cell.is_empty() {
+                Vec::new()
+            } else {
+                cell.split(';').map(str::to_owned).collect()
+            }
+        };
+        let c = &p.countries;
+        assert_eq!(split(&row[col("provider_countries")]), c.providers, "{id}: providers");
+        assert_eq!(
+            split(&row[col("recipient_countries")]),
+            c.recipients,
+            "{id}: recipients"
+        );
+        assert_eq!(
+            split(&row[col("second_provider_countries")]),
+            c.second_providers,
+            "{id}: second providers"
+        );
+        assert_eq!(
+            split(&row[col("participant_countries")]),
+            c.participants,
+            "{id}: participants"
+        );
+    }
 }

@@ -8,19 +8,27 @@
 //! - `records.json` and `projects/<id>.json` ([`json`]): the records themselves, with
 //!   references resolved and US-dollar values added;
 //! - `iati-activities.xml` ([`iati`]): one IATI 2.03 activity per initiative;
+//! - `openssc.xlsx` ([`xlsx`]): every CSV table as a sheet of one workbook;
+//! - `openssc-data.zip` ([`archive`]): every file under `data/` plus the site's sources
+//!   (its `content/` and the schemas in use, see [`Sources`]);
+//! - `SHA256SUMS` ([`sums`]): the SHA-256 of every file of the site, added by
+//!   [`crate::site::assemble`] once every other file exists;
 //! - the Data page (`data/index.html`), listing every download, and a link from each
 //!   initiative's page to its JSON.
 //!
 //! Invariant: no I/O; the same dataset gives the same bytes (records in id order, list
 //! items as written, vocabularies in their order).
 
+pub mod archive;
 pub mod csv;
 pub mod datapackage;
 pub mod extra;
 pub mod iati;
 pub mod json;
+pub mod sums;
 pub mod table;
 pub mod tables;
+pub mod xlsx;
 
 use serde_json::{Value, json};
 
@@ -32,6 +40,18 @@ use table::Table;
 
 /// The folder of the downloads in the built site.
 pub const DIR: &str = "data";
+
+/// The site's source files that the archive holds, read by the caller (this module does
+/// no I/O): `/`-separated paths relative to the site's root, with their bytes.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    /// Every file under `content/` (`content/projects/x.md`, ...), dot-files excluded.
+    pub content: Vec<(String, Vec<u8>)>,
+    /// The schemas in use (`schemas/project.schema.json`, `schemas/vocab/sectors.yaml`,
+    /// ...): the built-in ones, replaced by the site's files of the same name, plus the
+    /// site's other schema files.
+    pub schemas: Vec<(String, Vec<u8>)>,
+}
 
 /// The IATI OrganisationType code of an actor: its type's `iati` code, or
 /// `iati_international` when its scope is international and the type has one.
@@ -53,11 +73,13 @@ struct Download {
     format: &'static str,
     title: String,
     description: String,
-    /// Rows of a table, records of a JSON file, resources of the package.
-    count: usize,
+    /// Rows of a table, records of a JSON file, resources of the package; `None` when not
+    /// known while the page is made (the checksum file).
+    count: Option<usize>,
     /// The catalog key of what `count` counts.
     counts: &'static str,
-    bytes: usize,
+    /// `None` when not known while the page is made (the checksum file).
+    bytes: Option<usize>,
     /// The id of the section describing its columns on the Data page.
     anchor: Option<String>,
 }
@@ -76,7 +98,7 @@ impl OpenData {
     /// Computes every download. `others` are data files other modules write under `data/`
     /// (the report's figures): the Data Package describes their CSVs and the Data page lists
     /// them; they are not part of [`OpenData::files`].
-    pub fn build(views: &Views<'_>, build: &BuildInfo, others: &[OutputFile]) -> OpenData {
+    pub fn build(views: &Views<'_>, build: &BuildInfo, others: &[OutputFile], sources: &Sources) -> OpenData {
         let data = views.data;
         let mut tables = tables::all(views);
         let own_tables = tables.len();
@@ -85,7 +107,7 @@ impl OpenData {
         let mut downloads = Vec::new();
         let mut add = |files: &mut Vec<OutputFile>, download: Option<Download>, path: String, bytes: Vec<u8>| {
             if let Some(mut d) = download {
-                d.bytes = bytes.len();
+                d.bytes = Some(bytes.len());
                 downloads.push(d);
             }
             files.push(OutputFile { path, bytes });
@@ -100,9 +122,9 @@ impl OpenData {
                 format: "data.format_datapackage",
                 title: views.t("data.datapackage_title"),
                 description: views.t("data.datapackage_description"),
-                count: tables.len(),
+                count: Some(tables.len()),
                 counts: "data.count_tables",
-                bytes: 0,
+                bytes: None,
                 anchor: None,
             }),
             package_path,
@@ -122,9 +144,9 @@ impl OpenData {
                 format: "data.format_json",
                 title: views.t("data.records_title"),
                 description: views.t("data.records_description"),
-                count: record_count,
+                count: Some(record_count),
                 counts: "data.count_records",
-                bytes: 0,
+                bytes: None,
                 anchor: None,
             }),
             records_path,
@@ -139,9 +161,9 @@ impl OpenData {
                     format: "data.format_csv",
                     title: table.title.to_string(),
                     description: table.description.to_string(),
-                    count: table.rows.len(),
+                    count: Some(table.rows.len()),
                     counts: "data.count_rows",
-                    bytes: 0,
+                    bytes: None,
                     anchor: Some(format!("table-{}", table.name)),
                 }),
                 path,
@@ -157,9 +179,9 @@ impl OpenData {
                     format: "data.format_iati",
                     title: views.t("data.iati_title"),
                     description: views.t("data.iati_description"),
-                    count: data.projects.len(),
+                    count: Some(data.projects.len()),
                     counts: "data.count_activities",
-                    bytes: 0,
+                    bytes: None,
                     anchor: None,
                 }),
                 path,
@@ -190,9 +212,9 @@ impl OpenData {
                     format: "data.format_csv",
                     title: t.title.to_string(),
                     description: t.description.to_string(),
-                    count: t.rows.len(),
+                    count: Some(t.rows.len()),
                     counts: "data.count_rows",
-                    bytes: f.bytes.len(),
+                    bytes: Some(f.bytes.len()),
                     anchor: Some(format!("table-{}", t.name)),
                 },
                 None if f.path.ends_with("/figures.json") => Download {
@@ -200,18 +222,75 @@ impl OpenData {
                     format: "data.format_json",
                     title: views.t("data.figures_title"),
                     description: views.t("data.figures_description"),
-                    count: serde_json::from_slice::<Value>(&f.bytes)
-                        .ok()
-                        .and_then(|v| v["figures"].as_object().map(|o| o.len()))
-                        .unwrap_or(0),
+                    count: Some(
+                        serde_json::from_slice::<Value>(&f.bytes)
+                            .ok()
+                            .and_then(|v| v["figures"].as_object().map(|o| o.len()))
+                            .unwrap_or(0),
+                    ),
                     counts: "data.count_figures",
-                    bytes: f.bytes.len(),
+                    bytes: Some(f.bytes.len()),
                     anchor: None,
                 },
                 None => continue,
             };
             downloads.push(download);
         }
+        // The workbook of every table. Writing it in memory fails only on limits the
+        // tables do not reach (a million rows); it is then left out rather than broken.
+        if let Ok(bytes) = xlsx::workbook(&tables, build.date.as_deref()) {
+            let path = format!("{DIR}/openssc.xlsx");
+            downloads.push(Download {
+                path: path.clone(),
+                format: "data.format_xlsx",
+                title: views.t("data.xlsx_title"),
+                description: views.t("data.xlsx_description"),
+                count: Some(tables.len()),
+                counts: "data.count_sheets",
+                bytes: Some(bytes.len()),
+                anchor: None,
+            });
+            files.push(OutputFile { path, bytes });
+        }
+        // The archive: every file under `data/` so far, and the sources.
+        let mut entries: Vec<(String, &[u8])> = files
+            .iter()
+            .chain(others.iter().filter(|f| f.path.starts_with(&format!("{DIR}/"))))
+            .map(|f| (f.path.clone(), f.bytes.as_slice()))
+            .collect();
+        entries.extend(
+            sources
+                .content
+                .iter()
+                .chain(&sources.schemas)
+                .map(|(p, b)| (p.clone(), b.as_slice())),
+        );
+        let entry_count = entries.len();
+        if let Ok(bytes) = archive::zip(&entries) {
+            let path = format!("{DIR}/openssc-data.zip");
+            downloads.push(Download {
+                path: path.clone(),
+                format: "data.format_zip",
+                title: views.t("data.archive_title"),
+                description: views.t("data.archive_description"),
+                count: Some(entry_count),
+                counts: "data.count_files",
+                bytes: Some(bytes.len()),
+                anchor: None,
+            });
+            files.push(OutputFile { path, bytes });
+        }
+        // Written by `site::assemble` once every file exists; its size is not known yet.
+        downloads.push(Download {
+            path: sums::PATH.into(),
+            format: "data.format_sha256",
+            title: views.t("data.sums_title"),
+            description: views.t("data.sums_description"),
+            count: None,
+            counts: "data.count_files",
+            bytes: None,
+            anchor: None,
+        });
         OpenData {
             tables,
             files,
@@ -243,9 +322,8 @@ impl OpenData {
                     "format": views.t(d.format),
                     "title": d.title,
                     "description": d.description,
-                    "count": crate::render::format::number(d.count as f64),
-                    "counts": views.t(d.counts),
-                    "size": size(d.bytes),
+                    "count": d.count.map(|c| format!("{} {}", crate::render::format::number(c as f64), views.t(d.counts))),
+                    "size": d.bytes.map(size),
                     "anchor": d.anchor,
                 })
             })

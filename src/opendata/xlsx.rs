@@ -1,0 +1,141 @@
+//! `openssc.xlsx`: every CSV table as one sheet of a workbook, written with
+//! `rust_xlsxwriter`.
+//!
+//! The header row is bold and frozen; `integer` and `number` columns hold numbers, `boolean`
+//! columns booleans, every other column text (dates stay text, as in the CSV, since they may
+//! be partial: `2011`, `2011-05`). Empty cells are left blank.
+//!
+//! Deterministic: the document's creation time is the build date (else 1980-01-01), and
+//! `rust_xlsxwriter` writes its zip entries with a fixed timestamp, so the same tables give
+//! the same bytes.
+
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
+
+use super::table::{FieldType, Table};
+
+/// The longest sheet name Excel accepts.
+const SHEET_NAME_MAX: usize = 31;
+/// The longest text Excel keeps in a cell.
+const CELL_TEXT_MAX: usize = 32_767;
+
+/// The bytes of the workbook of `tables`; `date` (`YYYY-MM-DD`) is its creation date.
+pub fn workbook(tables: &[Table], date: Option<&str>) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let created = date.and_then(parse_date).map_or_else(
+        || ExcelDateTime::from_ymd(1980, 1, 1),
+        |(y, m, d)| ExcelDateTime::from_ymd(y, m, d),
+    )?;
+    workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
+    let bold = Format::new().set_bold();
+    let mut names: Vec<String> = Vec::new();
+    for table in tables {
+        // The report's tables are named `reports-<year>-<figure>`: the year and figure say it.
+        let name = sheet_name(table.name.strip_prefix("reports-").unwrap_or(&table.name), &names);
+        names.push(name.clone());
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(name)?;
+        for (col, field) in table.fields.iter().enumerate() {
+            let col = col as u16;
+            sheet.write_string_with_format(0, col, field.name.as_ref(), &bold)?;
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        for (r, row) in table.rows.iter().enumerate() {
+            let r = (r + 1) as u32;
+            for (col, (cell, field)) in row.iter().zip(&table.fields).enumerate() {
+                let col = col as u16;
+                if cell.is_empty() {
+                    continue;
+                }
+                match field.kind {
+                    FieldType::Integer | FieldType::Number if cell.parse::<f64>().is_ok_and(f64::is_finite) => {
+                        sheet.write_number(r, col, cell.parse::<f64>().unwrap_or_default())?;
+                    }
+                    FieldType::Boolean if cell == "true" || cell == "false" => {
+                        sheet.write_boolean(r, col, cell == "true")?;
+                    }
+                    _ => {
+                        sheet.write_string(r, col, truncate(cell, CELL_TEXT_MAX))?;
+                    }
+                }
+            }
+        }
+    }
+    workbook.save_to_buffer()
+}
+
+/// `(year, month, day)` of `YYYY-MM-DD`.
+fn parse_date(date: &str) -> Option<(u16, u8, u8)> {
+    let mut parts = date.splitn(3, '-');
+    let y = parts.next()?.parse().ok()?;
+    let m = parts.next()?.parse().ok()?;
+    let d = parts.next()?.parse().ok()?;
+    ExcelDateTime::from_ymd(y, m, d).ok().map(|_| (y, m, d))
+}
+
+/// The first `max` characters of `s`.
+fn truncate(s: &str, max: usize) -> &str {
+    s.char_indices().nth(max).map_or(s, |(i, _)| &s[..i])
+}
+
+/// A sheet name for the table `name`: the characters Excel forbids replaced, at most 31
+/// characters, and distinct from `taken` (case-insensitively, as Excel compares them).
+fn sheet_name(name: &str, taken: &[String]) -> String {
+    let clean: String = name
+        .chars()
+        .map(|c| if "[]:*?/\\'".contains(c) { '-' } else { c })
+        .collect();
+    let clean = if clean.is_empty() { "sheet".to_owned() } else { clean };
+    let free = |n: &str| !taken.iter().any(|t| t.to_lowercase() == n.to_lowercase());
+    let first = truncate(&clean, SHEET_NAME_MAX).to_owned();
+    if free(&first) {
+        return first;
+    }
+    (2..)
+        .map(|i| {
+            let suffix = format!("~{i}");
+            format!("{}{suffix}", truncate(&clean, SHEET_NAME_MAX - suffix.len()))
+        })
+        .find(|n| free(n))
+        .unwrap_or(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::opendata::table::Field;
+
+    fn table() -> Table {
+        Table {
+            name: "projects".into(),
+            title: "T".into(),
+            description: "".into(),
+            fields: vec![Field::string("id", ""), Field::number("amount", "")],
+            primary_key: vec!["id"],
+            foreign_keys: vec![],
+            rows: vec![vec!["a".into(), "12.5".into()], vec!["b".into(), String::new()]],
+            path: None,
+        }
+    }
+
+    #[test]
+    fn sheet_names_are_short_valid_and_distinct() {
+        let long = "reports-2023-initiatives_by_modality_and_region";
+        let first = sheet_name(long, &[]);
+        assert_eq!(first.chars().count(), 31);
+        let second = sheet_name(long, std::slice::from_ref(&first));
+        assert_eq!(second.chars().count(), 31);
+        assert_ne!(first, second);
+        assert_eq!(sheet_name("a/b", &[]), "a-b");
+    }
+
+    #[test]
+    fn the_same_tables_give_the_same_bytes() {
+        let a = workbook(&[table()], Some("2024-05-01")).unwrap();
+        let b = workbook(&[table()], Some("2024-05-01")).unwrap();
+        assert_eq!(a, b);
+        assert!(a.starts_with(b"PK"));
+        let c = workbook(&[table()], None).unwrap();
+        assert_eq!(c, workbook(&[table()], None).unwrap());
+        assert_eq!(parse_date("2024-13-01"), None);
+    }
+}
