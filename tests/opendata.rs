@@ -932,6 +932,7 @@ fn xlsx_holds_every_table_with_typed_cells() {
     assert_eq!(sheets[0], "projects");
     assert!(sheets.iter().all(|s| s.chars().count() <= 31));
     let package = package(&tree);
+    let mut dates = 0;
     for (i, (sheet, csv_path)) in sheets.iter().zip(&csvs).enumerate() {
         let fields = package["resources"][i]["schema"]["fields"].as_array().unwrap();
         let (header, rows) = table(&tree, csv_path);
@@ -954,12 +955,28 @@ fn xlsx_holds_every_table_with_typed_cells() {
                         assert_eq!(*x as f64, csv_cell.parse::<f64>().unwrap(), "{at}")
                     }
                     (Data::Bool(b), "boolean") => assert_eq!(b.to_string(), csv_cell, "{at}"),
-                    (Data::String(s), "string") => assert_eq!(s, csv_cell, "{at}"),
+                    (Data::String(s), "string") => {
+                        // Partial dates stay text; full dates are spreadsheet dates (below).
+                        assert!(
+                            !(csv_cell.len() == 10
+                                && fields[c]["constraints"]["pattern"].is_string()
+                                && csv_cell.as_bytes()[4] == b'-'
+                                && csv_cell.as_bytes()[7] == b'-'),
+                            "{at}: a full date written as text"
+                        );
+                        assert_eq!(s, csv_cell, "{at}")
+                    }
+                    (Data::DateTime(d), "string") => {
+                        let (y, m, day, ..) = d.to_ymd_hms_milli();
+                        assert_eq!(format!("{y:04}-{m:02}-{day:02}"), csv_cell, "{at}");
+                        dates += 1;
+                    }
                     _ => panic!("{at}: {cell:?} in a {kind} column (CSV: {csv_cell:?})"),
                 }
             }
         }
     }
+    assert!(dates > 0, "the fixture has full dates, written as spreadsheet dates");
     // Header row frozen and bold; the creation date is the build date.
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.clone())).unwrap();
     let mut read = |name: &str| {

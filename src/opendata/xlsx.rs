@@ -2,7 +2,7 @@
 //! `rust_xlsxwriter`.
 //!
 //! The header row is bold and frozen; `integer` and `number` columns hold numbers, `boolean`
-//! columns booleans, every other column text (dates stay text, as in the CSV, since they may
+//! columns booleans, full dates (`YYYY-MM-DD`) spreadsheet dates, every other column text (partial dates stay text, as in the CSV, since they may
 //! be partial: `2011`, `2011-05`). Empty cells are left blank.
 //!
 //! Deterministic: the document's creation time is the build date (else 1980-01-01), and
@@ -11,7 +11,7 @@
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 
-use super::table::{FieldType, Table};
+use super::table::{DATE_PATTERN, FieldType, Table};
 
 /// The longest sheet name Excel accepts.
 const SHEET_NAME_MAX: usize = 31;
@@ -27,6 +27,7 @@ pub fn workbook(tables: &[Table], date: Option<&str>) -> Result<Vec<u8>, XlsxErr
     )?;
     workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
     let bold = Format::new().set_bold();
+    let date_format = Format::new().set_num_format("yyyy-mm-dd");
     let mut names: Vec<String> = Vec::new();
     for table in tables {
         // The report's tables are named `reports-<year>-<figure>`: the year and figure say it.
@@ -52,6 +53,23 @@ pub fn workbook(tables: &[Table], date: Option<&str>) -> Result<Vec<u8>, XlsxErr
                     }
                     FieldType::Boolean if cell == "true" || cell == "false" => {
                         sheet.write_boolean(r, col, cell == "true")?;
+                    }
+                    // A full date is a spreadsheet date; a partial one (`2011`, `2011-05`)
+                    // has no such value and stays text, as written.
+                    FieldType::String if field.pattern == Some(DATE_PATTERN) && cell.len() == 10 => {
+                        match parse_date(cell) {
+                            Some((y, m, d)) => {
+                                sheet.write_datetime_with_format(
+                                    r,
+                                    col,
+                                    ExcelDateTime::from_ymd(y, m, d)?,
+                                    &date_format,
+                                )?;
+                            }
+                            None => {
+                                sheet.write_string(r, col, cell)?;
+                            }
+                        }
                     }
                     _ => {
                         sheet.write_string(r, col, truncate(cell, CELL_TEXT_MAX))?;
