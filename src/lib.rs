@@ -162,18 +162,10 @@ pub fn build_site(root: &Path, output: &Path, options: &BuildOptions) -> Result<
 /// dot-files and dot-folders (as [`load::load_content`] does): the raw records the data
 /// archive holds.
 fn read_content_files(root: &Path) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    let content = root.join("content");
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(&content)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
-    {
-        let entry = entry.map_err(|e| Error::Walk(content.clone(), e.to_string()))?;
-        if entry.file_type().is_file() {
-            let bytes = std::fs::read(entry.path()).map_err(|e| Error::Io(entry.path().to_path_buf(), e))?;
-            files.push((load::relative(root, entry.path()), bytes));
-        }
+    for path in load::content_files(root)? {
+        let bytes = std::fs::read(&path).map_err(|e| Error::Io(path.clone(), e))?;
+        files.push((load::relative(root, &path), bytes));
     }
     files.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(files)

@@ -138,8 +138,8 @@ enum FileOutcome {
     Failed(Option<(DocKind, String, Option<String>)>, Diagnostic),
 }
 
-/// Loads every file under `<root>/content`.
-pub fn load_content(root: &Path) -> Result<Loaded, Error> {
+/// Every file under `<root>/content`, in name order, skipping dot-files and dot-folders.
+pub fn content_files(root: &Path) -> Result<Vec<PathBuf>, Error> {
     let content = root.join("content");
     if !content.is_dir() {
         return Err(Error::NoContent(content));
@@ -155,6 +155,12 @@ pub fn load_content(root: &Path) -> Result<Loaded, Error> {
             paths.push(entry.into_path());
         }
     }
+    Ok(paths)
+}
+
+/// Loads every file under `<root>/content`.
+pub fn load_content(root: &Path) -> Result<Loaded, Error> {
+    let paths = content_files(root)?;
     let results: Vec<FileOutcome> = paths.par_iter().map(|path| load_file(root, path)).collect();
     let mut loaded = Loaded::default();
     for result in results {
