@@ -50,7 +50,7 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
             }
         }
         if let Some(country) = &actor.data.country {
-            country_exists(doc, "/country", country, out);
+            country_exists(doc, "/country", country, false, out);
         }
         sources_given(&actor.data.sources, doc, out);
     }
@@ -71,7 +71,7 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
             reference(docs, doc, &format!("/contributors/{i}"), Collection::Actor, c, out);
         }
         for (i, c) in f.eligible.countries.iter().enumerate() {
-            country_exists(doc, &format!("/eligible/countries/{i}"), c, out);
+            country_exists(doc, &format!("/eligible/countries/{i}"), c, false, out);
         }
         let regions = crate::countries::region_names();
         for (i, r) in f.eligible.regions.iter().enumerate() {
@@ -105,7 +105,7 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
         let e = &exchange.data;
         reference(docs, doc, "/by", Collection::Actor, &e.by, out);
         if let Some(country) = &e.country {
-            country_exists(doc, "/country", country, out);
+            country_exists(doc, "/country", country, false, out);
         }
         if let Some(p) = &e.resulting_project {
             reference(docs, doc, "/resulting_project", Collection::Project, p, out);
@@ -148,21 +148,8 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
     }
     if let Some(doc) = docs.get(&DocKind::CountryFacts, "countries") {
         for code in dataset.country_facts.keys() {
-            if crate::countries::get(code).is_none() {
-                let mut d = Vec::new();
-                country_exists(doc, &format!("/{code}"), code, &mut d);
-                // The code is the key of its entry: point at the key.
-                out.extend(d.into_iter().map(|x| {
-                    let (line, col, len) = super::schema_errors::locate(doc, &format!("/{code}"), true);
-                    Diagnostic {
-                        line,
-                        column: col,
-                        len,
-                        ..x
-                    }
-                    .with_source(&doc.text)
-                }));
-            }
+            // The code is the key of its entry: point at the key.
+            country_exists(doc, &format!("/{code}"), code, true, out);
         }
     }
 }
@@ -334,7 +321,8 @@ fn project_references(p: &Project, doc: &Document, docs: &Documents, out: &mut V
     }
 }
 
-fn country_exists(doc: &Document, pointer: &str, code: &str, out: &mut Vec<Diagnostic>) {
+/// `on_key`: point at the key of the entry rather than its value (a code that is a map key).
+fn country_exists(doc: &Document, pointer: &str, code: &str, on_key: bool, out: &mut Vec<Diagnostic>) {
     if crate::countries::get(code).is_some() {
         return;
     }
@@ -367,7 +355,7 @@ fn country_exists(doc: &Document, pointer: &str, code: &str, out: &mut Vec<Diagn
         at(
             doc,
             pointer,
-            false,
+            on_key,
             "country",
             format!("`{code}` is not an ISO 3166-1 alpha-3 country code"),
         )
@@ -378,7 +366,7 @@ fn country_exists(doc: &Document, pointer: &str, code: &str, out: &mut Vec<Diagn
 fn project_countries_exist(p: &Project, doc: &Document, out: &mut Vec<Diagnostic>) {
     for (list, codes) in p.countries.lists() {
         for (i, code) in codes.iter().enumerate() {
-            country_exists(doc, &format!("/countries/{list}/{i}"), code, out);
+            country_exists(doc, &format!("/countries/{list}/{i}"), code, false, out);
         }
     }
 }
