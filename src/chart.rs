@@ -32,21 +32,8 @@ pub enum Kind {
     HeatMap,
 }
 
-impl Kind {
-    fn describe(self) -> &'static str {
-        match self {
-            Kind::Bars => "Bar chart",
-            Kind::RankedBars => "Ranked bar chart",
-            Kind::GroupedBars => "Grouped bar chart",
-            Kind::StackedBars => "Stacked bar chart",
-            Kind::Line => "Line chart",
-            Kind::HeatMap => "Heat map",
-        }
-    }
-}
-
 /// What to draw.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Chart {
     pub kind: Kind,
     /// The accessible name, drawn as the chart's title.
@@ -60,7 +47,21 @@ pub struct Chart {
     /// `values[category][series]`; `None` is no data (no bar, a dash in a heat map).
     pub values: Vec<Vec<Option<f64>>>,
     /// How values are written (ticks, labels, description).
-    pub format: fn(f64) -> String,
+    pub format: Formatter,
+    /// The words the chart writes itself, in the page's language.
+    pub words: ChartWords,
+}
+
+/// Writes a value the way the page's language does.
+pub type Formatter = std::sync::Arc<dyn Fn(f64) -> String + Send + Sync>;
+
+/// The words a chart writes besides its labels, in the page's language.
+#[derive(Clone, Debug)]
+pub struct ChartWords {
+    /// What kind of chart it is (`Bar chart`), to begin its description.
+    pub kind: String,
+    /// Said of a value that is not known (`no data`).
+    pub no_data: String,
 }
 
 /// Series colours: Okabe-Ito, darkest first, without its yellow (too light on white).
@@ -144,7 +145,8 @@ pub fn ticks(max: f64) -> Vec<f64> {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
+    crate::locale::strip_marks(s)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
@@ -152,13 +154,16 @@ fn escape(s: &str) -> String {
 
 /// A plain-text description of the chart's data, for `<desc>`.
 pub fn description(chart: &Chart) -> String {
-    let f = chart.format;
+    let f = &chart.format;
     let mut parts = Vec::new();
     for (i, category) in chart.categories.iter().enumerate() {
         let values = &chart.values[i];
         if chart.series.len() <= 1 && chart.kind != Kind::HeatMap {
             let v = values.first().copied().flatten();
-            parts.push(format!("{category}: {}", v.map_or("no data".into(), f)));
+            parts.push(format!(
+                "{category}: {}",
+                v.map_or_else(|| chart.words.no_data.clone(), |v| f(v))
+            ));
         } else {
             let cells: Vec<String> = chart
                 .series
@@ -172,16 +177,11 @@ pub fn description(chart: &Chart) -> String {
         }
     }
     let data = if parts.is_empty() {
-        "No data.".to_owned()
+        format!("{}.", chart.words.no_data)
     } else {
         format!("{}.", parts.join("; "))
     };
-    format!(
-        "{} of {} ({}). {data}",
-        chart.kind.describe(),
-        chart.title,
-        chart.value_label
-    )
+    format!("{}: {} ({}). {data}", chart.words.kind, chart.title, chart.value_label)
 }
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
@@ -300,7 +300,7 @@ fn draw_legend(root: &Area<'_>, chart: &Chart, top: i32) -> Drawn {
 
 /// Horizontal bars: labels on the left, value axis at the bottom, values at bar ends.
 fn bars(root: &Area<'_>, chart: &Chart, top: i32) -> Drawn {
-    let f = chart.format;
+    let f = &chart.format;
     let legend = legend_rows(chart) * 22;
     if legend > 0 {
         draw_legend(root, chart, top)?;
@@ -431,7 +431,7 @@ fn bars(root: &Area<'_>, chart: &Chart, top: i32) -> Drawn {
 
 /// A line over the categories (years), with a marker and the value at each point.
 fn line(root: &Area<'_>, chart: &Chart, top: i32) -> Drawn {
-    let f = chart.format;
+    let f = &chart.format;
     let values: Vec<Option<f64>> = chart.values.iter().map(|r| r.first().copied().flatten()).collect();
     let max = values.iter().flatten().copied().fold(0.0, f64::max);
     let ticks = ticks(max);
@@ -548,7 +548,7 @@ fn shade(v: f64, max: f64) -> RGBColor {
 }
 
 fn heat_map(root: &Area<'_>, chart: &Chart, top: i32) -> Drawn {
-    let f = chart.format;
+    let f = &chart.format;
     let left = 16 + label_width(&chart.categories) + 10;
     let cell = heat_cell_width(chart);
     let header = header_height(chart);
@@ -631,7 +631,19 @@ mod tests {
             categories: vec!["Bilateral".into(), "Triangular".into(), "Regional".into()],
             series: vec!["Yes".into(), "No".into()],
             values: vec![vec![Some(2.0), Some(1.0)], vec![Some(0.0), None], vec![None, None]],
-            format: count,
+            format: std::sync::Arc::new(count),
+            words: ChartWords {
+                kind: match kind {
+                    Kind::Bars => "Bar chart",
+                    Kind::RankedBars => "Ranked bar chart",
+                    Kind::GroupedBars => "Grouped bar chart",
+                    Kind::StackedBars => "Stacked bar chart",
+                    Kind::Line => "Line chart",
+                    Kind::HeatMap => "Heat map",
+                }
+                .into(),
+                no_data: "no data".into(),
+            },
         }
     }
 
@@ -674,11 +686,11 @@ mod tests {
         one.values = vec![vec![Some(2.0)], vec![Some(0.0)], vec![None]];
         assert_eq!(
             description(&one),
-            "Bar chart of Initiatives by modality & <type> (Initiatives). Bilateral: 2; Triangular: 0; Regional: no data."
+            "Bar chart: Initiatives by modality & <type> (Initiatives). Bilateral: 2; Triangular: 0; Regional: no data."
         );
         assert_eq!(
             description(&chart(Kind::HeatMap)),
-            "Heat map of Initiatives by modality & <type> (Initiatives). Bilateral: Yes 2, No 1."
+            "Heat map: Initiatives by modality & <type> (Initiatives). Bilateral: Yes 2, No 1."
         );
     }
 

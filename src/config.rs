@@ -36,6 +36,20 @@ pub struct SiteConfig {
     /// The reporting organisation of the IATI export (`[iati]`); see [`IatiConfig`].
     #[serde(default)]
     pub iati: Option<IatiConfig>,
+    /// The title and description in the other languages (`[translations.es]`).
+    #[serde(default)]
+    pub translations: std::collections::BTreeMap<String, SiteTranslation>,
+}
+
+/// `[translations.<lang>]` in `openssc.toml`: the site's title and description in one of
+/// its other languages.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SiteTranslation {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 /// `[iati]` in `openssc.toml`: who publishes `data/iati-activities.xml`.
@@ -54,6 +68,23 @@ pub struct IatiConfig {
 }
 
 impl SiteConfig {
+    /// The site's title in `lang` and the language it is in (the default language's
+    /// title when there is no translation).
+    pub fn title_in<'a>(&'a self, lang: &'a str) -> (&'a str, &'a str) {
+        match self.translations.get(lang).and_then(|t| t.title.as_deref()) {
+            Some(t) => (t, lang),
+            None => (&self.title, &self.default_language),
+        }
+    }
+
+    /// The site's description in `lang`, with the language it is in.
+    pub fn description_in<'a>(&'a self, lang: &'a str) -> Option<(&'a str, &'a str)> {
+        match self.translations.get(lang).and_then(|t| t.description.as_deref()) {
+            Some(d) => Some((d, lang)),
+            None => self.description.as_deref().map(|d| (d, self.default_language.as_str())),
+        }
+    }
+
     /// Parses and checks the configuration; problems are diagnostics on `file`.
     pub fn parse(text: &str, file: &str) -> Result<SiteConfig, Vec<Diagnostic>> {
         let config: SiteConfig = toml::from_str(text).map_err(|e| {
@@ -78,16 +109,19 @@ impl SiteConfig {
         }
         let mut seen = Vec::new();
         for lang in &config.languages {
-            if !KNOWN_LANGUAGES.contains(&lang.as_str()) {
+            if lang.len() != 2 || !lang.bytes().all(|b| b.is_ascii_lowercase()) {
                 problems.push(
                     Diagnostic::error(
                         file,
                         at("languages"),
                         1,
                         "config",
-                        format!("language `{lang}` is not supported"),
+                        format!("`{lang}` is not a two-letter ISO 639-1 language code"),
                     )
-                    .with_hint(format!("supported languages: {}", KNOWN_LANGUAGES.join(", "))),
+                    .with_hint(format!(
+                        "the default theme has catalogs for {}; another language needs its catalog in i18n/<code>.yaml",
+                        KNOWN_LANGUAGES.join(", ")
+                    )),
                 );
             }
             if seen.contains(&lang) {
@@ -112,6 +146,20 @@ impl SiteConfig {
                 )
                 .with_hint("add it to `languages`"),
             );
+        }
+        for lang in config.translations.keys() {
+            if !config.languages.contains(lang) || *lang == config.default_language {
+                problems.push(
+                    Diagnostic::error(
+                        file,
+                        at(&format!("[translations.{lang}]")),
+                        1,
+                        "config",
+                        format!("`[translations.{lang}]` is not one of the site's other languages"),
+                    )
+                    .with_hint("translations give the title and description in a language of `languages` other than the default"),
+                );
+            }
         }
         if let Some(url) = &config.base_url
             && !(url.starts_with("https://") || url.starts_with("http://"))
@@ -165,7 +213,7 @@ mod tests {
         .unwrap_err();
         assert_eq!((e[0].line, e[0].column), (4, 1));
         let e = SiteConfig::parse(
-            "title = \"T\"\nlanguages = [\"en\", \"de\"]\ndefault_language = \"es\"\n",
+            "title = \"T\"\nlanguages = [\"en\", \"deu\"]\ndefault_language = \"es\"\n",
             "openssc.toml",
         )
         .unwrap_err();

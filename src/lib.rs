@@ -21,6 +21,7 @@ pub mod dictionary;
 pub mod error;
 pub mod linkcheck;
 pub mod load;
+pub mod locale;
 pub mod markdown;
 pub mod model;
 pub mod opendata;
@@ -77,8 +78,8 @@ pub fn check_site(root: &Path) -> Result<CheckOutcome, Error> {
     check_with_schemas(root).map(|(outcome, _)| outcome)
 }
 
-/// [`check_site`], also returning the schema set when it could be loaded.
-fn check_with_schemas(root: &Path) -> Result<(CheckOutcome, Option<schema::SchemaSet>), Error> {
+/// [`check_site`], also returning the schema set and theme when they could be loaded.
+fn check_with_schemas(root: &Path) -> Result<(CheckOutcome, Option<(schema::SchemaSet, render::Theme)>), Error> {
     let config_path = root.join(CONFIG_FILE);
     if !config_path.is_file() {
         return Err(Error::NoConfig(root.to_path_buf()));
@@ -92,9 +93,20 @@ fn check_with_schemas(root: &Path) -> Result<(CheckOutcome, Option<schema::Schem
         Ok(s) => s,
         Err(d) => return Ok((CheckOutcome::Unreadable(d), None)),
     };
+    // The theme's catalogs must cover the site's languages: a missing interface text is
+    // a problem of the site, found by `check` like a record's.
+    let theme = match render::Theme::load(root) {
+        Ok(t) => t,
+        Err(d) => return Ok((CheckOutcome::Unreadable(d), None)),
+    };
+    let catalog_problems = theme.check_catalogs(&config.languages);
     let loaded = load::load_content(root)?;
-    let checked = validate::validate(config, &schemas, loaded);
-    Ok((CheckOutcome::Checked(Box::new(checked)), Some(schemas)))
+    let mut checked = validate::validate(config, &schemas, loaded);
+    if !catalog_problems.is_empty() {
+        checked.diagnostics.extend(catalog_problems);
+        diagnostics::sort(&mut checked.diagnostics);
+    }
+    Ok((CheckOutcome::Checked(Box::new(checked)), Some((schemas, theme))))
 }
 
 /// The outcome of `build`.
@@ -123,12 +135,8 @@ pub fn build_site(root: &Path, output: &Path, options: &BuildOptions) -> Result<
     if outcome.failed(strict) {
         return Ok(BuildOutcome::Failed(outcome.diagnostics().to_vec()));
     }
-    let (CheckOutcome::Checked(checked), Some(schemas)) = (outcome, schemas) else {
+    let (CheckOutcome::Checked(checked), Some((schemas, theme))) = (outcome, schemas) else {
         unreachable!("an unreadable site always has errors")
-    };
-    let theme = match render::Theme::load(root) {
-        Ok(t) => t,
-        Err(d) => return Ok(BuildOutcome::Failed(d)),
     };
     let build = render::BuildInfo {
         date: options.date.clone(),
@@ -142,12 +150,26 @@ pub fn build_site(root: &Path, output: &Path, options: &BuildOptions) -> Result<
         Ok(files) => files,
         Err(d) => return Ok(BuildOutcome::Failed(d)),
     };
-    let broken = linkcheck::check(&files);
+    let mut broken = linkcheck::check(&files);
     if !broken.is_empty() {
-        let diagnostics = broken
-            .into_iter()
-            .map(|b| broken_link_diagnostic(root, &checked.dataset, b))
-            .collect();
+        // A record's body shown on the page of every language breaks the same link on
+        // each: report it once, as found on the default language's page.
+        let languages = &checked.dataset.config.languages;
+        let in_other_language = |page: &str| {
+            page.split_once('/')
+                .is_some_and(|(first, _)| languages.iter().any(|l| l == first))
+        };
+        broken.sort_by_key(|b| in_other_language(&b.page));
+        let mut seen = std::collections::HashSet::new();
+        let mut diagnostics: Vec<Diagnostic> = Vec::new();
+        for b in broken {
+            let d = broken_link_diagnostic(root, &checked.dataset, b);
+            let from_record = !d.file.ends_with(".html");
+            if !from_record || seen.insert((d.file.clone(), d.line, d.column)) {
+                diagnostics.push(d);
+            }
+        }
+        diagnostics::sort(&mut diagnostics);
         return Ok(BuildOutcome::Failed(diagnostics));
     }
     let written = write::write_site(output, root, &files)?;
@@ -172,18 +194,35 @@ fn read_content_files(root: &Path) -> Result<Vec<(String, Vec<u8>)>, Error> {
 }
 
 /// The record whose Markdown body is shown on an output page, if any.
+/// A page of another language than the default is under `<lang>/` and shows the body of
+/// the record's translation file when there is one.
 fn source_of_page<'d>(dataset: &'d model::Dataset, page: &str) -> Option<&'d str> {
-    let parts: Vec<&str> = page.split('/').collect();
+    let mut parts: Vec<&str> = page.split('/').collect();
+    let lang = match parts.first() {
+        Some(first) if dataset.config.languages.iter().any(|l| l == first) && parts.len() > 1 => {
+            let lang = parts.remove(0);
+            Some(lang)
+        }
+        _ => None,
+    };
+    fn file_of<'d, T>(record: &'d model::Record<T>, lang: Option<&str>) -> &'d str {
+        lang.and_then(|l| record.translations.get(l))
+            .filter(|t| !t.body.trim().is_empty())
+            .map_or(record.file.as_str(), |t| t.file.as_str())
+    }
     match parts.as_slice() {
-        ["projects", id, "index.html"] => dataset.projects.get(*id).map(|r| r.file.as_str()),
-        ["actors", id, "index.html"] => dataset.actors.get(*id).map(|r| r.file.as_str()),
-        ["funds", id, "index.html"] => dataset.funds.get(*id).map(|r| r.file.as_str()),
-        ["reports", year, "index.html"] => dataset.editions.get(&year.parse().ok()?).map(|e| e.index.file.as_str()),
+        ["projects", id, "index.html"] => dataset.projects.get(*id).map(|r| file_of(r, lang)),
+        ["actors", id, "index.html"] => dataset.actors.get(*id).map(|r| file_of(r, lang)),
+        ["funds", id, "index.html"] => dataset.funds.get(*id).map(|r| file_of(r, lang)),
+        ["reports", year, "index.html"] => dataset
+            .editions
+            .get(&year.parse().ok()?)
+            .map(|e| file_of(&e.index, lang)),
         ["reports", year, chapter, "index.html"] => dataset
             .editions
             .get(&year.parse().ok()?)
             .and_then(|e| e.chapters.iter().find(|c| c.id == *chapter))
-            .map(|c| c.file.as_str()),
+            .map(|c| file_of(c, lang)),
         _ => None,
     }
 }

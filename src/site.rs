@@ -3,18 +3,23 @@
 //! Invariant: no I/O; the same dataset, schemas, theme and build info give the same
 //! files with the same bytes.
 
+use std::sync::Arc;
+
 use serde_json::json;
 
 use crate::diagnostics::Diagnostic;
 use crate::model::Dataset;
 use crate::opendata::{Sources, sums};
 use crate::render::views::Views;
-use crate::render::{BuildInfo, OutputFile, Theme, render_pages};
+use crate::render::{BuildInfo, OutputFile, SiteLanguage, Theme, render_pages};
 use crate::schema::SchemaSet;
 
 /// Every file of the site, sorted by path. `sources` are the site's source files the data
 /// archive holds (read by the caller); the last file made is `data/SHA256SUMS`, the
 /// checksums of all the others.
+///
+/// Each language's pages sit under its prefix (none for the default language, `es/` for
+/// Spanish); the data downloads and static files are shared by all languages.
 pub fn assemble(
     dataset: &Dataset,
     schemas: &SchemaSet,
@@ -23,51 +28,71 @@ pub fn assemble(
     sources: &Sources,
 ) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
     let config = &dataset.config;
-    let views = Views {
+    let languages = site_languages(config, theme);
+    let default_locale = Arc::new(theme.locale(&config.default_language));
+    let default_views = Views {
         data: dataset,
         schemas,
-        catalog: &theme.catalog,
+        locale: &default_locale,
     };
-    let mut pages = views.pages();
-    let report_files = crate::render::report::edition_files(&views);
-    let open_data = crate::opendata::OpenData::build(&views, build, &report_files, sources);
-    open_data.add_pages(&views, &mut pages);
+    let report_data = crate::render::report::edition_data_files(&default_views);
+    let open_data = crate::opendata::OpenData::build(&default_views, build, &report_data, sources);
     // With a trailing slash, so that `base_url ~ page.path` is a URL.
     let base = config
         .base_url
         .as_ref()
         .map(|b| if b.ends_with('/') { b.clone() } else { format!("{b}/") });
-    let site = json!({
-        "title": config.title,
-        "description": config.description,
-        "lang": config.default_language,
-        "base_url": base,
-        "has_feed": base.is_some() && build.date.is_some(),
-    });
-    let mut files = render_pages(theme, &site, build, &pages)?;
+    let mut files = Vec::new();
+    let mut page_paths: Vec<String> = Vec::new();
+    for language in &languages {
+        let locale = if language.code == config.default_language {
+            Arc::clone(&default_locale)
+        } else {
+            Arc::new(theme.locale(&language.code))
+        };
+        let views = Views {
+            data: dataset,
+            schemas,
+            locale: &locale,
+        };
+        let mut pages = views.pages();
+        open_data.add_pages(&views, &mut pages);
+        let (title, title_lang) = config.title_in(&language.code);
+        let description = config.description_in(&language.code);
+        let site = json!({
+            "title": title,
+            "title_lang": (title_lang != language.code).then_some(title_lang),
+            "description": description.map(|d| d.0),
+            "description_lang": description.and_then(|d| (d.1 != language.code).then_some(d.1)),
+            "lang": language.code,
+            "base_url": base,
+            "has_feed": base.is_some() && build.date.is_some(),
+        });
+        files.extend(render_pages(theme, &site, build, &locale, &languages, &pages)?);
+        files.extend(crate::render::report::edition_chart_files(&views, &language.prefix));
+        if language.code == config.default_language {
+            page_paths = pages.iter().map(|p| p.path.clone()).collect();
+        }
+    }
     files.extend(open_data.files);
-    files.extend(report_files);
+    files.extend(report_data);
     for (name, bytes) in &theme.static_files {
         files.push(OutputFile {
             path: format!("static/{name}"),
             bytes: bytes.clone(),
         });
     }
-    let base = config
-        .base_url
-        .as_ref()
-        .map(|b| if b.ends_with('/') { b.clone() } else { format!("{b}/") });
     let mut robots = String::from("User-agent: *\nAllow: /\n");
     if let Some(base) = &base {
         robots.push_str(&format!("Sitemap: {base}sitemap.xml\n"));
         files.push(OutputFile {
             path: "sitemap.xml".into(),
-            bytes: sitemap(base, &pages).into_bytes(),
+            bytes: sitemap(base, &page_paths, &languages).into_bytes(),
         });
         if let Some(date) = &build.date {
             files.push(OutputFile {
                 path: "feed.xml".into(),
-                bytes: feed(base, &views, date).into_bytes(),
+                bytes: feed(base, &default_views, date).into_bytes(),
             });
         }
     }
@@ -81,6 +106,24 @@ pub fn assemble(
     Ok(files)
 }
 
+/// The site's languages, the default first, then in the order of `languages`.
+pub fn site_languages(config: &crate::config::SiteConfig, theme: &Theme) -> Vec<SiteLanguage> {
+    let mut codes: Vec<&String> = vec![&config.default_language];
+    codes.extend(config.languages.iter().filter(|l| **l != config.default_language));
+    codes
+        .into_iter()
+        .map(|code| SiteLanguage {
+            code: code.clone(),
+            name: theme.locale(code).t("language.name"),
+            prefix: if *code == config.default_language {
+                String::new()
+            } else {
+                format!("{code}/")
+            },
+        })
+        .collect()
+}
+
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -88,21 +131,31 @@ fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn sitemap(base: &str, pages: &[crate::render::PageSpec]) -> String {
-    let mut paths: Vec<&str> = pages
-        .iter()
-        .map(|p| p.path.as_str())
-        .filter(|p| *p != "404.html")
-        .collect();
+/// Every page in every language, each with its alternates in the other languages
+/// (`xhtml:link rel="alternate" hreflang`).
+fn sitemap(base: &str, paths: &[String], languages: &[SiteLanguage]) -> String {
+    let mut paths: Vec<&str> = paths.iter().map(String::as_str).filter(|p| *p != "404.html").collect();
     paths.sort_unstable();
     let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
     );
     for path in paths {
-        xml.push_str(&format!(
-            "  <url><loc>{}</loc></url>\n",
-            xml_escape(&format!("{base}{path}"))
-        ));
+        for language in languages {
+            xml.push_str(&format!(
+                "  <url>\n    <loc>{}</loc>\n",
+                xml_escape(&format!("{base}{}{path}", language.prefix))
+            ));
+            if languages.len() > 1 {
+                for alternate in languages {
+                    xml.push_str(&format!(
+                        "    <xhtml:link rel=\"alternate\" hreflang=\"{}\" href=\"{}\"/>\n",
+                        alternate.code,
+                        xml_escape(&format!("{base}{}{path}", alternate.prefix))
+                    ));
+                }
+            }
+            xml.push_str("  </url>\n");
+        }
     }
     xml.push_str("</urlset>\n");
     xml
@@ -125,10 +178,10 @@ fn feed(base: &str, views: &Views<'_>, date: &str) -> String {
         let url = format!("{base}projects/{}/index.html", p.id);
         xml.push_str(&format!(
             "  <entry>\n    <title>{}</title>\n    <id>{}</id>\n    <link href=\"{}\"/>\n    <updated>{updated}</updated>\n    <summary>{}</summary>\n  </entry>\n",
-            xml_escape(p.data.title.get(lang, lang).0),
+            xml_escape(&crate::locale::strip_marks(&views.field(p, "title", &p.data.title))),
             xml_escape(&url),
             xml_escape(&url),
-            xml_escape(p.data.summary.get(lang, lang).0),
+            xml_escape(&crate::locale::strip_marks(&views.field(p, "summary", &p.data.summary))),
         ));
     }
     xml.push_str("</feed>\n");

@@ -576,13 +576,26 @@ fn base_url_gives_sitemap_feed_and_robots() {
 
     let sitemap = text(&tree["sitemap.xml"]);
     assert_well_formed_xml("sitemap.xml", sitemap);
-    assert!(sitemap.contains(r#"<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">"#));
+    assert!(sitemap.contains(
+        r#"<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">"#
+    ));
     assert!(sitemap.contains(&format!("<loc>{base}index.html</loc>")));
     assert!(sitemap.contains(&format!("<loc>{base}projects/test-bilateral-project/index.html</loc>")));
-    assert!(!sitemap.contains("404.html"), "the 404 page is not in the sitemap");
-    // Every page but 404.html, once.
-    let pages = tree.keys().filter(|p| p.ends_with(".html") && *p != "404.html").count();
+    assert!(sitemap.contains(&format!(
+        "<loc>{base}es/projects/test-bilateral-project/index.html</loc>"
+    )));
+    // Each page names its alternates in every language, itself included.
+    assert!(sitemap.contains(&format!(
+        r#"<xhtml:link rel="alternate" hreflang="es" href="{base}es/projects/test-bilateral-project/index.html"/>"#
+    )));
+    assert!(!sitemap.contains("404.html"), "the 404 pages are not in the sitemap");
+    // Every page of every language but the 404 pages, once.
+    let pages = tree
+        .keys()
+        .filter(|p| p.ends_with(".html") && !p.ends_with("404.html"))
+        .count();
     assert_eq!(sitemap.matches("<loc>").count(), pages);
+    assert_eq!(sitemap.matches("<xhtml:link").count(), pages * 2);
 
     assert!(
         tree.contains_key("feed.xml"),

@@ -71,8 +71,8 @@ struct Download {
     path: String,
     /// The catalog key of its format (`data.format_csv`, ...).
     format: &'static str,
-    title: String,
-    description: String,
+    title: Words,
+    description: Words,
     /// Rows of a table, records of a JSON file, resources of the package; `None` when not
     /// known while the page is made (the checksum file).
     count: Option<usize>,
@@ -82,6 +82,72 @@ struct Download {
     bytes: Option<usize>,
     /// The id of the section describing its columns on the Data page.
     anchor: Option<String>,
+}
+
+/// Text of the Data page, resolved in the page's language (the downloads are computed
+/// once, the page is made in every language).
+#[derive(Clone, Debug)]
+enum Words {
+    /// A catalog key.
+    Key(&'static str),
+    /// A table's own text: the catalog's text under `key` in the page's language, else the
+    /// table's (English) text, which the Data Package carries.
+    Table { key: String, english: String },
+    /// The title of a figure's table: the figure's title and the edition's year.
+    Figure { figure: String, year: String },
+}
+
+impl Words {
+    /// A report figure's table is named `reports-<year>-<figure>`.
+    fn figure_of(table: &Table) -> Option<(&str, &str)> {
+        table.name.strip_prefix("reports-")?.split_once('-')
+    }
+
+    fn table_title(table: &Table) -> Words {
+        match Self::figure_of(table) {
+            Some((year, figure)) => Words::Figure {
+                figure: figure.to_owned(),
+                year: year.to_owned(),
+            },
+            None => Words::Table {
+                key: format!("data.table.{}.title", table.name),
+                english: table.title.to_string(),
+            },
+        }
+    }
+
+    fn table_description(table: &Table) -> Words {
+        let key = match Self::figure_of(table) {
+            Some(_) => "data.table.figure.description".to_owned(),
+            None => format!("data.table.{}.description", table.name),
+        };
+        Words::Table {
+            key,
+            english: table.description.to_string(),
+        }
+    }
+
+    /// The description of a column of `table`.
+    fn field(table: &Table, field: &str, english: &str) -> Words {
+        let owner = if Self::figure_of(table).is_some() {
+            "figure"
+        } else {
+            &*table.name
+        };
+        Words::Table {
+            key: format!("data.field.{owner}.{field}"),
+            english: english.to_owned(),
+        }
+    }
+
+    fn resolve(&self, views: &Views<'_>) -> String {
+        match self {
+            Words::Key(key) => views.t(key),
+            Words::Table { key, english } if !views.locale.catalog.contains_key(key) => english.clone(),
+            Words::Table { key, .. } => views.t(key),
+            Words::Figure { figure, year } => format!("{} ({year})", views.t(&format!("figure.{figure}.title"))),
+        }
+    }
 }
 
 /// The downloads of a site, computed once per build.
@@ -120,8 +186,8 @@ impl OpenData {
             Some(Download {
                 path: package_path.clone(),
                 format: "data.format_datapackage",
-                title: views.t("data.datapackage_title"),
-                description: views.t("data.datapackage_description"),
+                title: Words::Key("data.datapackage_title"),
+                description: Words::Key("data.datapackage_description"),
                 count: Some(tables.len()),
                 counts: "data.count_tables",
                 bytes: None,
@@ -142,8 +208,8 @@ impl OpenData {
             Some(Download {
                 path: records_path.clone(),
                 format: "data.format_json",
-                title: views.t("data.records_title"),
-                description: views.t("data.records_description"),
+                title: Words::Key("data.records_title"),
+                description: Words::Key("data.records_description"),
                 count: Some(record_count),
                 counts: "data.count_records",
                 bytes: None,
@@ -159,8 +225,8 @@ impl OpenData {
                 Some(Download {
                     path: path.clone(),
                     format: "data.format_csv",
-                    title: table.title.to_string(),
-                    description: table.description.to_string(),
+                    title: Words::table_title(table),
+                    description: Words::table_description(table),
                     count: Some(table.rows.len()),
                     counts: "data.count_rows",
                     bytes: None,
@@ -177,8 +243,8 @@ impl OpenData {
                 Some(Download {
                     path: path.clone(),
                     format: "data.format_iati",
-                    title: views.t("data.iati_title"),
-                    description: views.t("data.iati_description"),
+                    title: Words::Key("data.iati_title"),
+                    description: Words::Key("data.iati_description"),
                     count: Some(data.projects.len()),
                     counts: "data.count_activities",
                     bytes: None,
@@ -210,8 +276,8 @@ impl OpenData {
                 Some(t) => Download {
                     path: f.path.clone(),
                     format: "data.format_csv",
-                    title: t.title.to_string(),
-                    description: t.description.to_string(),
+                    title: Words::table_title(t),
+                    description: Words::table_description(t),
                     count: Some(t.rows.len()),
                     counts: "data.count_rows",
                     bytes: Some(f.bytes.len()),
@@ -220,8 +286,8 @@ impl OpenData {
                 None if f.path.ends_with("/figures.json") => Download {
                     path: f.path.clone(),
                     format: "data.format_json",
-                    title: views.t("data.figures_title"),
-                    description: views.t("data.figures_description"),
+                    title: Words::Key("data.figures_title"),
+                    description: Words::Key("data.figures_description"),
                     count: Some(
                         serde_json::from_slice::<Value>(&f.bytes)
                             .ok()
@@ -243,8 +309,8 @@ impl OpenData {
             downloads.push(Download {
                 path: path.clone(),
                 format: "data.format_xlsx",
-                title: views.t("data.xlsx_title"),
-                description: views.t("data.xlsx_description"),
+                title: Words::Key("data.xlsx_title"),
+                description: Words::Key("data.xlsx_description"),
                 count: Some(tables.len()),
                 counts: "data.count_sheets",
                 bytes: Some(bytes.len()),
@@ -271,8 +337,8 @@ impl OpenData {
             downloads.push(Download {
                 path: path.clone(),
                 format: "data.format_zip",
-                title: views.t("data.archive_title"),
-                description: views.t("data.archive_description"),
+                title: Words::Key("data.archive_title"),
+                description: Words::Key("data.archive_description"),
                 count: Some(entry_count),
                 counts: "data.count_files",
                 bytes: Some(bytes.len()),
@@ -284,8 +350,8 @@ impl OpenData {
         downloads.push(Download {
             path: sums::PATH.into(),
             format: "data.format_sha256",
-            title: views.t("data.sums_title"),
-            description: views.t("data.sums_description"),
+            title: Words::Key("data.sums_title"),
+            description: Words::Key("data.sums_description"),
             count: None,
             counts: "data.count_files",
             bytes: None,
@@ -305,7 +371,7 @@ impl OpenData {
             if let Some(project) = page.context.get_mut("project")
                 && let Some(id) = project.get("id").and_then(Value::as_str).map(str::to_owned)
             {
-                project["data_file"] = json!(project_file(&id));
+                project["data_file"] = json!(views.shared(&project_file(&id)));
             }
         }
         pages.push(self.page(views));
@@ -317,12 +383,12 @@ impl OpenData {
             .iter()
             .map(|d| {
                 json!({
-                    "href": d.path,
+                    "href": views.shared(&d.path),
                     "name": d.path.trim_start_matches(&format!("{DIR}/")),
                     "format": views.t(d.format),
-                    "title": d.title,
-                    "description": d.description,
-                    "count": d.count.map(|c| format!("{} {}", crate::render::format::number(c as f64), views.t(d.counts))),
+                    "title": d.title.resolve(views),
+                    "description": d.description.resolve(views),
+                    "count": d.count.map(|c| views.locale.plural(d.counts, c as u64)),
                     "size": d.bytes.map(size),
                     "anchor": d.anchor,
                 })
@@ -335,8 +401,8 @@ impl OpenData {
                 json!({
                     "id": format!("table-{}", t.name),
                     "name": t.file_name(),
-                    "href": format!("{DIR}/{}", t.file_name()),
-                    "title": t.title,
+                    "href": views.shared(&format!("{DIR}/{}", t.file_name())),
+                    "title": Words::table_title(t).resolve(views),
                     "primary_key": t.primary_key.join(", "),
                     "fields": t.fields.iter().map(|f| {
                         let mut constraints = Vec::new();
@@ -348,7 +414,7 @@ impl OpenData {
                         json!({
                             "name": f.name,
                             "type": f.kind.name(),
-                            "description": f.description,
+                            "description": Words::field(t, &f.name, &f.description).resolve(views),
                             "constraints": constraints.join(", "),
                             "values": f.enumeration.as_ref().map(|v| v.join(", ")),
                             "reference": reference,
@@ -364,7 +430,7 @@ impl OpenData {
             json!({
                 "downloads": downloads,
                 "tables": tables,
-                "project_files": crate::render::format::number(views.data.projects.len() as f64),
+                "project_files": views.locale.number(views.data.projects.len() as f64),
                 "license": {"title": self.license.title, "url": self.license.path, "name": self.license.name},
                 "dictionary_href": "data-dictionary/index.html",
             }),

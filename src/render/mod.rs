@@ -11,12 +11,14 @@ pub mod views;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::diagnostics::Diagnostic;
+use crate::locale::{Catalog, Locale, Message, PLURAL_CATEGORIES};
 
 include!(concat!(env!("OUT_DIR"), "/embedded_theme.rs"));
 
@@ -41,8 +43,10 @@ pub struct Theme {
     templates: BTreeMap<String, Template>,
     /// Static files, by path under `static/`.
     pub static_files: BTreeMap<String, Vec<u8>>,
-    /// Interface text in English, by key.
-    pub catalog: BTreeMap<String, String>,
+    /// Interface text by language and key.
+    pub catalogs: BTreeMap<String, Catalog>,
+    /// The file each language's catalog was last taken from (the site's, else built-in).
+    catalog_origins: BTreeMap<String, String>,
 }
 
 impl Theme {
@@ -58,6 +62,7 @@ impl Theme {
             })
             .collect();
         let mut problems = Vec::new();
+        let mut site_catalogs = Vec::new();
         for folder in ["templates", "static", "i18n"] {
             let dir = site_root.join(folder);
             if !dir.is_dir() {
@@ -69,6 +74,12 @@ impl Theme {
                 }
                 let file = crate::load::relative(site_root, entry.path());
                 match std::fs::read(entry.path()) {
+                    Ok(bytes) if folder == "i18n" => {
+                        let lang = file.trim_start_matches("i18n/").trim_end_matches(".yaml").to_owned();
+                        if file.ends_with(".yaml") && !lang.contains('/') {
+                            site_catalogs.push((lang, file, bytes));
+                        }
+                    }
                     Ok(bytes) => {
                         files.insert(file.clone(), (file, bytes));
                     }
@@ -79,8 +90,10 @@ impl Theme {
         let mut theme = Theme {
             templates: BTreeMap::new(),
             static_files: BTreeMap::new(),
-            catalog: BTreeMap::new(),
+            catalogs: BTreeMap::new(),
+            catalog_origins: BTreeMap::new(),
         };
+        let mut catalog_files = Vec::new();
         for (name, (origin, bytes)) in files {
             if let Some(template) = name.strip_prefix("templates/") {
                 match String::from_utf8(bytes) {
@@ -97,42 +110,29 @@ impl Theme {
                 }
             } else if let Some(file) = name.strip_prefix("static/") {
                 theme.static_files.insert(file.to_owned(), bytes);
-            } else if name == "i18n/en.yaml" {
-                let text = String::from_utf8_lossy(&bytes);
-                match crate::yaml::parse(&text, 0) {
-                    Ok((Value::Object(map), _)) => {
-                        for (key, value) in map {
-                            match value {
-                                Value::String(s) => {
-                                    theme.catalog.insert(key, s);
-                                }
-                                _ => problems.push(Diagnostic::error(
-                                    &origin,
-                                    1,
-                                    1,
-                                    "theme",
-                                    format!("catalog entry `{key}` is not text"),
-                                )),
-                            }
-                        }
-                    }
-                    Ok(_) => problems.push(Diagnostic::error(
-                        &origin,
-                        1,
-                        1,
-                        "theme",
-                        "the catalog must be a mapping of key: text",
-                    )),
-                    Err(e) => problems.push(Diagnostic::error(&origin, e.pos.line, e.pos.col, "theme", e.message)),
+            } else if let Some(lang) = name.strip_prefix("i18n/").and_then(|n| n.strip_suffix(".yaml")) {
+                catalog_files.push((lang.to_owned(), origin, bytes));
+            }
+        }
+        // Built-in catalogs first, then the site's: a site's entry replaces the theme's
+        // entry of the same key, so a site can change one text without copying a catalog.
+        catalog_files.extend(site_catalogs);
+        for (lang, origin, bytes) in catalog_files {
+            match parse_catalog(&String::from_utf8_lossy(&bytes), &origin) {
+                Ok(entries) => {
+                    theme.catalogs.entry(lang.clone()).or_default().extend(entries);
+                    theme.catalog_origins.insert(lang, origin);
                 }
+                Err(mut d) => problems.append(&mut d),
             }
         }
         if problems.is_empty() { Ok(theme) } else { Err(problems) }
     }
 
     /// A minijinja environment with every template compiled, strict about undefined
-    /// values, HTML auto-escaping, and `t(key)` for interface text.
-    fn environment(&self) -> Result<Environment<'static>, Vec<Diagnostic>> {
+    /// values, HTML auto-escaping, and `t(key)` and `tn(key, n)` for interface text in
+    /// the locale's language.
+    fn environment(&self, locale: Arc<Locale>) -> Result<Environment<'static>, Vec<Diagnostic>> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|name| {
@@ -145,21 +145,9 @@ impl Theme {
         // Escape what HTML needs escaped (`& < > " '`), and not `/` as minijinja's
         // default does: relative links stay readable (`../projects/x/index.html`).
         env.set_formatter(|out, state, value| match value.as_str() {
-            Some(s) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => {
-                let mut escaped = String::with_capacity(s.len());
-                for c in s.chars() {
-                    match c {
-                        '&' => escaped.push_str("&amp;"),
-                        '<' => escaped.push_str("&lt;"),
-                        '>' => escaped.push_str("&gt;"),
-                        '"' => escaped.push_str("&quot;"),
-                        '\'' => escaped.push_str("&#39;"),
-                        c => escaped.push(c),
-                    }
-                }
-                out.write_str(&escaped)
-                    .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
-            }
+            Some(s) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => out
+                .write_str(&escape_text(s))
+                .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())),
             _ => minijinja::escape_formatter(out, state, value),
         });
         let mut problems = Vec::new();
@@ -168,16 +156,176 @@ impl Theme {
                 problems.push(template_diagnostic(&self.templates, &e));
             }
         }
-        let catalog = self.catalog.clone();
+        let lang = locale.lang.clone();
+        let for_t = Arc::clone(&locale);
         env.add_function("t", move |key: &str| -> Result<String, minijinja::Error> {
-            catalog.get(key).cloned().ok_or_else(|| {
-                minijinja::Error::new(
+            match for_t.catalog.get(key) {
+                Some(_) => Ok(for_t.t(key)),
+                None => Err(minijinja::Error::new(
                     minijinja::ErrorKind::UndefinedError,
-                    format!("no interface text `{key}` in the catalog (themes/default/i18n/en.yaml)"),
-                )
-            })
+                    format!("no interface text `{key}` in the {lang} catalog (themes/default/i18n/{lang}.yaml)"),
+                )),
+            }
+        });
+        let for_tn = Arc::clone(&locale);
+        env.add_function("tn", move |key: &str, n: u64| -> Result<String, minijinja::Error> {
+            match for_tn.catalog.get(key) {
+                Some(_) => Ok(for_tn.plural(key, n)),
+                None => Err(minijinja::Error::new(
+                    minijinja::ErrorKind::UndefinedError,
+                    format!("no interface text `{key}` in the catalog"),
+                )),
+            }
         });
         if problems.is_empty() { Ok(env) } else { Err(problems) }
+    }
+}
+
+/// Parses a catalog: a mapping of key to text, or key to a mapping of CLDR plural
+/// categories to text.
+fn parse_catalog(text: &str, origin: &str) -> Result<Catalog, Vec<Diagnostic>> {
+    let (value, spans) = match crate::yaml::parse(text, 0) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            return Err(vec![Diagnostic::error(
+                origin, e.pos.line, e.pos.col, "theme", e.message,
+            )]);
+        }
+    };
+    let map = match value {
+        Value::Object(map) => map,
+        // An empty file: a catalog with no entries yet.
+        Value::Null => Default::default(),
+        _ => {
+            return Err(vec![Diagnostic::error(
+                origin,
+                1,
+                1,
+                "theme",
+                "the catalog must be a mapping of key: text",
+            )]);
+        }
+    };
+    let mut catalog = Catalog::new();
+    let mut problems = Vec::new();
+    for (key, value) in map {
+        let at = |message: String| {
+            let pointer = format!("/{}", crate::yaml::escape_pointer_segment(&key));
+            let pos = spans
+                .get(&pointer)
+                .map_or(crate::yaml::Pos { line: 1, col: 1 }, |s| s.start);
+            Diagnostic::error(origin, pos.line, pos.col, "theme", message)
+        };
+        match value {
+            Value::String(s) => {
+                catalog.insert(key, Message::Text(s));
+            }
+            Value::Object(forms) => {
+                let mut plural = BTreeMap::new();
+                for (category, form) in forms {
+                    match form {
+                        Value::String(f) if PLURAL_CATEGORIES.contains(&category.as_str()) => {
+                            plural.insert(category, f);
+                        }
+                        _ => problems.push(at(format!(
+                            "catalog entry `{key}`: `{category}` is not a plural category with a text (use {})",
+                            PLURAL_CATEGORIES.join(", ")
+                        ))),
+                    }
+                }
+                if !plural.contains_key("other") {
+                    problems.push(at(format!("catalog entry `{key}` has no `other` form")));
+                }
+                catalog.insert(key, Message::Plural(plural));
+            }
+            _ => problems.push(at(format!("catalog entry `{key}` is not text"))),
+        }
+    }
+    if problems.is_empty() {
+        Ok(catalog)
+    } else {
+        Err(problems)
+    }
+}
+
+impl Theme {
+    /// The built-in catalog of `lang`, if the default theme has one.
+    pub fn builtin_catalog(lang: &str) -> Option<Catalog> {
+        let name = format!("i18n/{lang}.yaml");
+        let (_, bytes) = EMBEDDED_THEME.iter().find(|(n, _)| *n == name)?;
+        parse_catalog(&String::from_utf8_lossy(bytes), &name).ok()
+    }
+
+    /// The conventions of `lang` with its catalog (empty if there is none; `check`
+    /// reports that).
+    pub fn locale(&self, lang: &str) -> Locale {
+        Locale::new(lang, self.catalogs.get(lang).cloned().unwrap_or_default())
+    }
+
+    /// Problems with the catalogs of the site's languages: a language without a catalog,
+    /// a key of the English catalog missing, a plural entry without a form the
+    /// language's plural rules need.
+    pub fn check_catalogs(&self, languages: &[String]) -> Vec<Diagnostic> {
+        let mut problems = Vec::new();
+        let reference = self.catalogs.get("en");
+        for lang in languages {
+            let Some(catalog) = self.catalogs.get(lang) else {
+                problems.push(
+                    Diagnostic::error(
+                        crate::config::CONFIG_FILE,
+                        1,
+                        1,
+                        "catalog",
+                        format!("language `{lang}` has no interface-text catalog"),
+                    )
+                    .with_hint(format!(
+                        "the default theme has catalogs for en, es, pt and fr; add i18n/{lang}.yaml with every key of themes/default/i18n/en.yaml"
+                    )),
+                );
+                continue;
+            };
+            let origin = self.catalog_origins.get(lang).cloned().unwrap_or_default();
+            let locale = Locale::new(lang, Catalog::new());
+            let needed = locale.plural_categories();
+            if let Some(reference) = reference {
+                for (key, message) in reference {
+                    match catalog.get(key) {
+                        None => problems.push(
+                            Diagnostic::error(&origin, 1, 1, "catalog", format!("catalog key `{key}` is missing"))
+                                .with_hint(format!("translate the English text: {}", english(message))),
+                        ),
+                        Some(Message::Plural(forms)) => {
+                            for category in &needed {
+                                // `many` is the form of large round numbers in es, pt and
+                                // fr; `other` serves where it is not given.
+                                if *category != "many" && !forms.contains_key(*category) {
+                                    problems.push(Diagnostic::error(
+                                        &origin,
+                                        1,
+                                        1,
+                                        "catalog",
+                                        format!("catalog key `{key}` has no `{category}` form, which {lang} needs"),
+                                    ));
+                                }
+                            }
+                        }
+                        Some(Message::Text(_)) => {}
+                    }
+                }
+            }
+        }
+        problems
+    }
+}
+
+fn english(message: &Message) -> String {
+    match message {
+        Message::Text(s) => format!("\"{s}\""),
+        Message::Plural(forms) => forms
+            .iter()
+            .map(|(k, v)| format!("{k}: \"{v}\""))
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 
@@ -198,6 +346,22 @@ fn template_diagnostic(templates: &BTreeMap<String, Template>, e: &minijinja::Er
     d
 }
 
+/// Escapes what HTML needs escaped (`& < > " '`), and not `/`.
+pub(crate) fn escape_text(s: &str) -> String {
+    let mut escaped = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
 /// A page to render: where it goes, with which template and context.
 #[derive(Clone, Debug)]
 pub struct PageSpec {
@@ -210,10 +374,22 @@ pub struct PageSpec {
 }
 
 impl PageSpec {
-    /// The relative prefix from this page to the site root (`../../` for `a/b/index.html`).
+    /// The relative prefix from this page to its language's root (`../../` for
+    /// `a/b/index.html`).
     pub fn root(&self) -> String {
         "../".repeat(self.path.matches('/').count())
     }
+}
+
+/// One language of the site, as every page links to it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SiteLanguage {
+    /// `en`, `es`, ...
+    pub code: String,
+    /// The language's name in itself (`Español`).
+    pub name: String,
+    /// Where its pages sit: `""` for the default language, else `es/`.
+    pub prefix: String,
 }
 
 /// Facts about the build shown on every page.
@@ -224,27 +400,54 @@ pub struct BuildInfo {
     pub generator: String,
 }
 
-/// Renders every page in parallel.
+/// Renders the pages of one language in parallel: each goes to the language's prefix
+/// plus its path, and links to the same page in every language.
 pub fn render_pages(
     theme: &Theme,
     site: &Value,
     build: &BuildInfo,
+    locale: &Arc<Locale>,
+    languages: &[SiteLanguage],
     pages: &[PageSpec],
 ) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
-    let env = theme.environment()?;
+    let env = theme.environment(Arc::clone(locale))?;
+    let lang = &locale.lang;
+    let prefix = languages
+        .iter()
+        .find(|l| &l.code == lang)
+        .map_or("", |l| l.prefix.as_str());
+    let build_value = serde_json::to_value(build).unwrap_or_default();
     let results: Vec<Result<OutputFile, Diagnostic>> = pages
         .par_iter()
         .map(|spec| {
+            let path = format!("{prefix}{}", spec.path);
+            let site_root = "../".repeat(path.matches('/').count());
             let mut context = spec.context.clone();
             if !context.is_object() {
                 context = Value::Object(Default::default());
             }
             context["site"] = site.clone();
-            context["build"] = serde_json::to_value(build).unwrap_or_default();
+            context["build"] = build_value.clone();
+            let alternates: Vec<Value> = languages
+                .iter()
+                .map(|l| {
+                    serde_json::json!({
+                        "lang": l.code,
+                        "name": l.name,
+                        "href": format!("{site_root}{}{}", l.prefix, spec.path),
+                        "path": format!("{}{}", l.prefix, spec.path),
+                        "current": &l.code == lang,
+                    })
+                })
+                .collect();
             context["page"] = serde_json::json!({
-                "path": spec.path,
+                "path": path,
                 "root": spec.root(),
-                "title": spec.title,
+                "site_root": site_root,
+                "lang": lang,
+                "is_home": spec.path == "index.html",
+                "alternates": alternates,
+                "title": crate::locale::strip_marks(&spec.title),
             });
             let template = env
                 .get_template(spec.template)
@@ -253,8 +456,8 @@ pub fn render_pages(
                 .render(minijinja::value::Serde(&context))
                 .map_err(|e| template_diagnostic(&theme.templates, &e))?;
             Ok(OutputFile {
-                path: spec.path.clone(),
-                bytes: html.into_bytes(),
+                path,
+                bytes: label_fallbacks(html, locale).into_bytes(),
             })
         })
         .collect();
@@ -272,4 +475,81 @@ pub fn render_pages(
         crate::diagnostics::sort(&mut problems);
         Err(problems)
     }
+}
+
+/// Replaces the fallback marks of record text (see [`crate::locale::mark_fallback`]) in a
+/// rendered page: in text, the text gets an element with its `lang` and the page a note
+/// after its heading saying which texts are not yet translated; inside a tag (an
+/// attribute value) or the `<title>`, where no element may go, the marks are dropped.
+pub(crate) fn label_fallbacks(html: String, locale: &Locale) -> String {
+    use crate::locale::{FALLBACK_END, FALLBACK_LANG_END, FALLBACK_START};
+    if !html.contains(FALLBACK_START) {
+        return html;
+    }
+    let mut out = String::with_capacity(html.len() + 256);
+    let mut in_tag = false;
+    let mut in_title = false;
+    let mut languages: Vec<String> = Vec::new();
+    let mut rest = html.as_str();
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '<' => {
+                in_tag = true;
+                if rest.starts_with("<title") {
+                    in_title = true;
+                } else if rest.starts_with("</title") {
+                    in_title = false;
+                }
+                out.push(c);
+                rest = &rest[1..];
+            }
+            '>' => {
+                in_tag = false;
+                out.push(c);
+                rest = &rest[1..];
+            }
+            FALLBACK_START => {
+                let after = &rest[FALLBACK_START.len_utf8()..];
+                let lang_end = after.find(FALLBACK_LANG_END).unwrap_or(0);
+                let from = &after[..lang_end];
+                let text_start = lang_end + FALLBACK_LANG_END.len_utf8();
+                let text_end = after[text_start..]
+                    .find(FALLBACK_END)
+                    .map_or(after.len(), |i| text_start + i);
+                let text = &after[text_start..text_end];
+                if in_tag || in_title {
+                    out.push_str(text);
+                } else {
+                    out.push_str(&format!("<span lang=\"{from}\" class=\"fallback\">{text}</span>"));
+                    if !languages.iter().any(|l| l == from) {
+                        languages.push(from.to_owned());
+                    }
+                }
+                rest = &after[(text_end + FALLBACK_END.len_utf8()).min(after.len())..];
+            }
+            c => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    if languages.is_empty() {
+        return out;
+    }
+    let notes: String = languages
+        .iter()
+        .map(|from| {
+            format!(
+                "<p class=\"fallback-note\">{}</p>\n",
+                escape_text(&locale.t(&format!("language.fallback.{from}")))
+            )
+        })
+        .collect();
+    // After the page's heading, or at the start of its main content.
+    if let Some(at) = out.find("</h1>") {
+        out.insert_str(at + "</h1>".len(), &format!("\n{notes}"));
+    } else if let Some(at) = out.find("<main").and_then(|m| out[m..].find('>').map(|i| m + i + 1)) {
+        out.insert_str(at, &format!("\n{notes}"));
+    }
+    out
 }

@@ -30,15 +30,18 @@ use pulldown_cmark::{Event, Options, Parser, Tag};
 use serde_json::{Value, json};
 
 use super::views::{RESERVED_IDS, Views};
-use super::{OutputFile, PageSpec, format};
+use super::{OutputFile, PageSpec};
 use crate::aggregate::{self, Figure, KeyPart, Lookup, Number};
 use crate::chart::{self, Chart, Kind};
+use crate::chart::{ChartWords, Formatter};
 use crate::diagnostics::{Diagnostic, closest};
 use crate::load::DocKind;
+use crate::locale::Locale;
 use crate::markdown::{IdSet, RenderOptions, render_with};
 use crate::model::Edition;
 use crate::schema::Vocabularies;
 use crate::validate::Documents;
+use std::sync::Arc;
 
 /// Ids the report templates use; bodies and figures on report pages may not take them.
 pub const REPORT_IDS: &[&str] = &[
@@ -292,18 +295,29 @@ pub fn check_figure_references(
     }
     for (kind, id, body) in bodies {
         let Some(doc) = docs.get(&kind, id) else { continue };
-        let (_, problems) = scan(body, vocabularies);
-        for p in problems {
-            let before = &body[..p.offset];
-            let line = doc.body_line + before.matches('\n').count();
-            let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-            out.push(
-                Diagnostic::error(&doc.file, line, column, "figure", p.message)
-                    .with_hint_opt(p.hint)
-                    .with_len(body[p.offset..p.offset + p.len].chars().count())
-                    .with_source(&doc.text),
-            );
-        }
+        check_body_shortcodes(doc, body, vocabularies, out);
+    }
+}
+
+/// The check of the figure shortcodes of one report body (a record's or its
+/// translation's), located in `doc`.
+pub fn check_body_shortcodes(
+    doc: &crate::load::Document,
+    body: &str,
+    vocabularies: &Vocabularies,
+    out: &mut Vec<Diagnostic>,
+) {
+    let (_, problems) = scan(body, vocabularies);
+    for p in problems {
+        let before = &body[..p.offset];
+        let line = doc.body_line + before.matches('\n').count();
+        let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        out.push(
+            Diagnostic::error(&doc.file, line, column, "figure", p.message)
+                .with_hint_opt(p.hint)
+                .with_len(body[p.offset..p.offset + p.len].chars().count())
+                .with_source(&doc.text),
+        );
     }
 }
 
@@ -351,31 +365,40 @@ fn row_anchor(parts: &[&str]) -> String {
 }
 
 /// `0.00005` → `0.005%`: two significant digits below 10 %, one decimal above.
-fn percent(fraction: f64) -> String {
+/// A share as a percentage with enough decimals to stay readable when small
+/// (`0.005%`, `1.2%`, `33.3%`).
+fn percent(locale: &Locale, fraction: f64) -> String {
     let p = fraction * 100.0;
     if p == 0.0 || !p.is_finite() {
-        return "0%".into();
+        return locale.percent(0.0, 0);
     }
     let decimals = if p >= 10.0 {
         1
     } else {
-        (1 - p.abs().log10().floor() as i32).max(1) as usize
+        (1 - p.abs().log10().floor() as i16).max(1)
     };
-    let s = format!("{p:.decimals$}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    format!("{s}%")
+    locale.percent(fraction, decimals)
 }
 
-fn value_formatter(unit: &str) -> fn(f64) -> String {
-    match unit {
-        "USD" => format::usd,
-        "fraction" => percent,
-        _ => format::number,
+impl Views<'_> {
+    /// How values of `unit` are written in the page's language.
+    fn value_format(&self, unit: &str) -> Formatter {
+        let locale = Arc::clone(self.locale);
+        match unit {
+            "USD" => Arc::new(move |v| locale.usd(v)),
+            "fraction" => Arc::new(move |v| percent(&locale, v)),
+            _ => Arc::new(move |v| locale.number(v)),
+        }
     }
-}
 
-fn format_number(unit: &str, n: Number) -> String {
-    value_formatter(unit)(n.as_f64())
+    /// The title of a figure in the page's language.
+    fn figure_title(&self, name: &str) -> String {
+        self.t(&format!("figure.{name}.title"))
+    }
+
+    fn format_number(&self, unit: &str, n: Number) -> String {
+        (self.value_format(unit))(n.as_f64())
+    }
 }
 
 impl Views<'_> {
@@ -476,7 +499,7 @@ impl Views<'_> {
         match figure.lookup(parts) {
             Lookup::Row(row) => match row.value {
                 Some(n) => json!({
-                    "text": format_number(figure.def.unit, n),
+                    "text": self.format_number(figure.def.unit, n),
                     "href": (!row.records.is_empty()).then(|| href(parts)),
                 }),
                 None => json!({"text": self.t("report.no_data"), "href": null}),
@@ -492,9 +515,9 @@ impl Views<'_> {
         let unit = self.unit_label(figure.def.unit);
         let header = |part: usize| -> String {
             let key = format!("figure.{}.header{}", figure.name(), part + 1);
-            match self.catalog.get(&key) {
-                Some(text) => text.clone(),
-                None => self.t("report.key_header"),
+            match self.locale.catalog.contains_key(&key) {
+                true => self.t(&key),
+                false => self.t("report.key_header"),
             }
         };
         if figure.two_way() {
@@ -554,8 +577,8 @@ impl Views<'_> {
             return None;
         }
         let unit = self.unit_label(figure.def.unit);
-        let format = value_formatter(figure.def.unit);
-        let title = figure.def.title.to_owned();
+        let format = self.value_format(figure.def.unit);
+        let title = self.figure_title(figure.name());
         let two_way = matches!(kind, Kind::GroupedBars | Kind::StackedBars | Kind::HeatMap);
         let (categories, series, values) = if two_way {
             let rows_axis = self.axis(figure, 0);
@@ -600,6 +623,10 @@ impl Views<'_> {
             series,
             values,
             format,
+            words: ChartWords {
+                kind: self.t(&format!("chart.kind.{kind:?}")),
+                no_data: self.t("report.no_data"),
+            },
         })
     }
 
@@ -618,11 +645,11 @@ impl Views<'_> {
         json!({
             "name": name,
             "number": ef.numbers[name],
-            "title": figure.def.title,
+            "title": self.figure_title(figure.name()),
             "unit": self.unit_label(figure.def.unit),
             "note": self.t(&format!("figure.{name}.note")),
             "href": format!("{}/{name}/index.html", ef.dir()),
-            "csv": format!("data/reports/{}/{name}.csv", ef.edition.year),
+            "csv": self.shared(&format!("data/reports/{}/{name}.csv", ef.edition.year)),
             "chart": chart,
             "no_data": !figure.has_data(),
             "table": self.figure_table(ef, figure),
@@ -656,11 +683,35 @@ impl Views<'_> {
                     "{} {}: {}",
                     self.t("report.figure"),
                     ef.numbers[figure.name()],
-                    figure.def.title
+                    self.figure_title(figure.name())
                 ))
             ),
             None => format!("<span class=\"figure-value\">{text}</span>"),
         }
+    }
+
+    /// A report body in the default language on a page of another language: each HTML
+    /// part in an element with its language (figures stay in the page's language), after
+    /// a note saying so.
+    fn parts_fallback(&self, parts: Vec<Value>) -> Vec<Value> {
+        if parts.is_empty() {
+            return parts;
+        }
+        let from = self.default_lang();
+        let note = format!(
+            "<p class=\"fallback-note\">{}</p>\n",
+            escape_html(&self.t(&format!("language.fallback.{from}")))
+        );
+        let mut out = vec![json!({ "html": note, "figure": null, "chart": false })];
+        out.extend(parts.into_iter().map(|mut part| {
+            if let Some(html) = part.get("html").and_then(Value::as_str)
+                && !html.trim().is_empty()
+            {
+                part["html"] = json!(format!("<div lang=\"{from}\">\n{html}</div>\n"));
+            }
+            part
+        }));
+        out
     }
 
     /// A report body (cover or chapter): its HTML in parts, with the figures it places
@@ -722,7 +773,7 @@ impl Views<'_> {
                         figure.name(),
                         escape_html(&self.t("report.figure")),
                         ef.numbers[figure.name()],
-                        escape_html(figure.def.title)
+                        escape_html(&self.figure_title(figure.name()))
                     );
                     inline.push((token(i), link));
                 }
@@ -752,11 +803,11 @@ impl Views<'_> {
         let link = |name: &str, key: &str| format!("{}/{name}/index.html#{}", ef.dir(), row_anchor(&[key]));
         let h = aggregate::headline(self.data, ef.edition);
         let mut items = vec![
-            json!({"label": self.t("edition.initiatives"), "value": format::number(h.projects.len() as f64),
+            json!({"label": self.t("edition.initiatives"), "value": self.locale.number(h.projects.len() as f64),
                    "href": (!h.projects.is_empty()).then(|| link("civil_society_share", "total"))}),
-            json!({"label": self.t("edition.countries"), "value": format::number(h.countries as f64),
+            json!({"label": self.t("edition.countries"), "value": self.locale.number(h.countries as f64),
                    "href": format!("reports/{}/index.html#scope-heading", ef.edition.year)}),
-            json!({"label": self.t("edition.with_civil_society"), "value": format::number(h.with_civil_society as f64),
+            json!({"label": self.t("edition.with_civil_society"), "value": self.locale.number(h.with_civil_society as f64),
                    "href": (h.with_civil_society > 0).then(|| link("civil_society_share", "with_civil_society"))}),
         ];
         if let Some(f) = ef.get("initiatives_by_modality") {
@@ -764,7 +815,7 @@ impl Views<'_> {
                 let parts = r.key.parts();
                 items.push(json!({
                     "label": self.key_labels(f, &parts).join(" · "),
-                    "value": r.value.map_or_else(|| self.t("report.no_data"), |n| format_number(f.def.unit, n)),
+                    "value": r.value.map_or_else(|| self.t("report.no_data"), |n| self.format_number(f.def.unit, n)),
                     "href": (!r.records.is_empty()).then(|| link(f.name(), parts[0])),
                 }));
             }
@@ -792,8 +843,8 @@ impl Views<'_> {
                 let n = r.value.map_or(0.0, Number::as_f64);
                 json!({
                     "field": self.t(&format!("report.key.{}", parts[0])),
-                    "count": format::number(n),
-                    "share": if total > 0.0 { percent(n / total) } else { self.t("report.no_data") },
+                    "count": self.locale.number(n),
+                    "share": if total > 0.0 { percent(self.locale, n / total) } else { self.t("report.no_data") },
                     "href": (!r.records.is_empty()).then(|| format!("{}/{}/index.html#{}", ef.dir(), f.name(), row_anchor(&parts))),
                     "missing": total > 0.0 && n == 0.0,
                 })
@@ -803,9 +854,9 @@ impl Views<'_> {
             .in_number_order()
             .into_iter()
             .filter(|f| !f.has_data())
-            .map(|f| json!({"number": ef.numbers[f.name()], "title": f.def.title, "href": format!("{}/{}/index.html", ef.dir(), f.name())}))
+            .map(|f| json!({"number": ef.numbers[f.name()], "title": self.figure_title(f.name()), "href": format!("{}/{}/index.html", ef.dir(), f.name())}))
             .collect();
-        json!({"total": format::number(total), "rows": rows, "no_data": no_data, "href": format!("{}/{}/index.html", ef.dir(), f.name())})
+        json!({"total": self.locale.number(total), "rows": rows, "no_data": no_data, "href": format!("{}/{}/index.html", ef.dir(), f.name())})
     }
 
     fn figures_list(&self, ef: &EditionFigures<'_>, anchors: Option<&BTreeMap<&'static str, String>>) -> Vec<Value> {
@@ -814,7 +865,7 @@ impl Views<'_> {
             .map(|f| {
                 json!({
                     "number": ef.numbers[f.name()],
-                    "title": f.def.title,
+                    "title": self.figure_title(f.name()),
                     "href": format!("{}/{}/index.html", ef.dir(), f.name()),
                     "anchor": anchors.and_then(|a| a.get(f.name())),
                     "no_data": !f.has_data(),
@@ -829,23 +880,23 @@ impl Views<'_> {
         for edition in self.data.editions.values() {
             let ef = self.edition_figures(edition);
             let year = edition.year;
-            let title = self.text(&edition.index.data.title);
+            let title = self.field(&edition.index, "title", &edition.index.data.title);
             let base = format!("reports/{year}");
             let chapters: Vec<Value> = edition
                 .chapters
                 .iter()
                 .enumerate()
-                .map(|(i, c)| json!({"id": c.id, "number": i + 1, "title": self.text(&c.data.title), "href": format!("{base}/{}/index.html", c.id)}))
+                .map(|(i, c)| json!({"id": c.id, "number": i + 1, "title": self.field(c, "title", &c.data.title), "href": format!("{base}/{}/index.html", c.id)}))
                 .collect();
             let about = json!({
                 "title": title,
                 "href": format!("{base}/index.html"),
                 "figures_href": format!("{}/index.html", ef.dir()),
                 "print_href": format!("{base}/print/index.html"),
-                "data_href": format!("data/reports/{year}/figures.json"),
-                "period": format!("{} – {}", format::date(&edition.index.data.period.from), format::date(&edition.index.data.period.to)),
+                "data_href": self.shared(&format!("data/reports/{year}/figures.json")),
+                "period": format!("{} – {}", self.locale.date(&edition.index.data.period.from), self.locale.date(&edition.index.data.period.to)),
                 "status": self.label("report-statuses", &edition.index.data.status),
-                "published": Views::date(&edition.index.data.published),
+                "published": self.opt_date(&edition.index.data.published),
             });
             let projects: Vec<Value> = aggregate::edition_scope(self.data, edition)
                 .into_iter()
@@ -855,7 +906,11 @@ impl Views<'_> {
             // Cover.
             let mut ids = Self::report_ids();
             let mut placed = BTreeMap::new();
-            let body = self.report_body(&ef, &edition.index.body, "../../", &mut ids, 2, &mut placed);
+            let (source, fallback) = self.body_source(&edition.index);
+            let mut body = self.report_body(&ef, source, "../../", &mut ids, 2, &mut placed);
+            if fallback {
+                body = self.parts_fallback(body);
+            }
             pages.push(self.simple(
                 &format!("{base}/index.html"),
                 "edition.html",
@@ -869,9 +924,13 @@ impl Views<'_> {
             // Chapters.
             for (i, c) in edition.chapters.iter().enumerate() {
                 let mut ids = Self::report_ids();
-                let body = self.report_body(&ef, &c.body, "../../../", &mut ids, 2, &mut BTreeMap::new());
+                let (source, fallback) = self.body_source(c);
+                let mut body = self.report_body(&ef, source, "../../../", &mut ids, 2, &mut BTreeMap::new());
+                if fallback {
+                    body = self.parts_fallback(body);
+                }
                 let chapter = json!({
-                    "title": self.text(&c.data.title),
+                    "title": self.field(c, "title", &c.data.title),
                     "number": i + 1,
                     "body": body,
                     "edition": about,
@@ -881,7 +940,7 @@ impl Views<'_> {
                 pages.push(self.simple(
                     &format!("{base}/{}/index.html", c.id),
                     "chapter.html",
-                    self.text(&c.data.title),
+                    self.field(c, "title", &c.data.title),
                     json!({ "chapter": chapter }),
                 ));
             }
@@ -917,9 +976,9 @@ impl Views<'_> {
                         json!({
                             "id": ids.claim(&row_anchor(&parts)),
                             "label": self.key_labels(f, &parts).join(" · "),
-                            "value": r.value.map_or_else(|| self.t("report.no_data"), |n| format_number(f.def.unit, n)),
+                            "value": r.value.map_or_else(|| self.t("report.no_data"), |n| self.format_number(f.def.unit, n)),
                             "projects": r.records.iter().filter_map(|id| self.data.project(id)).map(|p| json!({
-                                "title": self.text(&p.data.title), "href": format!("projects/{}/index.html", p.id), "years": Views::years(&p.data),
+                                "title": self.field(p, "title", &p.data.title), "href": format!("projects/{}/index.html", p.id), "years": Views::years(&p.data),
                             })).collect::<Vec<_>>(),
                         })
                     })
@@ -927,7 +986,12 @@ impl Views<'_> {
                 pages.push(self.simple(
                     &format!("{}/{}/index.html", ef.dir(), f.name()),
                     "report-figure.html",
-                    format!("{} {}: {}", self.t("report.figure"), ef.numbers[f.name()], f.def.title),
+                    format!(
+                        "{} {}: {}",
+                        self.t("report.figure"),
+                        ef.numbers[f.name()],
+                        self.figure_title(f.name())
+                    ),
                     json!({"report": {"edition": about, "figure": view, "rows": rows, "svg": view["chart"]["src"]}}),
                 ));
             }
@@ -944,11 +1008,19 @@ impl Views<'_> {
         let root = "../../../";
         let mut ids = Self::report_ids();
         let mut placed = BTreeMap::new();
-        let cover = self.report_body(ef, &edition.index.body, root, &mut ids, 2, &mut placed);
+        let (source, fallback) = self.body_source(&edition.index);
+        let mut cover = self.report_body(ef, source, root, &mut ids, 2, &mut placed);
+        if fallback {
+            cover = self.parts_fallback(cover);
+        }
         let mut sections = Vec::new();
         for (c, info) in edition.chapters.iter().zip(chapters) {
             let id = ids.claim(&format!("chapter-{}", c.id));
-            let body = self.report_body(ef, &c.body, root, &mut ids, 3, &mut placed);
+            let (source, fallback) = self.body_source(c);
+            let mut body = self.report_body(ef, source, root, &mut ids, 3, &mut placed);
+            if fallback {
+                body = self.parts_fallback(body);
+            }
             let mut section = info.clone();
             section["anchor"] = json!(id);
             section["body"] = json!(body);
@@ -984,17 +1056,13 @@ impl Views<'_> {
 }
 
 fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+    super::escape_text(s)
 }
 
-/// The data files of every edition: `data/reports/<year>/figures.json` and, for each figure,
-/// `data/reports/<year>/<name>.csv` (its rows, CRLF line ends like the other CSV downloads)
-/// and, if it has a chart, `reports/<year>/figures/<name>.svg`.
-pub fn edition_files(views: &Views<'_>) -> Vec<OutputFile> {
+/// The data files of every edition, the same in every language: `data/reports/<year>/figures.json`
+/// and, for each figure, `data/reports/<year>/<name>.csv` (its rows, CRLF line ends like the
+/// other CSV downloads, labels in the language of `views`, the default language).
+pub fn edition_data_files(views: &Views<'_>) -> Vec<OutputFile> {
     let mut files = Vec::new();
     for edition in views.data.editions.values() {
         let ef = views.edition_figures(edition);
@@ -1007,9 +1075,21 @@ pub fn edition_files(views: &Views<'_>) -> Vec<OutputFile> {
                 path: format!("data/reports/{}/{}.csv", edition.year, f.name()),
                 bytes: views.figure_csv(f),
             });
+        }
+    }
+    files
+}
+
+/// The charts of every edition in the language of `views`:
+/// `<prefix>reports/<year>/figures/<name>.svg` for each figure that has a chart.
+pub fn edition_chart_files(views: &Views<'_>, prefix: &str) -> Vec<OutputFile> {
+    let mut files = Vec::new();
+    for edition in views.data.editions.values() {
+        let ef = views.edition_figures(edition);
+        for f in &ef.figures {
             if let Some(svg) = views.figure_chart(f).and_then(|c| chart::svg(&c)) {
                 files.push(OutputFile {
-                    path: format!("{}/{}.svg", ef.dir(), f.name()),
+                    path: format!("{prefix}{}/{}.svg", ef.dir(), f.name()),
                     bytes: svg.into_bytes(),
                 });
             }
@@ -1139,11 +1219,14 @@ mod tests {
 
     #[test]
     fn percentages_keep_small_shares_readable() {
-        assert_eq!(percent(0.00005), "0.005%");
-        assert_eq!(percent(0.5), "50%");
-        assert_eq!(percent(1.0 / 3.0), "33.3%");
-        assert_eq!(percent(0.0123), "1.2%");
-        assert_eq!(percent(0.0), "0%");
+        let en = Locale::new("en", crate::render::Theme::builtin_catalog("en").unwrap());
+        assert_eq!(percent(&en, 0.00005), "0.005%");
+        assert_eq!(percent(&en, 0.5), "50%");
+        assert_eq!(percent(&en, 1.0 / 3.0), "33.3%");
+        assert_eq!(percent(&en, 0.0123), "1.2%");
+        assert_eq!(percent(&en, 0.0), "0%");
+        let fr = Locale::new("fr", crate::render::Theme::builtin_catalog("fr").unwrap());
+        assert_eq!(percent(&fr, 1.0 / 3.0), "33,3\u{202f}%");
     }
 
     #[test]
@@ -1158,7 +1241,7 @@ mod tests {
     #[test]
     fn the_catalog_has_every_text_the_report_needs() {
         let theme = super::super::Theme::load(std::path::Path::new("/nonexistent")).unwrap();
-        let has = |key: String| assert!(theme.catalog.contains_key(&key), "en.yaml lacks `{key}`");
+        let has = |key: String| assert!(theme.catalogs["en"].contains_key(&key), "en.yaml lacks `{key}`");
         for def in aggregate::FIGURES {
             has(format!("figure.{}.note", def.name));
             has(format!("figure.{}.header1", def.name));

@@ -5,12 +5,13 @@
 //! values in vocabulary order.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use super::PageSpec;
-use super::format;
 use crate::aggregate;
+use crate::locale::Locale;
 use crate::markdown::{IdSet, render as render_markdown};
 use crate::model::{AnsweredQuestion, Dataset, Money, PartialDate, Project, Record, Source, Text};
 use crate::schema::SchemaSet;
@@ -45,16 +46,101 @@ pub const RESERVED_IDS: &[&str] = &[
 pub struct Views<'a> {
     pub data: &'a Dataset,
     pub schemas: &'a SchemaSet,
-    pub catalog: &'a BTreeMap<String, String>,
+    /// The language of the pages being made, with its catalog and formats.
+    pub locale: &'a Arc<Locale>,
 }
 
 impl<'a> Views<'a> {
+    /// The language of the pages being made.
     pub(crate) fn lang(&self) -> &str {
+        &self.locale.lang
+    }
+
+    /// The site's default language, whose pages sit at the root.
+    pub(crate) fn default_lang(&self) -> &str {
         &self.data.config.default_language
     }
 
+    /// A root-relative href to a file every language shares (`data/`, `static/`), as seen
+    /// from this language's root: the other languages' pages sit one folder deeper.
+    pub(crate) fn shared(&self, path: &str) -> String {
+        if self.lang() == self.default_lang() {
+            path.to_owned()
+        } else {
+            format!("../{path}")
+        }
+    }
+
+    /// Record text in the page's language; text that falls back to another language is
+    /// marked (see [`crate::locale::mark_fallback`]) for the renderer to label.
     pub(crate) fn text(&self, t: &Text) -> String {
-        t.get(self.lang(), self.lang()).0.to_owned()
+        let (text, lang) = t.get(self.lang(), self.default_lang());
+        self.marked(text, lang.unwrap_or(self.default_lang()))
+    }
+
+    /// `text`, which is in `lang`, marked if that is not the page's language.
+    fn marked(&self, text: &str, lang: &str) -> String {
+        if lang == self.lang() || text.is_empty() {
+            text.to_owned()
+        } else {
+            crate::locale::mark_fallback(text, lang)
+        }
+    }
+
+    /// A translatable field of a record: its translation file's value for the page's
+    /// language first (`<id>.<lang>.md`), else the record's own text.
+    pub(crate) fn field<T>(&self, record: &Record<T>, field: &str, t: &Text) -> String {
+        match record.translations.get(self.lang()).and_then(|tr| tr.fields.get(field)) {
+            Some(translated) => translated.clone(),
+            None => self.text(t),
+        }
+    }
+
+    /// [`Views::field`] for an optional field.
+    pub(crate) fn opt_field<T>(&self, record: &Record<T>, field: &str, t: &Option<Text>) -> Value {
+        match (
+            record.translations.get(self.lang()).and_then(|tr| tr.fields.get(field)),
+            t,
+        ) {
+            (Some(translated), _) => Value::String(translated.clone()),
+            (None, Some(t)) => Value::String(self.text(t)),
+            (None, None) => Value::Null,
+        }
+    }
+
+    /// The Markdown body of a record as HTML, in the page's language: its translation's
+    /// body, else its own, which is then wrapped with its language and a note.
+    pub(crate) fn record_body<T>(&self, record: &Record<T>) -> String {
+        if let Some(tr) = record.translations.get(self.lang())
+            && !tr.body.trim().is_empty()
+        {
+            return self.body(&tr.body);
+        }
+        let html = self.body(&record.body);
+        self.body_fallback(html)
+    }
+
+    /// The Markdown source of a record's body for the page's language (its translation's
+    /// body, else its own) and whether it is the record's own body shown in another
+    /// language.
+    pub(crate) fn body_source<'r, T>(&self, record: &'r Record<T>) -> (&'r str, bool) {
+        match record.translations.get(self.lang()) {
+            Some(tr) if !tr.body.trim().is_empty() => (&tr.body, false),
+            _ => (&record.body, self.lang() != self.default_lang()),
+        }
+    }
+
+    /// HTML of a body in the default language, shown on a page of another language:
+    /// wrapped in an element with its language, after a note saying so.
+    pub(crate) fn body_fallback(&self, html: String) -> String {
+        if self.lang() == self.default_lang() || html.trim().is_empty() {
+            return html;
+        }
+        let from = self.default_lang();
+        format!(
+            "<p class=\"fallback-note\">{}</p>\n<div lang=\"{from}\">\n{html}</div>\n",
+            super::escape_text(&self.t(&format!("language.fallback.{from}")))
+        )
     }
 
     pub(crate) fn opt_text(&self, t: &Option<Text>) -> Value {
@@ -69,7 +155,13 @@ impl<'a> Views<'a> {
     }
 
     pub(crate) fn t(&self, key: &str) -> String {
-        self.catalog.get(key).cloned().unwrap_or_else(|| key.to_owned())
+        self.locale.t(key)
+    }
+
+    /// Orders two view values by their `name` in the language's collation.
+    pub(crate) fn compare_names(&self, a: &Value, b: &Value) -> std::cmp::Ordering {
+        let name = |v: &Value| v["name"].as_str().unwrap_or_default().to_owned();
+        self.locale.compare(&name(a), &name(b))
     }
 
     pub(crate) fn country(&self, code: &str) -> Value {
@@ -81,7 +173,7 @@ impl<'a> Views<'a> {
         match self.data.actor(id) {
             Some(a) => json!({
                 "id": id,
-                "name": self.text(&a.data.name),
+                "name": self.field(a, "name", &a.data.name),
                 "acronym": a.data.acronym,
                 "href": format!("actors/{id}/index.html"),
             }),
@@ -93,7 +185,7 @@ impl<'a> Views<'a> {
         let name = self
             .data
             .fund(id)
-            .map_or_else(|| id.to_owned(), |f| self.text(&f.data.name));
+            .map_or_else(|| id.to_owned(), |f| self.field(f, "name", &f.data.name));
         json!({ "id": id, "name": name, "href": format!("funds/{id}/index.html") })
     }
 
@@ -104,13 +196,13 @@ impl<'a> Views<'a> {
     pub(crate) fn money(&self, m: &Money, default_year: Option<i32>) -> Value {
         let usd = self.data.to_usd(m, default_year);
         json!({
-            "original": format::money(m),
-            "usd": if m.currency == "USD" { Value::Null } else { usd.map(format::usd).into() },
+            "original": self.locale.money(m),
+            "usd": if m.currency == "USD" { Value::Null } else { usd.map(|u| self.locale.usd(u)).into() },
         })
     }
 
-    pub(crate) fn date(d: &Option<PartialDate>) -> Value {
-        d.as_ref().map_or(Value::Null, |d| Value::String(format::date(d)))
+    pub(crate) fn opt_date(&self, d: &Option<PartialDate>) -> Value {
+        d.as_ref().map_or(Value::Null, |d| Value::String(self.locale.date(d)))
     }
 
     pub(crate) fn sources(&self, sources: &[Source]) -> Value {
@@ -188,8 +280,8 @@ impl<'a> Views<'a> {
         json!({
             "id": p.id,
             "href": format!("projects/{}/index.html", p.id),
-            "title": self.text(&d.title),
-            "summary": self.text(&d.summary),
+            "title": self.field(p, "title", &d.title),
+            "summary": self.field(p, "summary", &d.summary),
             "modality": self.label("modalities", &d.modality),
             "instrument": self.label("instruments", &d.instrument),
             "status": self.label("project-statuses", &d.status),
@@ -245,10 +337,10 @@ impl<'a> Views<'a> {
         let h = aggregate::headline(self.data, edition);
         json!({
             "year": edition.year,
-            "title": self.text(&edition.index.data.title),
+            "title": self.field(&edition.index, "title", &edition.index.data.title),
             "href": format!("reports/{}/index.html", edition.year),
             "status": self.label("report-statuses", &edition.index.data.status),
-            "period": format!("{} – {}", format::date(&edition.index.data.period.from), format::date(&edition.index.data.period.to)),
+            "period": format!("{} – {}", self.locale.date(&edition.index.data.period.from), self.locale.date(&edition.index.data.period.to)),
             "initiatives": h.projects.len(),
             "countries": h.countries,
             "with_civil_society": h.with_civil_society,
@@ -265,7 +357,8 @@ impl<'a> Views<'a> {
             "exchanges": self.data.exchanges.len(),
             "countries": self.countries_in_records().len(),
         });
-        let title = self.data.config.title.clone();
+        let (title, title_lang) = self.data.config.title_in(self.lang());
+        let title = self.marked(title, title_lang);
         self.simple(
             "index.html",
             "index.html",
@@ -330,7 +423,7 @@ impl<'a> Views<'a> {
                 "budget": f.budget.as_ref().map(|m| self.money(m, start_year)),
                 "funds": f.funds.iter().map(|id| self.fund_ref(id)).collect::<Vec<_>>(),
                 "transactions": f.transactions.iter().map(|t| json!({
-                    "date": format::date(&t.date),
+                    "date": self.locale.date(&t.date),
                     "type": self.label("transaction-types", &t.kind),
                     "amount": self.money(&t.amount, start_year),
                     "from": t.from.as_ref().map(|a| self.actor_ref(a)),
@@ -339,7 +432,7 @@ impl<'a> Views<'a> {
             })
         });
         let beneficiaries = d.beneficiaries.as_ref().map(|b| {
-            let n = |v: Option<u64>| v.map(|v| format::number(v as f64));
+            let n = |v: Option<u64>| v.map(|v| self.locale.number(v as f64));
             json!({
                 "people": n(b.people), "women": n(b.women), "men": n(b.men), "other": n(b.other),
                 "organizations": n(b.organizations), "description": self.opt_text(&b.description),
@@ -347,7 +440,7 @@ impl<'a> Views<'a> {
         });
         let measure = |m: &Option<crate::model::Measure>| {
             m.as_ref().map(|m| {
-                let value = m.value.map(format::number).unwrap_or_default();
+                let value = m.value.map(|v| self.locale.number(v)).unwrap_or_default();
                 match m.year {
                     Some(y) => format!("{value} ({y})"),
                     None => value,
@@ -388,7 +481,7 @@ impl<'a> Views<'a> {
                 })
                 .collect();
             json!({
-                "date": Self::date(&e.date),
+                "date": self.opt_date(&e.date),
                 "by": e.by.iter().map(|a| self.actor_ref(a)).collect::<Vec<_>>(),
                 "questions": questions,
             })
@@ -398,7 +491,7 @@ impl<'a> Views<'a> {
             .iter()
             .map(|m| {
                 json!({
-                    "date": Self::date(&m.date),
+                    "date": self.opt_date(&m.date),
                     "level": m.level.as_ref().map(|l| self.label("follow-up-levels", l)),
                     "by": m.by.as_ref().map(|a| self.actor_ref(a)),
                     "summary": self.opt_text(&m.summary),
@@ -408,8 +501,8 @@ impl<'a> Views<'a> {
             .collect();
         let mut summary = self.project_summary(p);
         let extra = json!({
-            "start": format::date(&d.start),
-            "end": Self::date(&d.end),
+            "start": self.locale.date(&d.start),
+            "end": self.opt_date(&d.end),
             "regional_mechanism": d.regional_mechanism.as_ref().map(|a| self.actor_ref(a)),
             "sdgs": d.sdgs.iter().map(|n| json!({"number": n, "name": self.t(&format!("sdg.{n}")), "href": format!("sdgs/{n}/index.html")})).collect::<Vec<_>>(),
             "participants": participants,
@@ -421,16 +514,16 @@ impl<'a> Views<'a> {
             "evaluation": evaluation,
             "monitoring": monitoring,
             "outcome": self.label("outcomes", &d.outcome),
-            "lessons": self.opt_text(&d.lessons),
+            "lessons": self.opt_field(p, "lessons", &d.lessons),
             "sources": self.sources(&d.sources),
             "tags": d.tags,
-            "body": self.body(&p.body),
+            "body": self.record_body(p),
             "data_file": null,
         });
         if let (Value::Object(s), Value::Object(e)) = (&mut summary, extra) {
             s.extend(e);
         }
-        let title = self.text(&d.title);
+        let title = self.field(p, "title", &d.title);
         self.simple(
             &format!("projects/{}/index.html", p.id),
             "project.html",
@@ -457,7 +550,7 @@ impl<'a> Views<'a> {
                         r
                     })
                     .collect();
-                actors.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+                actors.sort_by(|a, b| self.compare_names(a, b));
                 (!actors.is_empty()).then(|| {
                     json!({
                         "type": kind.label(self.lang()),
@@ -534,7 +627,7 @@ impl<'a> Views<'a> {
             .collect();
         let actor = json!({
             "id": id,
-            "name": self.text(&d.name),
+            "name": self.field(a, "name", &d.name),
             "acronym": d.acronym,
             "type": self.label("actor-types", &d.kind),
             "civil_society": self.data.vocabularies.is_civil_society(&d.kind),
@@ -545,13 +638,13 @@ impl<'a> Views<'a> {
             "parent": d.parent.as_ref().map(|p| self.actor_ref(p)),
             "children": children,
             "capacities": d.capacities.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
-            "capacities_note": self.opt_text(&d.capacities_note),
+            "capacities_note": self.opt_field(a, "capacities_note", &d.capacities_note),
             "projects": involvement,
             "funds": funds,
             "sources": self.sources(&d.sources),
-            "body": self.body(&a.body),
+            "body": self.record_body(a),
         });
-        let title = self.text(&d.name);
+        let title = self.field(a, "name", &d.name);
         self.simple(
             &format!("actors/{id}/index.html"),
             "actor.html",
@@ -595,7 +688,7 @@ impl<'a> Views<'a> {
         }
         let mut list: Vec<Value> = Vec::new();
         for ((region, sub), mut countries) in regions {
-            countries.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+            countries.sort_by(|a, b| self.compare_names(a, b));
             list.push(json!({"region": region, "subregion": sub, "countries": countries}));
         }
         self.simple(
@@ -872,12 +965,12 @@ impl<'a> Views<'a> {
             "contact": f.contact.as_ref().map(|c| json!({"email": c.email, "url": c.url})),
             "projects": projects,
             "sources": self.sources(&f.sources),
-            "body": self.body(&record.body),
+            "body": self.record_body(record),
         });
         if let (Value::Object(r), Value::Object(e)) = (&mut fund, extra) {
             r.extend(e);
         }
-        let title = self.text(&f.name);
+        let title = self.field(record, "name", &f.name);
         self.simple(
             &format!("funds/{id}/index.html"),
             "fund.html",
@@ -887,18 +980,19 @@ impl<'a> Views<'a> {
     }
 
     pub(crate) fn exchange_summary(&self, id: &str) -> Value {
-        let e = &self.data.exchanges[id].data;
+        let record = &self.data.exchanges[id];
+        let e = &record.data;
         json!({
             "id": id,
             "kind": self.label("exchange-kinds", &e.kind),
-            "title": self.text(&e.title),
-            "summary": self.text(&e.summary),
+            "title": self.field(record, "title", &e.title),
+            "summary": self.field(record, "summary", &e.summary),
             "by": self.actor_ref(&e.by),
             "country": e.country.as_ref().map(|c| self.country(c)),
             "sectors": e.sectors.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
             "modalities": e.modalities.iter().map(|m| self.label("modalities", m)).collect::<Vec<_>>(),
-            "posted": format::date(&e.posted),
-            "open_until": Self::date(&e.open_until),
+            "posted": self.locale.date(&e.posted),
+            "open_until": self.opt_date(&e.open_until),
             "status": self.label("exchange-statuses", &e.status),
             "resulting_project": e.resulting_project.as_ref().and_then(|p| self.data.project(p)).map(|p| self.project_summary(p)),
             "sources": self.sources(&e.sources),

@@ -341,6 +341,9 @@ fn attach_translation(dataset: &mut Dataset, docs: &Documents, doc: Document, di
             fields.insert(key.clone(), value.as_str().unwrap_or_default().to_owned());
         }
     }
+    if matches!(doc.kind, DocKind::ReportEdition { .. } | DocKind::ReportChapter { .. }) {
+        crate::render::report::check_body_shortcodes(&doc, &doc.body, &dataset.vocabularies, diagnostics);
+    }
     let translation = Translation {
         file: doc.file.clone(),
         fields,

@@ -1,0 +1,324 @@
+//! The conventions of one language of the site: its interface-text catalog, plural rules,
+//! number formatting and collation (ICU4X, with CLDR data compiled in), and the date and
+//! money patterns its catalog gives.
+//!
+//! Invariants: no I/O (catalogs are read by [`crate::render::Theme`]); the same inputs
+//! give the same text; a missing catalog key never panics (it shows the key, and `check`
+//! reports it before a build gets here).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use fixed_decimal::Decimal;
+use icu_collator::options::{CollatorOptions, Strength};
+use icu_collator::{CollatorBorrowed, CollatorPreferences};
+use icu_decimal::options::DecimalFormatterOptions;
+use icu_decimal::{DecimalFormatter, DecimalFormatterPreferences};
+use icu_locale_core::Locale as IcuLocale;
+use icu_plurals::{PluralCategory, PluralRules, PluralRulesPreferences};
+
+use crate::model::{Money, PartialDate};
+
+/// One entry of an interface-text catalog: a text, or a text per CLDR plural category
+/// (`zero`, `one`, `two`, `few`, `many`, `other`) with `{n}` for the number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    Text(String),
+    Plural(BTreeMap<String, String>),
+}
+
+/// Interface text by key.
+pub type Catalog = BTreeMap<String, Message>;
+
+/// The CLDR names of the plural categories.
+pub const PLURAL_CATEGORIES: &[&str] = &["zero", "one", "two", "few", "many", "other"];
+
+/// Marks text shown in another language than the page's, for the renderer to wrap in an
+/// element with its `lang` and a visible note: `FALLBACK_START lang FALLBACK_LANG_END
+/// text FALLBACK_END`. Private-use characters, which record text cannot carry (they are
+/// removed on load), so they cannot be forged.
+pub const FALLBACK_START: char = '\u{E000}';
+pub const FALLBACK_LANG_END: char = '\u{E001}';
+pub const FALLBACK_END: char = '\u{E002}';
+
+/// `text` marked as being in language `lang`.
+pub fn mark_fallback(text: &str, lang: &str) -> String {
+    format!("{FALLBACK_START}{lang}{FALLBACK_LANG_END}{text}{FALLBACK_END}")
+}
+
+/// `text` without fallback marks (for sorting, charts, data files and attributes).
+pub fn strip_marks(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(FALLBACK_START) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut in_lang = false;
+    for c in text.chars() {
+        match c {
+            FALLBACK_START => in_lang = true,
+            FALLBACK_LANG_END => in_lang = false,
+            FALLBACK_END => {}
+            c if !in_lang => out.push(c),
+            _ => {}
+        }
+    }
+    out.into()
+}
+
+/// A language's catalog and formatters. Built once per language and build.
+pub struct Locale {
+    /// The language code (`en`, `es`, ...).
+    pub lang: String,
+    pub catalog: Catalog,
+    collator: CollatorBorrowed<'static>,
+    decimal: DecimalFormatter,
+    plurals: PluralRules,
+}
+
+impl std::fmt::Debug for Locale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Locale")
+            .field("lang", &self.lang)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Locale {
+    /// The conventions of `lang` with its catalog. CLDR data covers every language code
+    /// the configuration accepts; an unknown one gets the root locale's conventions.
+    pub fn new(lang: &str, catalog: Catalog) -> Locale {
+        let locale: IcuLocale = lang.parse().unwrap_or(IcuLocale::UNKNOWN);
+        let mut options = CollatorOptions::default();
+        // Tertiary: accents and case only break ties, so "Ángola" sorts with the A's.
+        options.strength = Some(Strength::Tertiary);
+        let collator = CollatorBorrowed::try_new(CollatorPreferences::from(&locale), options)
+            .or_else(|_| CollatorBorrowed::try_new(CollatorPreferences::default(), options))
+            .expect("compiled collation data has the root locale");
+        let decimal = DecimalFormatter::try_new(
+            DecimalFormatterPreferences::from(&locale),
+            DecimalFormatterOptions::default(),
+        )
+        .or_else(|_| DecimalFormatter::try_new(Default::default(), DecimalFormatterOptions::default()))
+        .expect("compiled decimal data has the root locale");
+        let plurals = PluralRules::try_new_cardinal(PluralRulesPreferences::from(&locale))
+            .or_else(|_| PluralRules::try_new_cardinal(Default::default()))
+            .expect("compiled plural data has the root locale");
+        Locale {
+            lang: lang.to_owned(),
+            catalog,
+            collator,
+            decimal,
+            plurals,
+        }
+    }
+
+    /// The interface text of `key` (a plural entry gives its `other` form); the key itself
+    /// when the catalog lacks it.
+    pub fn t(&self, key: &str) -> String {
+        match self.catalog.get(key) {
+            Some(Message::Text(s)) => s.clone(),
+            Some(Message::Plural(forms)) => forms.get("other").cloned().unwrap_or_else(|| key.to_owned()),
+            None => key.to_owned(),
+        }
+    }
+
+    /// The plural category the language uses for `n`.
+    pub fn plural_category(&self, n: u64) -> &'static str {
+        match self.plurals.category_for(n) {
+            PluralCategory::Zero => "zero",
+            PluralCategory::One => "one",
+            PluralCategory::Two => "two",
+            PluralCategory::Few => "few",
+            PluralCategory::Many => "many",
+            PluralCategory::Other => "other",
+        }
+    }
+
+    /// The categories this language's plural rules use, `other` last.
+    pub fn plural_categories(&self) -> Vec<&'static str> {
+        let used: Vec<PluralCategory> = self.plurals.categories().collect();
+        PLURAL_CATEGORIES
+            .iter()
+            .copied()
+            .filter(|c| {
+                used.iter().any(|u| {
+                    *c == match u {
+                        PluralCategory::Zero => "zero",
+                        PluralCategory::One => "one",
+                        PluralCategory::Two => "two",
+                        PluralCategory::Few => "few",
+                        PluralCategory::Many => "many",
+                        PluralCategory::Other => "other",
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// `key` for the count `n`, with `{n}` replaced by the formatted number: the form of
+    /// `n`'s plural category, else `other`. A plain-text entry is used as is.
+    pub fn plural(&self, key: &str, n: u64) -> String {
+        let text = match self.catalog.get(key) {
+            Some(Message::Plural(forms)) => forms
+                .get(self.plural_category(n))
+                .or_else(|| forms.get("other"))
+                .cloned()
+                .unwrap_or_else(|| key.to_owned()),
+            Some(Message::Text(s)) => s.clone(),
+            None => key.to_owned(),
+        };
+        text.replace("{n}", &self.number(n as f64))
+    }
+
+    /// Compares two texts by the language's collation (marks ignored).
+    pub fn compare(&self, a: &str, b: &str) -> Ordering {
+        self.collator.compare(&strip_marks(a), &strip_marks(b))
+    }
+
+    /// A number in the language's conventions, rounded to at most two decimals:
+    /// `1,234.5` (en), `1234,5` and `12.345` (es), `1.234,5` (pt), `1 234,5` (fr).
+    pub fn number(&self, value: f64) -> String {
+        self.number_with(value, 2)
+    }
+
+    /// A number rounded to at most `decimals` decimals, trailing zeros dropped.
+    pub fn number_with(&self, value: f64, decimals: i16) -> String {
+        if !value.is_finite() {
+            return String::new();
+        }
+        let scale = 10f64.powi(i32::from(decimals));
+        let scaled = (value * scale).round();
+        let mut d = Decimal::from(scaled as i128);
+        d.multiply_pow10(-decimals);
+        d.trim_end();
+        if d.absolute.is_zero() {
+            d = Decimal::from(0);
+        }
+        self.decimal.format(&d).to_string()
+    }
+
+    /// A share as a percentage, e.g. `33.3%` (en), `33,3 %` (es, fr).
+    pub fn percent(&self, fraction: f64, decimals: i16) -> String {
+        self.t("number.percent")
+            .replace("{n}", &self.number_with(fraction * 100.0, decimals))
+    }
+
+    /// `2011`, `March 2011`, `3 March 2011`, in the language's date patterns.
+    pub fn date(&self, d: &PartialDate) -> String {
+        let Some(month) = d.month.filter(|m| (1..=12).contains(m)) else {
+            return d.year.to_string();
+        };
+        let month_name = self.t(&format!("date.month.{month}"));
+        let (pattern, day) = match d.day {
+            Some(1) => ("date.day_month_year", self.t("date.day.1")),
+            Some(day) => ("date.day_month_year", day.to_string()),
+            None => ("date.month_year", String::new()),
+        };
+        self.t(pattern)
+            .replace("{day}", &day)
+            .replace("{month}", &month_name)
+            .replace("{year}", &d.year.to_string())
+    }
+
+    /// The original amount with its currency and year: `MXN 1,000,000 (2011)`.
+    pub fn money(&self, m: &Money) -> String {
+        let amount = self.number(m.amount);
+        match m.year {
+            Some(year) => self
+                .t("money.amount_year")
+                .replace("{currency}", &m.currency)
+                .replace("{amount}", &amount)
+                .replace("{year}", &year.to_string()),
+            None => self
+                .t("money.amount")
+                .replace("{currency}", &m.currency)
+                .replace("{amount}", &amount),
+        }
+    }
+
+    /// An amount in US dollars, rounded to whole dollars: `USD 80,000`.
+    pub fn usd(&self, value: f64) -> String {
+        self.t("money.amount")
+            .replace("{currency}", "USD")
+            .replace("{amount}", &self.number(value.round()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn locale(lang: &str) -> Locale {
+        let catalog = crate::render::Theme::builtin_catalog(lang).expect("a built-in catalog");
+        Locale::new(lang, catalog)
+    }
+
+    #[test]
+    fn numbers_follow_the_language() {
+        assert_eq!(locale("en").number(1234567.5), "1,234,567.5");
+        assert_eq!(locale("es").number(1234567.5), "1.234.567,5");
+        assert_eq!(locale("pt").number(1234567.5), "1.234.567,5");
+        assert_eq!(locale("fr").number(1234567.5), "1\u{202f}234\u{202f}567,5");
+        assert_eq!(locale("en").number(80000.0), "80,000");
+        assert_eq!(locale("en").number(0.25), "0.25");
+        assert_eq!(locale("en").number(-1500.0), "-1,500");
+        assert_eq!(locale("en").number(-0.001), "0");
+    }
+
+    #[test]
+    fn dates_follow_the_language() {
+        let d = PartialDate::parse("2024-03-03").unwrap();
+        assert_eq!(locale("en").date(&d), "3 March 2024");
+        assert_eq!(locale("es").date(&d), "3 de marzo de 2024");
+        assert_eq!(locale("pt").date(&d), "3 de março de 2024");
+        assert_eq!(locale("fr").date(&d), "3 mars 2024");
+        assert_eq!(
+            locale("fr").date(&PartialDate::parse("2024-03-01").unwrap()),
+            "1er mars 2024"
+        );
+        assert_eq!(
+            locale("es").date(&PartialDate::parse("2011-03").unwrap()),
+            "marzo de 2011"
+        );
+        assert_eq!(locale("es").date(&PartialDate::parse("2011").unwrap()), "2011");
+    }
+
+    #[test]
+    fn plural_forms_follow_the_language() {
+        let en = locale("en");
+        assert_eq!(en.plural("data.count_rows", 1), "1 row");
+        assert_eq!(en.plural("data.count_rows", 0), "0 rows");
+        assert_eq!(en.plural("data.count_rows", 1500), "1,500 rows");
+        // French counts 0 and 1 as singular.
+        let fr = locale("fr");
+        assert_eq!(fr.plural_category(0), "one");
+        assert_eq!(fr.plural_category(2), "other");
+        assert_eq!(en.plural_category(0), "other");
+    }
+
+    #[test]
+    fn collation_puts_accented_letters_with_their_base() {
+        let es = locale("es");
+        let mut names = vec!["Zambia", "Ángola", "Austria", "Ñandú", "Nepal", "Oman"];
+        names.sort_by(|a, b| es.compare(a, b));
+        assert_eq!(names, ["Ángola", "Austria", "Nepal", "Ñandú", "Oman", "Zambia"]);
+    }
+
+    #[test]
+    fn money_and_percent() {
+        let m = Money {
+            amount: 2000.0,
+            currency: "USD".into(),
+            year: Some(1994),
+        };
+        assert_eq!(locale("en").money(&m), "USD 2,000 (1994)");
+        assert_eq!(locale("en").usd(1234.4), "USD 1,234");
+        assert_eq!(locale("en").percent(1.0 / 3.0, 1), "33.3%");
+    }
+
+    #[test]
+    fn marks_are_stripped() {
+        let marked = format!("a {} b", mark_fallback("text", "en"));
+        assert_eq!(strip_marks(&marked), "a text b");
+    }
+}
