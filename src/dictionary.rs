@@ -1,6 +1,10 @@
 //! The data dictionary: every field of every record type with its meaning and allowed
 //! values, read from the schemas that `check` enforces, so it never drifts from them.
 //!
+//! Titles and descriptions are shown in the requested language when the schema node carries
+//! a translation in its `x-i18n` keyword (`"x-i18n": {"es": {"title": ..., "description": ...}}`),
+//! else in English.
+//!
 //! Invariant: no I/O; works on whatever [`SchemaSet`] was loaded (a site's overrides
 //! included).
 
@@ -27,18 +31,46 @@ fn location(schema: &str) -> &'static str {
     }
 }
 
+/// The node's `key` (`title` or `description`) in `lang` from its `x-i18n` keyword, else the
+/// English text of the node itself.
+pub fn localized<'a>(node: &'a Value, key: &str, lang: &str) -> Option<&'a str> {
+    node.get("x-i18n")
+        .and_then(|t| t.get(lang))
+        .and_then(|t| t.get(key))
+        .and_then(Value::as_str)
+        .or_else(|| node.get(key).and_then(Value::as_str))
+}
+
+/// The few words of the type column that do not come from the schemas.
+fn phrase(lang: &str, english: &'static str) -> &'static str {
+    match (lang, english) {
+        ("es", "list of ") => "lista de ",
+        ("pt", "list of ") => "lista de ",
+        ("fr", "list of ") => "liste de ",
+        ("es", "one of the values of ") => "uno de los valores de ",
+        ("pt", "one of the values of ") => "um dos valores de ",
+        ("fr", "one of the values of ") => "une des valeurs de ",
+        ("es", " or ") => " o ",
+        ("pt", " or ") => " ou ",
+        ("fr", " or ") => " ou ",
+        _ => english,
+    }
+}
+
 struct Walker<'a> {
     schemas: &'a SchemaSet,
     lang: &'a str,
     rows: Vec<Value>,
 }
 
-/// A schema node after following `$ref`s: the node, the file it is in, the title of the
-/// definition it came from (`Money`, `Date`, ...) and the vocabulary it enumerates.
+/// A schema node after following `$ref`s: the node, the file it is in, the (English) title of
+/// the definition it came from (`Money`, `Date`, ...) with the node carrying it, and the
+/// vocabulary it enumerates.
 struct Resolved<'a> {
     node: &'a Value,
     file: String,
     title: Option<&'a str>,
+    title_node: Option<&'a Value>,
     vocab: Option<String>,
 }
 
@@ -46,6 +78,7 @@ impl<'a> Walker<'a> {
     fn resolve(&self, file: &str, mut node: &'a Value) -> Resolved<'a> {
         let mut file = file.to_owned();
         let mut title = None;
+        let mut title_node = None;
         for _ in 0..MAX_DEPTH {
             let Some(reference) = node.get("$ref").and_then(Value::as_str) else {
                 break;
@@ -56,6 +89,7 @@ impl<'a> Walker<'a> {
                     node,
                     file,
                     title,
+                    title_node,
                     vocab: Some(vocab.to_owned()),
                 };
             }
@@ -65,34 +99,46 @@ impl<'a> Walker<'a> {
             let Some(next) = self.schemas.documents.get(&file).and_then(|doc| doc.pointer(fragment)) else {
                 break;
             };
-            title = title.or(next.get("title").and_then(Value::as_str));
+            if title.is_none() && next.get("title").is_some_and(Value::is_string) {
+                title = next.get("title").and_then(Value::as_str);
+                title_node = Some(next);
+            }
             node = next;
         }
         Resolved {
             node,
             file,
             title,
+            title_node,
             vocab: None,
         }
     }
 
     fn type_name(&self, r: &Resolved<'a>) -> String {
         if let Some(title) = r.title {
-            return title.to_owned();
+            return r
+                .title_node
+                .and_then(|n| localized(n, "title", self.lang))
+                .unwrap_or(title)
+                .to_owned();
         }
         if let Some(vocab) = &r.vocab {
-            return format!("one of the values of {vocab}");
+            return format!("{}{vocab}", phrase(self.lang, "one of the values of "));
         }
         match r.node.get("type") {
             Some(Value::String(t)) if t == "array" => {
                 let items = r.node.get("items").map(|i| self.resolve(&r.file, i));
                 match items {
-                    Some(items) => format!("list of {}", self.type_name(&items)),
+                    Some(items) => format!("{}{}", phrase(self.lang, "list of "), self.type_name(&items)),
                     None => "list".into(),
                 }
             }
             Some(Value::String(t)) => t.clone(),
-            Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" or "),
+            Some(Value::Array(ts)) => ts
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(phrase(self.lang, " or ")),
             _ => "value".into(),
         }
     }
@@ -129,10 +175,10 @@ impl<'a> Walker<'a> {
         if let Some(Value::Object(props)) = node.get("properties") {
             for (name, prop) in props {
                 let field = format!("{prefix}{name}");
-                let own_description = prop.get("description").and_then(Value::as_str);
+                let own_description = localized(prop, "description", self.lang);
                 let r = self.resolve(file, prop);
                 let description = own_description
-                    .or(r.node.get("description").and_then(Value::as_str))
+                    .or(localized(r.node, "description", self.lang))
                     .unwrap_or_default();
                 self.rows.push(json!({
                     "field": field,
@@ -199,8 +245,8 @@ pub fn describe(schemas: &SchemaSet, lang: &str) -> Value {
         };
         out.push(json!({
             "id": id,
-            "title": node.get("title").and_then(Value::as_str).unwrap_or(&id),
-            "description": node.get("description").and_then(Value::as_str).unwrap_or_default(),
+            "title": localized(node, "title", lang).unwrap_or(&id),
+            "description": localized(node, "description", lang).unwrap_or_default(),
             "location": location,
             "fields": walker.rows,
         }));
@@ -235,5 +281,144 @@ mod tests {
         let sectors = fields.iter().find(|f| f["field"] == "sectors").unwrap();
         assert_eq!(sectors["values"].as_array().unwrap().len(), 30);
         assert!(d.as_array().unwrap().iter().any(|s| s["id"] == "money"));
+    }
+
+    /// Every schema node (a document, a definition, a property, `items`, ...) under `node`.
+    fn schema_nodes<'a>(node: &'a Value, path: String, out: &mut Vec<(String, &'a Value)>) {
+        let Some(map) = node.as_object() else { return };
+        out.push((path.clone(), node));
+        for (key, value) in map {
+            match key.as_str() {
+                "properties" | "$defs" | "patternProperties" | "dependentSchemas" => {
+                    for (name, child) in value.as_object().into_iter().flatten() {
+                        schema_nodes(child, format!("{path}/{key}/{name}"), out);
+                    }
+                }
+                "items"
+                | "additionalProperties"
+                | "propertyNames"
+                | "not"
+                | "if"
+                | "then"
+                | "else"
+                | "contains"
+                | "unevaluatedProperties"
+                | "unevaluatedItems" => schema_nodes(value, format!("{path}/{key}"), out),
+                "allOf" | "anyOf" | "oneOf" | "prefixItems" => {
+                    for (i, child) in value.as_array().into_iter().flatten().enumerate() {
+                        schema_nodes(child, format!("{path}/{key}/{i}"), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn code_spans(text: &str) -> Vec<&str> {
+        text.split('`').skip(1).step_by(2).collect()
+    }
+
+    #[test]
+    fn every_schema_title_and_description_is_translated() {
+        let schemas = SchemaSet::load(std::path::Path::new("/nonexistent")).unwrap();
+        let mut translated = 0;
+        for (file, doc) in &schemas.documents {
+            let mut nodes = Vec::new();
+            schema_nodes(doc, String::new(), &mut nodes);
+            for (path, node) in nodes {
+                let keys: Vec<&str> = ["title", "description"]
+                    .into_iter()
+                    .filter(|k| node.get(*k).is_some_and(Value::is_string))
+                    .collect();
+                let Some(i18n) = node.get("x-i18n") else {
+                    assert!(keys.is_empty(), "{file}#{path} has no x-i18n");
+                    continue;
+                };
+                assert!(!keys.is_empty(), "{file}#{path}: x-i18n without title or description");
+                let i18n = i18n.as_object().unwrap();
+                assert_eq!(i18n.keys().collect::<Vec<_>>(), ["es", "pt", "fr"], "{file}#{path}");
+                for (lang, texts) in i18n {
+                    let texts = texts.as_object().unwrap();
+                    assert_eq!(
+                        texts.keys().map(String::as_str).collect::<Vec<_>>(),
+                        keys,
+                        "{file}#{path} {lang}"
+                    );
+                    for (key, text) in texts {
+                        let text = text.as_str().unwrap();
+                        let english = node[key].as_str().unwrap();
+                        assert!(!text.trim().is_empty(), "{file}#{path} {lang}");
+                        assert_eq!(
+                            code_spans(text),
+                            code_spans(english),
+                            "{file}#{path} {lang} {key}: code in backticks stays as it is"
+                        );
+                        translated += 1;
+                    }
+                }
+            }
+        }
+        assert!(translated > 600, "{translated}");
+    }
+
+    #[test]
+    fn dictionary_in_spanish() {
+        let schemas = SchemaSet::load(std::path::Path::new("/nonexistent")).unwrap();
+        let d = describe(&schemas, "es");
+        let section = |id: &str| d.as_array().unwrap().iter().find(|s| s["id"] == id).unwrap().clone();
+        let project = section("project");
+        assert_eq!(project["title"], "Iniciativa");
+        assert!(project["description"].as_str().unwrap().starts_with(
+            "El encabezado (front matter) de content/projects/<id>.md: una iniciativa de Cooperación Sur-Sur"
+        ));
+        let fields = project["fields"].as_array().unwrap();
+        let field = |name: &str| fields.iter().find(|f| f["field"] == name).unwrap().clone();
+        assert_eq!(field("title")["description"], "El nombre de la iniciativa.");
+        assert_eq!(field("title")["type"], "Texto");
+        assert_eq!(field("sectors")["type"], "Lista de sectores");
+        assert_eq!(field("sdgs")["type"], "lista de Objetivo de Desarrollo Sostenible");
+        assert_eq!(field("instrument")["type"], "uno de los valores de instruments");
+        let role = field("participants[].role");
+        assert!(role["description"].as_str().unwrap().starts_with("Su rol: `provider`"));
+        assert!(
+            role["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v["id"] == "provider" && v["label"] == "Oferente")
+        );
+        assert_eq!(
+            field("evaluation.questions.reach")["description"],
+            "¿Llega a los pueblos y territorios del país?"
+        );
+        assert_eq!(section("money")["title"], "Importe");
+        assert_eq!(section("date")["fields"], json!([]));
+        // Portuguese and French too; an unknown language is English.
+        assert_eq!(describe(&schemas, "pt")[0]["title"], "Iniciativa");
+        assert_eq!(describe(&schemas, "fr")[1]["title"], "Acteur");
+        assert_eq!(describe(&schemas, "de"), describe(&schemas, "en"));
+    }
+
+    #[test]
+    fn english_dictionary_is_unchanged_by_the_translations() {
+        fn strip(value: &mut Value) {
+            match value {
+                Value::Object(map) => {
+                    map.remove("x-i18n");
+                    map.values_mut().for_each(strip);
+                }
+                Value::Array(items) => items.iter_mut().for_each(strip),
+                _ => {}
+            }
+        }
+        let schemas = SchemaSet::load(std::path::Path::new("/nonexistent")).unwrap();
+        let mut plain = SchemaSet::load(std::path::Path::new("/nonexistent")).unwrap();
+        plain.documents.values_mut().for_each(strip);
+        assert!(!serde_json::to_string(&plain.documents).unwrap().contains("x-i18n"));
+        assert_eq!(describe(&schemas, "en"), describe(&plain, "en"));
+        let english = describe(&schemas, "en");
+        assert_eq!(english[0]["fields"][0]["description"], "The name of the initiative.");
+        assert_eq!(english[0]["fields"][0]["type"], "Text");
+        assert!(!english.to_string().contains("x-i18n"));
     }
 }

@@ -39,17 +39,76 @@ pub const DOCUMENT_SCHEMAS: &[&str] = &[
 #[derive(Clone, Debug)]
 pub struct VocabEntry {
     pub id: String,
+    /// The value's keys as written, except that each translatable text other than `label`
+    /// (`question`, `description`) holds its English text as a plain string, the shape
+    /// callers read before vocabularies were translated. [`VocabEntry::text`] reads every
+    /// language.
     pub fields: Map<String, Value>,
+    /// Every translatable text (`label`, `question`, `description`, ...): field → language → text.
+    texts: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl VocabEntry {
+    /// Builds an entry from the keys of one value of a vocabulary file: every key whose value
+    /// is a language map (`{en: ..., es: ...}`), and `label`, `description` or `question` when
+    /// written as a plain string (taken as English), is translatable text.
+    pub fn new(id: impl Into<String>, mut fields: Map<String, Value>) -> VocabEntry {
+        let mut texts = BTreeMap::new();
+        for (key, value) in fields.iter_mut() {
+            let Some(map) = lang_map(value, TEXT_FIELDS.contains(&key.as_str())) else {
+                continue;
+            };
+            if key != "label"
+                && let Some(english) = map.get("en")
+            {
+                *value = Value::String(english.clone());
+            }
+            texts.insert(key.clone(), map);
+        }
+        VocabEntry {
+            id: id.into(),
+            fields,
+            texts,
+        }
+    }
+
+    /// The translatable text `field` (`label`, `question`, `description`, ...) in `lang`, else
+    /// in English; `None` when the value has no such text.
+    pub fn text(&self, field: &str, lang: &str) -> Option<&str> {
+        let texts = self.texts.get(field)?;
+        texts.get(lang).or_else(|| texts.get("en")).map(String::as_str)
+    }
+
+    /// The languages `field` is written in (empty when the value has no such text).
+    pub fn languages(&self, field: &str) -> impl Iterator<Item = &str> {
+        self.texts
+            .get(field)
+            .into_iter()
+            .flat_map(|t| t.keys().map(String::as_str))
+    }
+
     /// The label in `lang`, else in English, else the id.
     pub fn label(&self, lang: &str) -> &str {
-        let labels = self.fields.get("label");
-        labels
-            .and_then(|l| l.get(lang).or_else(|| l.get("en")))
-            .and_then(Value::as_str)
-            .unwrap_or(&self.id)
+        self.text("label", lang).unwrap_or(&self.id)
+    }
+}
+
+/// The keys of a vocabulary value that are text for readers even when written as a plain string.
+const TEXT_FIELDS: &[&str] = &["label", "description", "question"];
+
+/// A language map `{en: ..., es: ...}` (two-letter lowercase codes to strings), or, when
+/// `plain` is allowed, a plain string taken as English.
+fn lang_map(value: &Value, plain: bool) -> Option<BTreeMap<String, String>> {
+    match value {
+        Value::String(text) if plain => Some(BTreeMap::from([("en".to_owned(), text.clone())])),
+        Value::Object(map) if !map.is_empty() => map
+            .iter()
+            .map(|(lang, text)| {
+                let code = lang.len() == 2 && lang.bytes().all(|b| b.is_ascii_lowercase());
+                Some((lang.clone(), text.as_str().filter(|_| code)?.to_owned()))
+            })
+            .collect(),
+        _ => None,
     }
 }
 
@@ -57,6 +116,8 @@ impl VocabEntry {
 #[derive(Clone, Debug, Default)]
 pub struct Vocabularies {
     lists: BTreeMap<String, Vec<VocabEntry>>,
+    /// Each vocabulary's `description`, by language.
+    descriptions: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Vocabularies {
@@ -76,6 +137,12 @@ impl Vocabularies {
             .and_then(|e| e.fields.get("civil_society"))
             .and_then(Value::as_bool)
             .unwrap_or(false)
+    }
+
+    /// What vocabulary `name` is (its `description`), in `lang`, else in English.
+    pub fn description(&self, name: &str, lang: &str) -> Option<&str> {
+        let texts = self.descriptions.get(name)?;
+        texts.get(lang).or_else(|| texts.get("en")).map(String::as_str)
     }
 
     /// Names of all vocabularies.
@@ -187,8 +254,11 @@ impl SchemaSet {
         for (name, (file, text)) in files {
             if let Some(vocab) = name.strip_prefix("vocab/").and_then(|n| n.strip_suffix(".yaml")) {
                 match parse_vocabulary(text) {
-                    Ok(entries) => {
+                    Ok((description, entries)) => {
                         vocabularies.lists.insert(vocab.to_owned(), entries);
+                        if let Some(description) = description {
+                            vocabularies.descriptions.insert(vocab.to_owned(), description);
+                        }
                     }
                     Err((line, col, message)) => {
                         problems.push(Diagnostic::error(file, line, col, "schema-file", message).with_source(text))
@@ -223,19 +293,8 @@ impl SchemaSet {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let mut resources: Vec<(String, Value)> = documents
-            .iter()
-            .map(|(name, value)| (format!("{BASE_URI}{name}"), value.clone()))
-            .collect();
-        for (name, entries) in &vocabularies.lists {
-            let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
-            resources.push((format!("{BASE_URI}vocab/{name}.json"), json!({ "enum": ids })));
-        }
         let fail = |message: String| vec![Diagnostic::error("schemas", 1, 1, "schema-file", message)];
-        let registry = Registry::new()
-            .draft(Draft::Draft202012)
-            .extend(resources)
-            .and_then(|b| b.prepare())
+        let registry = registry(&documents, &vocabularies)
             .map_err(|e| fail(format!("the schemas do not form a valid set: {e}")))?;
         let mut validators = BTreeMap::new();
         for name in DOCUMENT_SCHEMAS {
@@ -266,6 +325,25 @@ impl SchemaSet {
     }
 }
 
+/// The offline registry of every schema document and every vocabulary (`vocab/<name>.json`).
+fn registry(
+    documents: &BTreeMap<String, Value>,
+    vocabularies: &Vocabularies,
+) -> Result<Registry<'static>, jsonschema::ReferencingError> {
+    let mut resources: Vec<(String, Value)> = documents
+        .iter()
+        .map(|(name, value)| (format!("{BASE_URI}{name}"), value.clone()))
+        .collect();
+    for (name, entries) in &vocabularies.lists {
+        let ids: Vec<&str> = entries.iter().map(|e| e.id.as_str()).collect();
+        resources.push((format!("{BASE_URI}vocab/{name}.json"), json!({ "enum": ids })));
+    }
+    Registry::new()
+        .draft(Draft::Draft202012)
+        .extend(resources)
+        .and_then(|b| b.prepare())
+}
+
 fn collect_property_names(value: &Value, out: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
@@ -279,8 +357,11 @@ fn collect_property_names(value: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// The description of a vocabulary (by language) and its values.
+type ParsedVocabulary = (Option<BTreeMap<String, String>>, Vec<VocabEntry>);
+
 /// A vocabulary file: `{description, values: [{id, ...}]}`.
-fn parse_vocabulary(text: &str) -> Result<Vec<VocabEntry>, (usize, usize, String)> {
+fn parse_vocabulary(text: &str) -> Result<ParsedVocabulary, (usize, usize, String)> {
     let (value, spans) = crate::yaml::parse(text, 0).map_err(|e| (e.pos.line, e.pos.col, e.message))?;
     let Some(values) = value.get("values").and_then(Value::as_array) else {
         return Err((1, 1, "a vocabulary needs a `values:` list".into()));
@@ -296,12 +377,10 @@ fn parse_vocabulary(text: &str) -> Result<Vec<VocabEntry>, (usize, usize, String
         let Some(id) = fields.get("id").and_then(Value::as_str) else {
             return Err((at.0, at.1, "each value needs an `id`".into()));
         };
-        entries.push(VocabEntry {
-            id: id.to_owned(),
-            fields: fields.clone(),
-        });
+        entries.push(VocabEntry::new(id, fields.clone()));
     }
-    Ok(entries)
+    let description = value.get("description").and_then(|d| lang_map(d, true));
+    Ok((description, entries))
 }
 
 #[cfg(test)]
@@ -329,5 +408,155 @@ mod tests {
         assert_eq!(dac("housing"), Some(160));
         assert_eq!(dac("disaster-management"), Some(740));
         assert_eq!(set.vocabularies.values("sectors").len(), 30);
+    }
+
+    /// The languages every vocabulary text is written in (sorted, as map keys are).
+    const LANGS: [&str; 4] = ["en", "es", "fr", "pt"];
+
+    #[test]
+    fn every_vocabulary_text_is_in_the_four_languages() {
+        let mut files = 0;
+        for (name, bytes) in EMBEDDED_SCHEMAS.iter().filter(|(n, _)| n.starts_with("vocab/")) {
+            files += 1;
+            let (doc, _) = crate::yaml::parse(std::str::from_utf8(bytes).unwrap(), 0).unwrap();
+            let check = |value: &Value, what: &str| {
+                let map = value
+                    .as_object()
+                    .unwrap_or_else(|| panic!("{name}: {what} is a language map"));
+                let mut langs: Vec<&str> = map.keys().map(String::as_str).collect();
+                langs.sort_unstable();
+                assert_eq!(langs, LANGS, "{name}: {what}");
+                for (lang, text) in map {
+                    let text = text.as_str().unwrap_or_default();
+                    assert!(!text.trim().is_empty(), "{name}: {what} in {lang}");
+                }
+            };
+            check(&doc["description"], "description");
+            for value in doc["values"].as_array().unwrap() {
+                let id = value["id"].as_str().unwrap();
+                assert!(value.get("label").is_some(), "{name}: {id} has a label");
+                for (key, v) in value.as_object().unwrap() {
+                    match key.as_str() {
+                        "id" => {}
+                        "label" | "description" | "question" => check(v, &format!("{id}.{key}")),
+                        _ => assert!(
+                            !v.is_string() && !v.is_object(),
+                            "{name}: {id}.{key} looks like text that is not translated"
+                        ),
+                    }
+                }
+            }
+        }
+        assert_eq!(files, 20);
+        // The loaded entries see the same languages.
+        let set = SchemaSet::load(Path::new("/nonexistent")).unwrap();
+        for name in set.vocabularies.names() {
+            for lang in LANGS {
+                assert!(set.vocabularies.description(name, lang).is_some(), "{name}");
+            }
+            for entry in set.vocabularies.values(name) {
+                assert_eq!(
+                    entry.languages("label").collect::<Vec<_>>(),
+                    LANGS,
+                    "{name}: {}",
+                    entry.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn vocabulary_texts_in_each_language_with_english_fallback() {
+        let set = SchemaSet::load(Path::new("/nonexistent")).unwrap();
+        let v = &set.vocabularies;
+        let roles = |id: &str, lang: &str| v.get("roles", id).unwrap().label(lang).to_owned();
+        assert_eq!(roles("provider", "en"), "Provider");
+        assert_eq!(roles("provider", "es"), "Oferente");
+        assert_eq!(roles("provider", "pt"), "Ofertante");
+        assert_eq!(roles("recipient", "fr"), "Bénéficiaire");
+        assert_eq!(roles("provider", "de"), "Provider", "unknown language: English");
+        let reach = v.get("evaluation-questions", "reach").unwrap();
+        assert_eq!(
+            reach.text("question", "en"),
+            Some("Does it reach the country's peoples and territories?")
+        );
+        assert_eq!(
+            reach.text("question", "es"),
+            Some("¿Llega a los pueblos y territorios del país?")
+        );
+        assert_eq!(
+            reach.text("question", "fr"),
+            Some("Atteint-elle les peuples et les territoires du pays\u{a0}?")
+        );
+        assert_eq!(reach.text("dac", "en"), None);
+        // Callers that read the English question as a plain string still get it.
+        assert_eq!(
+            reach.fields["question"],
+            "Does it reach the country's peoples and territories?"
+        );
+        assert!(
+            v.description("sectors", "pt")
+                .unwrap()
+                .starts_with("Setores de cooperação.")
+        );
+        assert_eq!(v.description("nonexistent", "en"), None);
+
+        let fields = json!({
+            "id": "x",
+            "label": {"en": "Yes", "es": "Sí"},
+            "question": {"en": "Is it?", "fr": "Est-ce le cas\u{a0}?"},
+            "description": "Plain English",
+            "dac": 110,
+            "note": {"en": 1},
+        });
+        let e = VocabEntry::new("x", fields.as_object().unwrap().clone());
+        assert_eq!(e.label("es"), "Sí");
+        assert_eq!(e.label("pt"), "Yes");
+        assert_eq!(e.text("question", "fr"), Some("Est-ce le cas\u{a0}?"));
+        assert_eq!(e.text("question", "es"), Some("Is it?"));
+        assert_eq!(
+            e.text("description", "pt"),
+            Some("Plain English"),
+            "a plain string is English"
+        );
+        assert_eq!(e.text("note", "en"), None, "not a language map");
+        assert_eq!(e.fields["question"], "Is it?");
+        assert_eq!(e.fields["label"]["es"], "Sí", "labels keep their map");
+        let nameless = VocabEntry::new("y", Map::new());
+        assert_eq!(nameless.label("en"), "y");
+    }
+
+    #[test]
+    fn vocabularies_follow_the_vocabulary_schema() {
+        let set = SchemaSet::load(Path::new("/nonexistent")).unwrap();
+        let registry = registry(&set.documents, &set.vocabularies).unwrap();
+        let validator = jsonschema::options()
+            .with_draft(Draft::Draft202012)
+            .with_registry(&registry)
+            .offline()
+            .build(&json!({ "$ref": format!("{BASE_URI}vocab.schema.json") }))
+            .unwrap();
+        for (name, bytes) in EMBEDDED_SCHEMAS.iter().filter(|(n, _)| n.starts_with("vocab/")) {
+            let (doc, _) = crate::yaml::parse(std::str::from_utf8(bytes).unwrap(), 0).unwrap();
+            let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{name}: {errors:?}");
+        }
+        let with_label =
+            |label: Value| json!({"description": {"en": "A list."}, "values": [{"id": "a", "label": label}]});
+        assert!(validator.is_valid(&with_label(json!({"en": "A", "es": "A"}))));
+        assert!(
+            !validator.is_valid(&with_label(json!({"es": "A"}))),
+            "English is required"
+        );
+        assert!(
+            !validator.is_valid(&with_label(json!({"en": "A", "spa": "A"}))),
+            "two-letter codes"
+        );
+        assert!(!validator.is_valid(&with_label(json!({"en": ""}))), "no empty text");
+        assert!(!validator.is_valid(&with_label(json!("A"))), "a map, not a string");
+        let question =
+            json!({"description": {"en": "Q."}, "values": [{"id": "a", "label": {"en": "A"}, "question": "Is it?"}]});
+        assert!(!validator.is_valid(&question), "questions are language maps");
+        assert!(!validator.is_valid(&json!({"description": "A list.", "values": [{"id": "a", "label": {"en": "A"}}]})));
     }
 }

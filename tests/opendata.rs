@@ -787,6 +787,26 @@ fn iati_code_values_come_from_the_code_lists() {
     }
 }
 
+/// The schemas' translations (`x-i18n`) stay in the schema files: no page, table, Data Package
+/// or JSON download carries the keyword (only the archive holds the schemas, as they are).
+#[test]
+fn schema_translations_do_not_leak_into_the_outputs() {
+    let tree = valid_tree();
+    assert!(!package(&tree).to_string().contains("x-i18n"));
+    for (path, bytes) in &tree {
+        if path.ends_with(".zip") || path.ends_with(".xlsx") {
+            continue;
+        }
+        assert!(
+            !String::from_utf8_lossy(bytes).contains("x-i18n"),
+            "{path} mentions x-i18n"
+        );
+    }
+    let dictionary = text(&tree, "data-dictionary/index.html");
+    assert!(dictionary.contains("The name of the initiative."));
+    assert!(dictionary.contains("Is this cooperation linked to the participating countries"));
+}
+
 /// The vocabularies map every actor type and sector to a code of the IATI code lists.
 #[test]
 fn vocabulary_mappings_are_iati_codes() {
