@@ -64,54 +64,70 @@ struct Walker<'a> {
 }
 
 /// A schema node after following `$ref`s: the node, the file it is in, the (English) title of
-/// the definition it came from (`Money`, `Date`, ...) with the node carrying it, and the
-/// vocabulary it enumerates.
-struct Resolved<'a> {
-    node: &'a Value,
-    file: String,
-    title: Option<&'a str>,
-    title_node: Option<&'a Value>,
-    vocab: Option<String>,
+/// the definition it came from (`Money`, `Date`, ...) with the node carrying it and its
+/// description, and the vocabulary it enumerates. Also used by [`crate::scaffold`], so the
+/// skeletons read the schemas as this does.
+pub(crate) struct Resolved<'a> {
+    pub(crate) node: &'a Value,
+    pub(crate) file: String,
+    pub(crate) title: Option<&'a str>,
+    /// The definition `title` comes from (for its translations).
+    pub(crate) title_node: Option<&'a Value>,
+    /// The description of the definition `title` comes from.
+    pub(crate) title_description: Option<&'a str>,
+    pub(crate) vocab: Option<String>,
+}
+
+/// Follows the `$ref`s of `node` (in schema file `file`) inside the loaded schemas, up to
+/// [`MAX_DEPTH`] steps, stopping at a vocabulary (`vocab/<name>.json`).
+pub(crate) fn resolve<'a>(schemas: &'a SchemaSet, file: &str, mut node: &'a Value) -> Resolved<'a> {
+    let mut file = file.to_owned();
+    let mut title = None;
+    let mut title_node = None;
+    let mut title_description = None;
+    for _ in 0..MAX_DEPTH {
+        let Some(reference) = node.get("$ref").and_then(Value::as_str) else {
+            break;
+        };
+        let (target, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+        if let Some(vocab) = target.strip_prefix("vocab/").and_then(|v| v.strip_suffix(".json")) {
+            return Resolved {
+                node,
+                file,
+                title,
+                title_node,
+                title_description,
+                vocab: Some(vocab.to_owned()),
+            };
+        }
+        if !target.is_empty() {
+            file = target.to_owned();
+        }
+        let Some(next) = schemas.documents.get(&file).and_then(|doc| doc.pointer(fragment)) else {
+            break;
+        };
+        if title.is_none()
+            && let Some(t) = next.get("title").and_then(Value::as_str)
+        {
+            title = Some(t);
+            title_node = Some(next);
+            title_description = next.get("description").and_then(Value::as_str);
+        }
+        node = next;
+    }
+    Resolved {
+        node,
+        file,
+        title,
+        title_node,
+        title_description,
+        vocab: None,
+    }
 }
 
 impl<'a> Walker<'a> {
-    fn resolve(&self, file: &str, mut node: &'a Value) -> Resolved<'a> {
-        let mut file = file.to_owned();
-        let mut title = None;
-        let mut title_node = None;
-        for _ in 0..MAX_DEPTH {
-            let Some(reference) = node.get("$ref").and_then(Value::as_str) else {
-                break;
-            };
-            let (target, fragment) = reference.split_once('#').unwrap_or((reference, ""));
-            if let Some(vocab) = target.strip_prefix("vocab/").and_then(|v| v.strip_suffix(".json")) {
-                return Resolved {
-                    node,
-                    file,
-                    title,
-                    title_node,
-                    vocab: Some(vocab.to_owned()),
-                };
-            }
-            if !target.is_empty() {
-                file = target.to_owned();
-            }
-            let Some(next) = self.schemas.documents.get(&file).and_then(|doc| doc.pointer(fragment)) else {
-                break;
-            };
-            if title.is_none() && next.get("title").is_some_and(Value::is_string) {
-                title = next.get("title").and_then(Value::as_str);
-                title_node = Some(next);
-            }
-            node = next;
-        }
-        Resolved {
-            node,
-            file,
-            title,
-            title_node,
-            vocab: None,
-        }
+    fn resolve(&self, file: &str, node: &'a Value) -> Resolved<'a> {
+        resolve(self.schemas, file, node)
     }
 
     fn type_name(&self, r: &Resolved<'a>) -> String {

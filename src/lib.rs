@@ -26,6 +26,7 @@ pub mod markdown;
 pub mod model;
 pub mod opendata;
 pub mod render;
+pub mod scaffold;
 pub mod schema;
 pub mod site;
 pub mod validate;

@@ -51,6 +51,58 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
         format: OutputFormat,
     },
+    /// Create a new site, or a new record with every field explained (never overwrites a file).
+    New {
+        #[command(subcommand)]
+        what: NewCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum NewCommand {
+    /// A new site in DIR (a new or empty folder), with an edition for the current year.
+    Site {
+        /// The folder to create the site in.
+        dir: PathBuf,
+    },
+    /// content/projects/ID.md: one initiative.
+    Project {
+        /// The id: the file name without .md (lowercase letters, digits and -).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+    /// content/actors/ID.md: one organization.
+    Actor {
+        /// The id: the file name without .md (lowercase letters, digits and -).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+    /// content/funds/ID.md: one financing source.
+    Fund {
+        /// The id: the file name without .md (lowercase letters, digits and -).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+    /// content/exchanges/ID.md: one offer of, or request for, cooperation.
+    Exchange {
+        /// The id: the file name without .md (lowercase letters, digits and -).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+    /// content/reports/YEAR/ID.md: a chapter of a report edition.
+    Chapter {
+        /// The id: the file name without .md (lowercase letters, digits and -).
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+        /// The edition (default: the latest edition of the site).
+        #[arg(long, value_name = "YEAR")]
+        edition: Option<i32>,
+    },
+    /// content/reports/YEAR/index.md: a new edition of the report.
+    Edition {
+        /// The year of the edition, e.g. 2026.
+        year: i32,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -75,6 +127,58 @@ fn main() -> ExitCode {
         } => {
             let output = output_dir.unwrap_or_else(|| root.join("public"));
             build(&root, &output, strict, format)
+        }
+        Command::New { what } => new(&root, what),
+    }
+}
+
+/// `openssc new`: 0 written, 1 the site's schemas are broken, 2 nothing written (usage or I/O).
+fn new(root: &std::path::Path, what: NewCommand) -> ExitCode {
+    use openssc::load::Collection;
+    use openssc::scaffold::{self, ScaffoldError};
+    let record = |collection, id: &str| scaffold::new_record(root, collection, id).map(|p| vec![p]);
+    let result = match &what {
+        NewCommand::Site { dir } => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            let year = openssc::site::civil_date(now)[..4].parse().unwrap_or(2025);
+            scaffold::new_site(dir, year).map(|files| files.iter().map(|f| dir.join(f)).collect())
+        }
+        NewCommand::Project { id } => record(Collection::Project, id),
+        NewCommand::Actor { id } => record(Collection::Actor, id),
+        NewCommand::Fund { id } => record(Collection::Fund, id),
+        NewCommand::Exchange { id } => record(Collection::Exchange, id),
+        NewCommand::Chapter { id, edition } => scaffold::new_chapter(root, id, *edition).map(|p| vec![p]),
+        NewCommand::Edition { year } => scaffold::new_edition(root, *year).map(|p| vec![p]),
+    };
+    match result {
+        Ok(files) => {
+            for file in &files {
+                eprintln!("created {}", file.display());
+            }
+            match what {
+                NewCommand::Site { dir } => eprintln!(
+                    "next: cd {}, read README.md, then `openssc new actor ID` and `openssc check`",
+                    dir.display()
+                ),
+                _ => {
+                    eprintln!("next: fill in the fields without `#` (explained in the file), then run `openssc check`")
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(ScaffoldError::Schemas(diags)) => {
+            print_diagnostics(&diags, resolve_format(OutputFormat::Human));
+            eprintln!("error: the schemas cannot be read; nothing was written");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(hint) = e.hint() {
+                eprintln!("  = hint: {hint}");
+            }
+            ExitCode::from(2)
         }
     }
 }

@@ -476,7 +476,7 @@ impl<'a> Views<'a> {
                 .values("evaluation-questions")
                 .iter()
                 .map(|q| {
-                    let question = q.fields.get("question").and_then(Value::as_str).unwrap_or(q.label(self.lang()));
+                    let question = q.text("question", self.lang()).unwrap_or(q.label(self.lang()));
                     json!({"key": q.id, "label": q.label(self.lang()), "question": question, "answer": self.answer(&e.questions.get(&q.id).cloned())})
                 })
                 .collect();

@@ -143,7 +143,12 @@ fn describe(doc: &Document, error: &ValidationError<'_>, schemas: &SchemaSet) ->
                 }
                 hint.push_str(&format!("(the list is in schemas/vocab/{vocab}.yaml)"));
             }
-            d(format!("{shown} is not an allowed value of {subject}")).with_hint(hint)
+            if instance.is_null() {
+                // An empty field (as `openssc new` writes them): say so, with the choices.
+                d(format!("{subject} is empty")).with_hint(hint)
+            } else {
+                d(format!("{shown} is not an allowed value of {subject}")).with_hint(hint)
+            }
         }
         ValidationErrorKind::Type { kind } => {
             let expected = match kind {
