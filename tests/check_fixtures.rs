@@ -121,6 +121,7 @@ cases! {
     unknown_m49_region,
     duplicate_chapter_order,
     chapter_without_index,
+    private_use_character,
     // Schema and load problems.
     unknown_field_typo,
     misspelt_sector,

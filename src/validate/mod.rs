@@ -123,7 +123,8 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
     let mut translations = Vec::new();
     let mut chapters = Vec::new();
     let mut by_key = HashMap::new();
-    for (doc, problems, typed) in checked {
+    for (doc, mut problems, typed) in checked {
+        rules::no_private_use_marks(&doc, &mut problems);
         let valid = problems.is_empty();
         diagnostics.extend(problems);
         if doc.lang.is_some() {
