@@ -1,7 +1,16 @@
 //! Generates a synthetic openssc site for benchmarks: deterministic for a seed, valid
 //! under `openssc check --strict`, and saying in every record that it is synthetic.
 //!
-//! cargo run --release --example gen_corpus -- --projects 10000 [--seed 1] OUT_DIR
+//! cargo run --release --example gen_corpus -- --projects 10000 [--seed 1] [--hugo HUGO_DIR] OUT_DIR
+//!
+//! With `--hugo HUGO_DIR` it also writes the same projects and actors as a Hugo site
+//! (`hugo.toml`, `content/projects/<id>.md`, `content/actors/<id>.md`, minimal layouts of
+//! its own, taxonomies `sectors` and `providers`), so that `hugo` and `openssc build`
+//! render the same records with the same Markdown bodies. The Hugo front matter holds the
+//! openssc fields unchanged, except: an actor's `type` is `actor_type` (`type` selects the
+//! layout in Hugo) and it gets a `title` (its `name`) and the list of its `projects` (which
+//! openssc derives itself); a project gets `providers` (its provider countries, for the
+//! taxonomy).
 
 use std::fmt::Write as _;
 use std::fs;
@@ -145,12 +154,17 @@ fn body(rng: &mut Rng) -> String {
     b
 }
 
+const ACTOR_BODY: &str = "A synthetic organization generated for benchmarks.\n";
+
 fn write(path: PathBuf, text: &str) {
     fs::write(&path, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }
 
-fn generate(out: &Path, projects: usize, seed: u64) {
+fn generate(out: &Path, hugo: Option<&Path>, projects: usize, seed: u64) {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    if let Some(hugo) = hugo {
+        hugo_skeleton(hugo);
+    }
     for dir in ["projects", "actors", "funds", "exchanges", "reports/2024", "data"] {
         fs::create_dir_all(out.join("content").join(dir)).expect("create content folders");
     }
@@ -169,17 +183,27 @@ fn generate(out: &Path, projects: usize, seed: u64) {
     write(out.join("content/data/exchange-rates.yaml"), &rates);
 
     let actors = (projects / 10).max(3);
+    let mut hugo_actors: Vec<String> = Vec::new();
+    let mut actor_projects: Vec<Vec<usize>> = vec![Vec::new(); if hugo.is_some() { actors } else { 0 }];
     for i in 0..actors {
         let kind = *rng.pick(ACTOR_TYPES);
         // Capacities: two different sectors (a list may not repeat a value).
         let (s1, s2) = (SECTORS[i % SECTORS.len()], SECTORS[(i + 1) % SECTORS.len()]);
-        let mut a = format!(
-            "---\nname: \"Synthetic actor {i}\"\ntype: {kind}\ncountry: {}\nscope: national\ncapacities: [{s1}, {s2}]\n",
+        let rest = format!(
+            "country: {}\nscope: national\ncapacities: [{s1}, {s2}]\n{SOURCE}",
             rng.pick(COUNTRIES),
         );
-        a.push_str(SOURCE);
-        a.push_str("---\nA synthetic organization generated for benchmarks.\n");
-        write(out.join(format!("content/actors/actor-{i:06}.md")), &a);
+        let name = format!("Synthetic actor {i}");
+        write(
+            out.join(format!("content/actors/actor-{i:06}.md")),
+            &format!("---\nname: \"{name}\"\ntype: {kind}\n{rest}---\n{ACTOR_BODY}"),
+        );
+        if hugo.is_some() {
+            // Written after the projects, which add themselves to `projects`.
+            hugo_actors.push(format!(
+                "title: \"{name}\"\nname: \"{name}\"\nactor_type: {kind}\n{rest}"
+            ));
+        }
     }
     let funds = (projects / 100).max(1);
     for i in 0..funds {
@@ -229,6 +253,9 @@ fn generate(out: &Path, projects: usize, seed: u64) {
         let _ = writeln!(p, "sectors: [{}, {}]", SECTORS[s1], SECTORS[(s1 + 1) % SECTORS.len()]);
         p.push_str("participants:\n");
         for k in 0..3 {
+            if hugo.is_some() {
+                actor_projects[(i * 3 + k) % actors].push(i);
+            }
             let currency = *rng.pick(CURRENCIES);
             let _ = write!(
                 p,
@@ -259,10 +286,27 @@ fn generate(out: &Path, projects: usize, seed: u64) {
             );
         }
         let _ = writeln!(p, "outcome: {}", rng.pick(OUTCOMES));
+        let fields_end = p.len();
         p.push_str(SOURCE);
         p.push_str("---\n");
-        p.push_str(&body(&mut rng));
+        let body = body(&mut rng);
+        p.push_str(&body);
         write(out.join(format!("content/projects/project-{i:06}.md")), &p);
+        if let Some(hugo) = hugo {
+            let h = format!(
+                "{}providers: [{}]\n{SOURCE}---\n{body}",
+                &p[..fields_end],
+                COUNTRIES[provider]
+            );
+            write(hugo.join(format!("content/projects/project-{i:06}.md")), &h);
+        }
+    }
+    if let Some(hugo) = hugo {
+        for (i, (fields, list)) in hugo_actors.iter().zip(&actor_projects).enumerate() {
+            let ids: Vec<String> = list.iter().map(|p| format!("project-{p:06}")).collect();
+            let text = format!("---\n{fields}projects: [{}]\n---\n{ACTOR_BODY}", ids.join(", "));
+            write(hugo.join(format!("content/actors/actor-{i:06}.md")), &text);
+        }
     }
     for i in 0..(projects / 20).max(2) {
         let e = format!(
@@ -287,18 +331,245 @@ fn generate(out: &Path, projects: usize, seed: u64) {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let (mut projects, mut seed, mut out) = (1000usize, 1u64, None);
+    let (mut projects, mut seed, mut out, mut hugo) = (1000usize, 1u64, None, None);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--projects" => projects = args.next().and_then(|v| v.parse().ok()).expect("--projects N"),
             "--seed" => seed = args.next().and_then(|v| v.parse().ok()).expect("--seed N"),
+            "--hugo" => hugo = Some(PathBuf::from(args.next().expect("--hugo DIR"))),
             other => out = Some(PathBuf::from(other)),
         }
     }
-    let out = out.expect("usage: gen_corpus --projects N [--seed S] OUT_DIR");
-    if out.exists() {
-        fs::remove_dir_all(&out).expect("remove the old corpus");
+    let out = out.expect("usage: gen_corpus --projects N [--seed S] [--hugo HUGO_DIR] OUT_DIR");
+    for dir in std::iter::once(&out).chain(hugo.as_ref()) {
+        if dir.exists() {
+            fs::remove_dir_all(dir).expect("remove the old corpus");
+        }
     }
-    generate(&out, projects, seed);
+    generate(&out, hugo.as_deref(), projects, seed);
     eprintln!("wrote a synthetic site with {projects} projects to {}", out.display());
+    if let Some(hugo) = hugo {
+        eprintln!(
+            "wrote the same projects and actors as a Hugo site to {}",
+            hugo.display()
+        );
+    }
+}
+
+/// The Hugo site's configuration: one language, HTML only (openssc writes no feed or
+/// sitemap without a `base_url`), relative links as openssc writes them.
+const HUGO_CONFIG: &str = r#"# Synthetic benchmark site generated by openssc examples/gen_corpus.rs: not real data.
+baseURL = "/"
+title = "Synthetic benchmark site (Hugo)"
+languageCode = "en"
+relativeURLs = true
+disableKinds = ["RSS", "sitemap", "robotsTXT"]
+
+[params]
+description = "Generated by examples/gen_corpus.rs: synthetic data, not real records."
+
+[taxonomies]
+sector = "sectors"
+provider = "providers"
+
+[outputs]
+home = ["HTML"]
+section = ["HTML"]
+taxonomy = ["HTML"]
+term = ["HTML"]
+"#;
+
+/// Minimal layouts, written for this benchmark (no theme is downloaded): `(path, text)`.
+const HUGO_LAYOUTS: &[(&str, &str)] = &[
+    (
+        "layouts/_default/baseof.html",
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ if not .IsHome }}{{ .Title }} · {{ end }}{{ site.Title }}</title>
+<meta name="description" content="{{ site.Params.description }}">
+</head>
+<body>
+<header><a href="{{ "/" | relURL }}">{{ site.Title }}</a>
+<nav><a href="{{ "/projects/" | relURL }}">Initiatives</a> · <a href="{{ "/actors/" | relURL }}">Actors</a> · <a href="{{ "/sectors/" | relURL }}">Sectors</a> · <a href="{{ "/providers/" | relURL }}">Providers</a></nav>
+</header>
+<main>
+{{ block "main" . }}{{ end }}
+</main>
+<footer><p>Synthetic data generated for benchmarks by openssc examples/gen_corpus.rs; not real records.</p></footer>
+</body>
+</html>
+"#,
+    ),
+    (
+        "layouts/index.html",
+        r#"{{ define "main" }}
+<h1>{{ site.Title }}</h1>
+<p>{{ site.Params.description }}</p>
+<ul>
+<li><a href="{{ "/projects/" | relURL }}">{{ len (where site.RegularPages "Section" "projects") }} initiatives</a></li>
+<li><a href="{{ "/actors/" | relURL }}">{{ len (where site.RegularPages "Section" "actors") }} actors</a></li>
+</ul>
+{{ end }}
+"#,
+    ),
+    (
+        "layouts/partials/project-table.html",
+        r#"<table>
+<thead><tr><th scope="col">Title</th><th scope="col">Modality</th><th scope="col">Countries</th><th scope="col">Sectors</th><th scope="col">Years</th><th scope="col">Status</th></tr></thead>
+<tbody>
+{{ range . }}<tr><th scope="row"><a href="{{ .RelPermalink }}">{{ .Title }}</a></th><td>{{ .Params.modality }}</td><td>{{ range $i, $c := .Params.countries.providers }}{{ if $i }}, {{ end }}{{ $c }}{{ end }} → {{ range $i, $c := .Params.countries.recipients }}{{ if $i }}, {{ end }}{{ $c }}{{ end }}</td><td>{{ range $i, $s := .Params.sectors }}{{ if $i }}, {{ end }}<a href="{{ printf "/sectors/%s/" ($s | urlize) | relURL }}">{{ $s }}</a>{{ end }}</td><td>{{ .Params.start }}–{{ .Params.end }}</td><td>{{ .Params.status }}</td></tr>
+{{ end }}</tbody>
+</table>
+"#,
+    ),
+    (
+        "layouts/partials/actor-link.html",
+        r#"{{ with site.GetPage (printf "/actors/%s" .) }}<a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ else }}{{ . }}{{ end }}"#,
+    ),
+    (
+        "layouts/projects/single.html",
+        r#"{{ define "main" }}
+<p><a href="{{ "/projects/" | relURL }}">Initiatives</a></p>
+<h1>{{ .Title }}</h1>
+<p class="lead">{{ .Params.summary }}</p>
+<dl>
+<dt>Instrument</dt><dd>{{ .Params.instrument }}</dd>
+<dt>Modality</dt><dd>{{ .Params.modality }}</dd>
+<dt>Status</dt><dd>{{ .Params.status }}</dd>
+<dt>Start</dt><dd>{{ .Params.start }}</dd>
+<dt>End</dt><dd>{{ with .Params.end }}{{ . }}{{ else }}ongoing{{ end }}</dd>
+<dt>Outcome</dt><dd>{{ .Params.outcome }}</dd>
+<dt>Countries</dt><dd>{{ range .Params.providers }}<a href="{{ printf "/providers/%s/" (. | urlize) | relURL }}">{{ . }}</a> (provider) {{ end }}{{ range $role, $list := .Params.countries }}{{ if ne $role "providers" }}{{ range $list }}{{ . }} ({{ $role }}) {{ end }}{{ end }}{{ end }}</dd>
+<dt>Sectors</dt><dd>{{ range $i, $s := .Params.sectors }}{{ if $i }}, {{ end }}<a href="{{ printf "/sectors/%s/" ($s | urlize) | relURL }}">{{ $s }}</a>{{ end }}</dd>
+</dl>
+{{ with .Params.participants }}
+<section><h2 id="participants-heading">Participants</h2>
+<table>
+<thead><tr><th scope="col">Actor</th><th scope="col">Role</th><th scope="col">Phases</th><th scope="col">Contribution</th></tr></thead>
+<tbody>
+{{ range . }}<tr><th scope="row">{{ partial "actor-link.html" .actor }}</th><td>{{ .role }}</td><td>{{ delimit .phases ", " }}</td><td>{{ with .contribution.financial }}Financial: {{ lang.FormatNumber 0 .amount }} {{ .currency }}{{ end }}</td></tr>
+{{ end }}</tbody>
+</table>
+</section>
+{{ end }}
+{{ with .Params.financing }}
+<section><h2 id="financing-heading">Financing</h2>
+<dl>
+<dt>Type</dt><dd>{{ .type }}</dd>
+{{ with .budget }}<dt>Budget</dt><dd>{{ lang.FormatNumber 0 .amount }} {{ .currency }}</dd>{{ end }}
+{{ with .funds }}<dt>Funds</dt><dd>{{ delimit . ", " }}</dd>{{ end }}
+</dl>
+{{ with .transactions }}<table><caption>Transactions</caption>
+<thead><tr><th scope="col">Date</th><th scope="col">Type</th><th scope="col">Amount</th><th scope="col">From</th></tr></thead>
+<tbody>{{ range . }}<tr><td>{{ .date }}</td><td>{{ .type }}</td><td>{{ lang.FormatNumber 0 .amount.amount }} {{ .amount.currency }}</td><td>{{ with .from }}{{ partial "actor-link.html" . }}{{ end }}</td></tr>{{ end }}</tbody>
+</table>{{ end }}
+</section>
+{{ end }}
+{{ with .Params.beneficiaries }}
+<section><h2 id="beneficiaries-heading">Beneficiaries</h2>
+<dl><dt>People</dt><dd>{{ .people }}</dd><dt>Women</dt><dd>{{ .women }}</dd><dt>Men</dt><dd>{{ .men }}</dd></dl>
+</section>
+{{ end }}
+{{ with .Params.evaluation }}
+<section><h2 id="evaluation-heading">Evaluation</h2>
+<dl>{{ range $q, $a := .questions }}<dt>{{ $q }}</dt><dd>{{ $a.answer }}: {{ $a.evidence }}</dd>{{ end }}</dl>
+</section>
+{{ end }}
+<section class="narrative"><h2 id="narrative-heading">Narrative</h2>
+{{ .Content }}
+</section>
+{{ with .Params.sources }}<section><h2 id="sources-heading">Sources</h2><ul>{{ range . }}<li><cite>{{ .title }}</cite></li>{{ end }}</ul></section>{{ end }}
+{{ end }}
+"#,
+    ),
+    (
+        "layouts/actors/single.html",
+        r#"{{ define "main" }}
+<p><a href="{{ "/actors/" | relURL }}">Actors</a></p>
+<h1>{{ .Params.name }}</h1>
+<dl>
+<dt>Type</dt><dd>{{ .Params.actor_type }}</dd>
+<dt>Country</dt><dd>{{ .Params.country }}</dd>
+<dt>Scope</dt><dd>{{ .Params.scope }}</dd>
+</dl>
+<section><h2 id="capacities-heading">Capacities</h2>
+<p>{{ range $i, $s := .Params.capacities }}{{ if $i }}, {{ end }}<a href="{{ printf "/sectors/%s/" ($s | urlize) | relURL }}">{{ $s }}</a>{{ end }}</p>
+</section>
+<section><h2 id="projects-heading">Initiatives</h2>
+<ul>{{ range .Params.projects }}{{ with site.GetPage (printf "/projects/%s" .) }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a> ({{ .Params.start }}–{{ .Params.end }})</li>{{ end }}{{ end }}</ul>
+</section>
+<section class="narrative"><h2 id="narrative-heading">About</h2>
+{{ .Content }}
+</section>
+{{ with .Params.sources }}<section><h2 id="sources-heading">Sources</h2><ul>{{ range . }}<li><cite>{{ .title }}</cite></li>{{ end }}</ul></section>{{ end }}
+{{ end }}
+"#,
+    ),
+    (
+        "layouts/projects/list.html",
+        r#"{{ define "main" }}
+<h1>Initiatives</h1>
+{{ partial "project-table.html" .Pages.ByTitle }}
+{{ end }}
+"#,
+    ),
+    (
+        "layouts/_default/list.html",
+        r#"{{ define "main" }}
+<h1>{{ .Title }}</h1>
+<ul>{{ range .Pages.ByTitle }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ with .Params.actor_type }} ({{ . }}){{ end }}</li>{{ end }}</ul>
+{{ end }}
+"#,
+    ),
+    (
+        "layouts/_default/terms.html",
+        r#"{{ define "main" }}
+<h1>{{ .Title }}</h1>
+<ul>{{ range .Data.Terms.Alphabetical }}<li><a href="{{ .Page.RelPermalink }}">{{ .Page.Title }}</a> ({{ .Count }})</li>{{ end }}</ul>
+{{ end }}
+"#,
+    ),
+    (
+        "layouts/_default/term.html",
+        r#"{{ define "main" }}
+<h1>{{ .Title }}</h1>
+{{ partial "project-table.html" .Pages.ByTitle }}
+{{ end }}
+"#,
+    ),
+    (
+        "layouts/404.html",
+        r#"{{ define "main" }}<h1>Page not found</h1>{{ end }}
+"#,
+    ),
+];
+
+/// The Hugo site's configuration, layouts and section pages.
+fn hugo_skeleton(hugo: &Path) {
+    for dir in [
+        "content/projects",
+        "content/actors",
+        "layouts/_default",
+        "layouts/partials",
+        "layouts/projects",
+        "layouts/actors",
+    ] {
+        fs::create_dir_all(hugo.join(dir)).expect("create Hugo folders");
+    }
+    write(hugo.join("hugo.toml"), HUGO_CONFIG);
+    for (path, text) in HUGO_LAYOUTS {
+        write(hugo.join(path), text);
+    }
+    write(
+        hugo.join("content/_index.md"),
+        "---\ntitle: \"Synthetic benchmark site (Hugo)\"\n---\nSynthetic data generated for benchmarks; not real records.\n",
+    );
+    write(
+        hugo.join("content/projects/_index.md"),
+        "---\ntitle: \"Initiatives\"\n---\n",
+    );
+    write(hugo.join("content/actors/_index.md"), "---\ntitle: \"Actors\"\n---\n");
 }

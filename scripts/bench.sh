@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Benchmark of `openssc check`, `openssc build` and, when Hugo is installed, `hugo` on the
+# same synthetic corpus (see docs/PERFORMANCE.md).
+#
+# Usage: scripts/bench.sh [--runs R] [--check-only] [--no-hugo] [N ...]
+#   N            numbers of projects (default: 1000 10000 50000; or BENCH_NS="...")
+#   --runs R     timed runs per command and N (default 5; or BENCH_RUNS), after one warm-up
+#   --check-only time `openssc check` only (what the former scripts/bench-check.sh did)
+#   --no-hugo    skip Hugo even if it is installed
+# Environment: BENCH_DIR (default /tmp/openssc-bench) holds the corpora and outputs;
+# OPENSSC=path times that binary instead of building target/release/openssc.
+#
+# Each command runs as a whole process under /usr/bin/time (peak resident memory); wall
+# time is the median of the runs. Within one run the commands alternate (check, build,
+# hugo, check, build, hugo, ...) so that a noisy neighbour affects all of them alike.
+# Outputs are deleted before each build, outside the timing. Prints one table row per N,
+# the openssc/Hugo ratios and the growth between consecutive Ns; rows also go to
+# $BENCH_DIR/results.tsv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=${BENCH_RUNS:-5}
+check_only=0
+hugo_wanted=1
+sizes=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs=$2; shift 2 ;;
+    --check-only) check_only=1; shift ;;
+    --no-hugo) hugo_wanted=0; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    *) sizes+=("$1"); shift ;;
+  esac
+done
+[ ${#sizes[@]} -gt 0 ] || read -r -a sizes <<< "${BENCH_NS:-1000 10000 50000}"
+[ -x /usr/bin/time ] || { echo "bench.sh needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+hugo_bin=""
+if [ "$hugo_wanted" = 1 ] && [ "$check_only" = 0 ] && command -v hugo >/dev/null; then
+  hugo_bin=$(command -v hugo)
+fi
+
+gen=$PWD/target/release/examples/gen_corpus
+if [ -n "${OPENSSC:-}" ]; then # a given binary, e.g. a baseline kept aside
+  [ -x "$gen" ] || cargo build --release --quiet --example gen_corpus
+  openssc=$(realpath "$OPENSSC")
+else
+  cargo build --release --quiet --example gen_corpus --bin openssc
+  openssc=$PWD/target/release/openssc
+fi
+work=${BENCH_DIR:-/tmp/openssc-bench}
+mkdir -p "$work"
+export SOURCE_DATE_EPOCH=1767225600 # a fixed build date: no `git log` per build
+
+# run NAME CMD...: runs CMD under /usr/bin/time, appends "seconds kib" to $work/NAME.txt.
+run() {
+  local name=$1
+  shift
+  local start end
+  start=$(date +%s%N)
+  /usr/bin/time -o "$work/time.txt" -f "%M" "$@" >/dev/null 2>"$work/stderr.txt" || {
+    echo "failed: $*" >&2
+    cat "$work/stderr.txt" >&2
+    exit 1
+  }
+  end=$(date +%s%N)
+  echo "$(( (end - start) / 1000000 )) $(tail -n 1 "$work/time.txt")" >> "$work/$name.txt"
+}
+# median NAME: median wall time in seconds; peak NAME: largest peak RSS in MiB.
+median() { cut -d' ' -f1 "$work/$1.txt" | sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.3f", m / 1000}'; }
+peak() { cut -d' ' -f2 "$work/$1.txt" | sort -n | tail -n 1 | awk '{printf "%.0f", $1 / 1024}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
+
+echo "openssc $($openssc --version 2>/dev/null | head -n 1), ${hugo_bin:+$($hugo_bin version | cut -d' ' -f1-2), }$(nproc) cores, $runs runs, $(date -u +%Y-%m-%d)"
+echo "command: scripts/bench.sh --runs $runs$([ $check_only = 1 ] && echo ' --check-only')$([ $hugo_wanted = 0 ] && echo ' --no-hugo') ${sizes[*]}"
+results=$work/results.tsv
+printf 'N\tcheck_s\tcheck_MiB\tbuild_s\tbuild_MiB\thugo_s\thugo_MiB\n' > "$results"
+printf '%8s %9s %9s %9s %9s %9s %9s %11s %10s\n' N check_s check_MiB build_s build_MiB hugo_s hugo_MiB build/hugo mem_ratio
+declare -A check_t build_t hugo_t
+for n in "${sizes[@]}"; do
+  site=$work/site-$n
+  hugo_site=$work/hugo-$n
+  if [ -n "$hugo_bin" ]; then
+    "$gen" --projects "$n" --hugo "$hugo_site" "$site" 2>/dev/null
+  else
+    "$gen" --projects "$n" "$site" 2>/dev/null
+  fi
+  rm -f "$work"/{check,build,hugo}.txt
+  for i in $(seq 0 "$runs"); do
+    run check "$openssc" --root "$site" check --strict
+    if [ "$check_only" = 0 ]; then
+      rm -rf "$work/out-$n"
+      run build "$openssc" --root "$site" build --strict --output-dir "$work/out-$n"
+    fi
+    if [ -n "$hugo_bin" ]; then
+      rm -rf "$work/hugo-out-$n"
+      run hugo "$hugo_bin" --source "$hugo_site" --destination "$work/hugo-out-$n" --quiet
+    fi
+    if [ "$i" = 0 ]; then # the warm-up run (page cache, first writes) is not counted
+      rm -f "$work"/{check,build,hugo}.txt
+    fi
+  done
+  c=$(median check); cm=$(peak check)
+  b=-; bm=-; h=-; hm=-; r=-; rm_=-
+  if [ "$check_only" = 0 ]; then b=$(median build); bm=$(peak build); fi
+  if [ -n "$hugo_bin" ]; then
+    h=$(median hugo); hm=$(peak hugo); r=$(ratio "$b" "$h"); rm_=$(ratio "$bm" "$hm")
+  fi
+  check_t[$n]=$c; build_t[$n]=$b; hugo_t[$n]=$h
+  printf '%8s %9s %9s %9s %9s %9s %9s %11s %10s\n' "$n" "$c" "$cm" "$b" "$bm" "$h" "$hm" "$r" "$rm_"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$c" "$cm" "$b" "$bm" "$h" "$hm" >> "$results"
+done
+# Growth: time(N2)/time(N1) for consecutive sizes, against the size ratio N2/N1.
+prev=""
+for n in "${sizes[@]}"; do
+  if [ -n "$prev" ]; then
+    line="growth $prev -> $n (x$(ratio "$n" "$prev")): check x$(ratio "${check_t[$n]}" "${check_t[$prev]}")"
+    [ "$check_only" = 1 ] || line="$line, build x$(ratio "${build_t[$n]}" "${build_t[$prev]}")"
+    [ -z "$hugo_bin" ] || line="$line, hugo x$(ratio "${hugo_t[$n]}" "${hugo_t[$prev]}")"
+    echo "$line"
+  fi
+  prev=$n
+done
