@@ -131,8 +131,18 @@ pub struct BuildOptions {
 /// Checks the site at `root` and, if it is valid, renders it and writes it to `output`
 /// (replacing the previous output only when the new one is complete).
 pub fn build_site(root: &Path, output: &Path, options: &BuildOptions) -> Result<BuildOutcome, Error> {
+    build_site_with(root, output, options, &site::NoProgress)
+}
+
+/// [`build_site`], telling `progress` the stages and pages as they go.
+pub fn build_site_with(
+    root: &Path,
+    output: &Path,
+    options: &BuildOptions,
+    progress: &dyn site::Progress,
+) -> Result<BuildOutcome, Error> {
     let strict = options.strict;
-    let (outcome, schemas) = check_with_schemas(root)?;
+    let (outcome, schemas) = site::stage(progress, "check", || check_with_schemas(root))?;
     if outcome.failed(strict) {
         return Ok(BuildOutcome::Failed(outcome.diagnostics().to_vec()));
     }
@@ -143,37 +153,40 @@ pub fn build_site(root: &Path, output: &Path, options: &BuildOptions) -> Result<
         date: options.date.clone(),
         generator: format!("openssc {}", env!("CARGO_PKG_VERSION")),
     };
-    let sources = opendata::Sources {
-        content: read_content_files(root)?,
-        schemas: schema::SchemaSet::source_files(root),
-    };
-    let files = match site::assemble(&checked.dataset, &schemas, &theme, &build, &sources) {
-        Ok(files) => files,
-        Err(d) => return Ok(BuildOutcome::Failed(d)),
-    };
-    let mut broken = linkcheck::check(&files);
-    if !broken.is_empty() {
-        // A record's body shown on the page of every language breaks the same link on
-        // each: report it once, as found on the default language's page.
-        let languages = &checked.dataset.config.languages;
-        let in_other_language = |page: &str| {
-            page.split_once('/')
-                .is_some_and(|(first, _)| languages.iter().any(|l| l == first))
-        };
-        broken.sort_by_key(|b| in_other_language(&b.page));
-        let mut seen = std::collections::HashSet::new();
-        let mut diagnostics: Vec<Diagnostic> = Vec::new();
-        for b in broken {
-            let d = broken_link_diagnostic(root, &checked.dataset, b);
-            let from_record = !d.file.ends_with(".html");
-            if !from_record || seen.insert((d.file.clone(), d.line, d.column)) {
-                diagnostics.push(d);
+    let sources = site::stage(progress, "read sources", || -> Result<_, Error> {
+        Ok(opendata::Sources {
+            content: read_content_files(root)?,
+            schemas: schema::SchemaSet::source_files(root),
+        })
+    })?;
+    let staging = write::Staging::create(output, root)?;
+    match site::write_site(&checked.dataset, &schemas, &theme, &build, &sources, &staging, progress) {
+        Ok(()) => {}
+        Err(site::BuildFailure::Diagnostics(d)) => return Ok(BuildOutcome::Failed(d)),
+        Err(site::BuildFailure::Io(e)) => return Err(e),
+        Err(site::BuildFailure::BrokenLinks(mut broken)) => {
+            // A record's body shown on the page of every language breaks the same link on
+            // each: report it once, as found on the default language's page.
+            let languages = &checked.dataset.config.languages;
+            let in_other_language = |page: &str| {
+                page.split_once('/')
+                    .is_some_and(|(first, _)| languages.iter().any(|l| l == first))
+            };
+            broken.sort_by_key(|b| in_other_language(&b.page));
+            let mut seen = std::collections::HashSet::new();
+            let mut diagnostics: Vec<Diagnostic> = Vec::new();
+            for b in broken {
+                let d = broken_link_diagnostic(root, &checked.dataset, b);
+                let from_record = !d.file.ends_with(".html");
+                if !from_record || seen.insert((d.file.clone(), d.line, d.column)) {
+                    diagnostics.push(d);
+                }
             }
+            diagnostics::sort(&mut diagnostics);
+            return Ok(BuildOutcome::Failed(diagnostics));
         }
-        diagnostics::sort(&mut diagnostics);
-        return Ok(BuildOutcome::Failed(diagnostics));
     }
-    let written = write::write_site(output, root, &files)?;
+    let written = staging.commit()?;
     let warnings = checked.diagnostics.clone();
     Ok(BuildOutcome::Built {
         files: written,

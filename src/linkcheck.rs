@@ -1,9 +1,10 @@
 //! The internal link check: every `href`/`src` the build wrote that points inside the
 //! site must name a file the build wrote and, with a `#fragment`, an id on that page.
 //!
-//! Invariant: no I/O; works on the files in memory before anything is written.
+//! Invariant: no I/O; works on pages as they are rendered, before the site is swapped in.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 
 use crate::render::OutputFile;
 
@@ -98,23 +99,68 @@ fn unescape(s: &str) -> String {
 
 /// Checks every internal link of every HTML file.
 pub fn check(files: &[OutputFile]) -> Vec<BrokenLink> {
-    let paths: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    let ids: BTreeMap<&str, BTreeSet<String>> = files
-        .iter()
-        .filter(|f| f.path.ends_with(".html"))
-        .map(|f| {
-            let html = String::from_utf8_lossy(&f.bytes);
-            (
-                f.path.as_str(),
-                attribute_values(&html, "id").into_iter().map(unescape).collect(),
-            )
-        })
-        .collect();
-    let mut broken = Vec::new();
+    let checker = LinkChecker::new(files.iter().map(|f| f.path.clone()));
     for file in files.iter().filter(|f| f.path.ends_with(".html")) {
-        let html = String::from_utf8_lossy(&file.bytes);
-        let mut links = attribute_values(&html, "href");
-        links.extend(attribute_values(&html, "src"));
+        checker.page(&file.path, &String::from_utf8_lossy(&file.bytes));
+    }
+    checker.finish()
+}
+
+/// A 64-bit hash of an id: pages keep the hashes of their ids, not the ids, so a site of
+/// many thousand pages costs little memory. A collision could only let a broken fragment
+/// pass, never fail a good one.
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+/// A link to an id on another page, checked once every page is known.
+struct PendingFragment {
+    page: String,
+    link: String,
+    target: String,
+    fragment: String,
+}
+
+/// The link check of a site whose pages are rendered one by one (from any thread):
+/// [`LinkChecker::page`] checks each page's links against the paths the build will write
+/// and keeps its ids; [`LinkChecker::finish`] checks the links to ids on other pages.
+pub struct LinkChecker {
+    paths: HashSet<String>,
+    ids: Mutex<HashMap<String, Vec<u64>>>,
+    pending: Mutex<Vec<PendingFragment>>,
+    broken: Mutex<Vec<BrokenLink>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl LinkChecker {
+    /// A check against `paths`, every file the build writes.
+    pub fn new(paths: impl IntoIterator<Item = String>) -> LinkChecker {
+        LinkChecker {
+            paths: paths.into_iter().collect(),
+            ids: Mutex::new(HashMap::new()),
+            pending: Mutex::new(Vec::new()),
+            broken: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Checks the links of the page at `path` and keeps its ids.
+    pub fn page(&self, path: &str, html: &str) {
+        let mut own_ids: Vec<u64> = attribute_values(html, "id")
+            .into_iter()
+            .map(|id| id_hash(&unescape(id)))
+            .collect();
+        own_ids.sort_unstable();
+        own_ids.dedup();
+        let mut broken = Vec::new();
+        let mut pending = Vec::new();
+        let mut links = attribute_values(html, "href");
+        links.extend(attribute_values(html, "src"));
         for raw in links {
             let link = unescape(raw);
             let lower = link.to_ascii_lowercase();
@@ -123,7 +169,7 @@ pub fn check(files: &[OutputFile]) -> Vec<BrokenLink> {
             }
             let mut report = |reason: String| {
                 broken.push(BrokenLink {
-                    page: file.path.clone(),
+                    page: path.to_owned(),
                     link: link.clone(),
                     reason,
                 })
@@ -137,15 +183,15 @@ pub fn check(files: &[OutputFile]) -> Vec<BrokenLink> {
                 None => (link.as_str(), None),
             };
             let target = if target.is_empty() {
-                Some(file.path.clone())
+                Some(path.to_owned())
             } else {
-                resolve(&file.path, target)
+                resolve(path, target)
             };
             let Some(target) = target else {
                 report("the link climbs above the site root".into());
                 continue;
             };
-            if !paths.contains(target.as_str()) {
+            if !self.paths.contains(target.as_str()) {
                 let reason = if target.ends_with('/') || !target.rsplit('/').next().unwrap_or_default().contains('.') {
                     format!("{target} is not a file the build wrote (links must name a file, e.g. .../index.html)")
                 } else {
@@ -154,14 +200,58 @@ pub fn check(files: &[OutputFile]) -> Vec<BrokenLink> {
                 report(reason);
                 continue;
             }
-            if let Some(fragment) = fragment.filter(|f| !f.is_empty())
-                && !ids.get(target.as_str()).is_some_and(|set| set.contains(fragment))
-            {
-                report(format!("{target} has no element with id `{fragment}`"));
+            let Some(fragment) = fragment.filter(|f| !f.is_empty()) else {
+                continue;
+            };
+            if target == path {
+                if own_ids.binary_search(&id_hash(fragment)).is_err() {
+                    report(format!("{target} has no element with id `{fragment}`"));
+                }
+            } else {
+                pending.push(PendingFragment {
+                    page: path.to_owned(),
+                    link: link.clone(),
+                    target,
+                    fragment: fragment.to_owned(),
+                });
             }
         }
+        lock(&self.ids).insert(path.to_owned(), own_ids);
+        if !pending.is_empty() {
+            lock(&self.pending).append(&mut pending);
+        }
+        if !broken.is_empty() {
+            lock(&self.broken).append(&mut broken);
+        }
     }
-    broken
+
+    /// Every broken link, sorted by page and link.
+    pub fn finish(self) -> Vec<BrokenLink> {
+        let ids = self.ids.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut broken = self
+            .broken
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for p in self
+            .pending
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
+            let found = ids
+                .get(&p.target)
+                .is_some_and(|set| set.binary_search(&id_hash(&p.fragment)).is_ok());
+            if !found {
+                broken.push(BrokenLink {
+                    reason: format!("{} has no element with id `{}`", p.target, p.fragment),
+                    page: p.page,
+                    link: p.link,
+                });
+            }
+        }
+        broken.sort_by(|a, b| (&a.page, &a.link).cmp(&(&b.page, &b.link)));
+        broken.dedup();
+        broken
+    }
 }
 
 #[cfg(test)]

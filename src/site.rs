@@ -3,107 +3,246 @@
 //! Invariant: no I/O; the same dataset, schemas, theme and build info give the same
 //! files with the same bytes.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
 
 use serde_json::json;
 
 use crate::diagnostics::Diagnostic;
+use crate::linkcheck::LinkChecker;
 use crate::model::Dataset;
 use crate::opendata::{Sources, sums};
-use crate::render::views::Views;
-use crate::render::{BuildInfo, OutputFile, SiteLanguage, Theme, render_pages};
+use crate::render::views::{Index, PageJob, Views};
+use crate::render::{BuildInfo, OutputFile, Renderer, SiteLanguage, Theme};
 use crate::schema::SchemaSet;
+use crate::write::Staging;
 
-/// Every file of the site, sorted by path. `sources` are the site's source files the data
-/// archive holds (read by the caller); the last file made is `data/SHA256SUMS`, the
-/// checksums of all the others.
+/// Follows a build: the stages as they start and end, and the pages as they are written.
+/// Every method has a default that does nothing.
+pub trait Progress: Sync {
+    /// A stage begins (`render`, `open data`, ...).
+    fn stage(&self, _name: &'static str) {}
+    /// A stage ended after `_elapsed`.
+    fn stage_done(&self, _name: &'static str, _elapsed: std::time::Duration) {}
+    /// `_pages` more pages are to be written.
+    fn add_pages(&self, _pages: u64) {}
+    /// One page was written.
+    fn page_done(&self) {}
+}
+
+/// A [`Progress`] that ignores everything.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Why a build stopped before its site was complete.
+#[derive(Debug)]
+pub enum BuildFailure {
+    /// Templates failed: diagnostics on the templates.
+    Diagnostics(Vec<Diagnostic>),
+    /// Links the pages wrote do not resolve.
+    BrokenLinks(Vec<crate::linkcheck::BrokenLink>),
+    /// Writing failed.
+    Io(crate::Error),
+}
+
+/// Runs `f` as the stage `name` of `progress`.
+pub(crate) fn stage<T>(progress: &dyn Progress, name: &'static str, f: impl FnOnce() -> T) -> T {
+    progress.stage(name);
+    let start = std::time::Instant::now();
+    let out = f();
+    progress.stage_done(name, start.elapsed());
+    out
+}
+
+/// Makes every file of the site and writes it into `staging` as it is made, pages in
+/// parallel, so that a large site is never held in memory whole; checks every internal
+/// link on the way. The last file written is `data/SHA256SUMS`, the checksums of all the
+/// others. `sources` are the site's source files the data archive holds (read by the caller).
 ///
 /// Each language's pages sit under its prefix (none for the default language, `es/` for
-/// Spanish); the data downloads and static files are shared by all languages.
-pub fn assemble(
+/// Spanish); the data downloads and static files are shared by all languages. The caller
+/// commits `staging` only when this succeeds.
+pub fn write_site(
     dataset: &Dataset,
     schemas: &SchemaSet,
     theme: &Theme,
     build: &BuildInfo,
     sources: &Sources,
-) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
+    staging: &Staging,
+    progress: &dyn Progress,
+) -> Result<(), BuildFailure> {
     let config = &dataset.config;
     let languages = site_languages(config, theme);
+    let index = stage(progress, "index", || Index::new(dataset));
     let default_locale = Arc::new(theme.locale(&config.default_language));
     let default_views = Views {
         data: dataset,
         schemas,
         locale: &default_locale,
+        index: &index,
     };
-    let report_data = crate::render::report::edition_data_files(&default_views);
-    let open_data = crate::opendata::OpenData::build(&default_views, build, &report_data, sources);
+    let (report_data, open_data) = stage(progress, "open data", || {
+        let report_data = crate::render::report::edition_data_files(&default_views);
+        let open_data = crate::opendata::OpenData::build(&default_views, build, &report_data, sources);
+        (report_data, open_data)
+    });
     // With a trailing slash, so that `base_url ~ page.path` is a URL.
     let base = config
         .base_url
         .as_ref()
         .map(|b| if b.ends_with('/') { b.clone() } else { format!("{b}/") });
-    let mut files = Vec::new();
-    let mut page_paths: Vec<String> = Vec::new();
+
+    // Every language's pages as jobs, with every path the build writes known before the
+    // first page is made: the link check needs them.
+    let plans: Vec<(Arc<crate::locale::Locale>, Vec<PageJob>)> = stage(progress, "plan", || {
+        languages
+            .iter()
+            .map(|language| {
+                let locale = if language.code == config.default_language {
+                    Arc::clone(&default_locale)
+                } else {
+                    Arc::new(theme.locale(&language.code))
+                };
+                let views = Views {
+                    data: dataset,
+                    schemas,
+                    locale: &locale,
+                    index: &index,
+                };
+                let mut jobs = views.jobs();
+                jobs.push(PageJob::Ready(Box::new(open_data.page_spec(&views))));
+                (locale, jobs)
+            })
+            .collect()
+    });
+    let page_paths: Vec<String> = plans[0].1.iter().map(PageJob::path).collect();
+    let mut planned: Vec<String> = Vec::new();
     for language in &languages {
-        let locale = if language.code == config.default_language {
-            Arc::clone(&default_locale)
-        } else {
-            Arc::new(theme.locale(&language.code))
-        };
+        planned.extend(page_paths.iter().map(|p| format!("{}{p}", language.prefix)));
+    }
+    planned.extend(open_data.files.iter().map(|f| f.path.clone()));
+    planned.extend(report_data.iter().map(|f| f.path.clone()));
+    planned.extend(theme.static_files.keys().map(|name| format!("static/{name}")));
+    planned.extend(["robots.txt".to_owned(), sums::PATH.to_owned()]);
+    if base.is_some() {
+        planned.push("sitemap.xml".into());
+        if build.date.is_some() {
+            planned.push("feed.xml".into());
+        }
+    }
+    let mut charts: Vec<Vec<OutputFile>> = Vec::new();
+    for (locale, _) in &plans {
         let views = Views {
             data: dataset,
             schemas,
-            locale: &locale,
+            locale,
+            index: &index,
         };
-        let mut pages = views.pages();
-        open_data.add_pages(&views, &mut pages);
-        let (title, title_lang) = config.title_in(&language.code);
-        let description = config.description_in(&language.code);
-        let site = json!({
-            "title": title,
-            "title_lang": (title_lang != language.code).then_some(title_lang),
-            "description": description.map(|d| d.0),
-            "description_lang": description.and_then(|d| (d.1 != language.code).then_some(d.1)),
-            "lang": language.code,
-            "base_url": base,
-            "has_feed": base.is_some() && build.date.is_some(),
-        });
-        files.extend(render_pages(theme, &site, build, &locale, &languages, &pages)?);
-        files.extend(crate::render::report::edition_chart_files(&views, &language.prefix));
-        if language.code == config.default_language {
-            page_paths = pages.iter().map(|p| p.path.clone()).collect();
+        let prefix = languages
+            .iter()
+            .find(|l| l.code == locale.lang)
+            .map_or("", |l| l.prefix.as_str());
+        charts.push(crate::render::report::edition_chart_files(&views, prefix));
+    }
+    planned.extend(charts.iter().flatten().map(|f| f.path.clone()));
+    let links = LinkChecker::new(planned);
+    progress.add_pages(plans.iter().map(|(_, jobs)| jobs.len() as u64).sum());
+
+    let io_error: Mutex<Option<crate::Error>> = Mutex::new(None);
+    let write = |path: &str, bytes: &[u8]| {
+        if let Err(e) = staging.write(path, bytes) {
+            io_error
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get_or_insert(e);
         }
-    }
-    files.extend(open_data.files);
-    files.extend(report_data);
-    for (name, bytes) in &theme.static_files {
-        files.push(OutputFile {
-            path: format!("static/{name}"),
-            bytes: bytes.clone(),
-        });
-    }
-    let mut robots = String::from("User-agent: *\nAllow: /\n");
-    if let Some(base) = &base {
-        robots.push_str(&format!("Sitemap: {base}sitemap.xml\n"));
-        files.push(OutputFile {
-            path: "sitemap.xml".into(),
-            bytes: sitemap(base, &page_paths, &languages).into_bytes(),
-        });
-        if let Some(date) = &build.date {
-            files.push(OutputFile {
-                path: "feed.xml".into(),
-                bytes: feed(base, &default_views, date).into_bytes(),
+    };
+    let template_problems: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
+    stage(progress, "render", || {
+        for ((locale, jobs), language) in plans.into_iter().zip(&languages) {
+            let views = Views {
+                data: dataset,
+                schemas,
+                locale: &locale,
+                index: &index,
+            };
+            let (title, title_lang) = config.title_in(&language.code);
+            let description = config.description_in(&language.code);
+            let site = json!({
+                "title": title,
+                "title_lang": (title_lang != language.code).then_some(title_lang),
+                "description": description.map(|d| d.0),
+                "description_lang": description.and_then(|d| (d.1 != language.code).then_some(d.1)),
+                "lang": language.code,
+                "base_url": base,
+                "has_feed": base.is_some() && build.date.is_some(),
+            });
+            let renderer = match Renderer::new(theme, site, build, &locale, &languages) {
+                Ok(r) => r,
+                Err(mut d) => {
+                    template_problems
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .append(&mut d);
+                    return;
+                }
+            };
+            jobs.into_par_iter().for_each(|job| {
+                match renderer.render(views.page(job)) {
+                    Ok(page) => {
+                        links.page(&page.path, &String::from_utf8_lossy(&page.bytes));
+                        write(&page.path, &page.bytes);
+                    }
+                    Err(d) => template_problems
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(d),
+                }
+                progress.page_done();
             });
         }
-    }
-    files.push(OutputFile {
-        path: "robots.txt".into(),
-        bytes: robots.into_bytes(),
     });
-    let checksums = sums::sums(&files);
-    files.push(checksums);
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+    let mut problems = template_problems
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !problems.is_empty() {
+        crate::diagnostics::sort(&mut problems);
+        problems.dedup_by(|a, b| a.file == b.file && a.line == b.line && a.message == b.message);
+        return Err(BuildFailure::Diagnostics(problems));
+    }
+    let broken = stage(progress, "links", || links.finish());
+    if !broken.is_empty() {
+        return Err(BuildFailure::BrokenLinks(broken));
+    }
+
+    stage(progress, "write data", || {
+        open_data
+            .files
+            .par_iter()
+            .chain(report_data.par_iter())
+            .for_each(|f| write(&f.path, &f.bytes));
+        charts.par_iter().flatten().for_each(|f| write(&f.path, &f.bytes));
+        for (name, bytes) in &theme.static_files {
+            write(&format!("static/{name}"), bytes);
+        }
+        let mut robots = String::from("User-agent: *\nAllow: /\n");
+        if let Some(base) = &base {
+            robots.push_str(&format!("Sitemap: {base}sitemap.xml\n"));
+            write("sitemap.xml", sitemap(base, &page_paths, &languages).as_bytes());
+            if let Some(date) = &build.date {
+                write("feed.xml", feed(base, &default_views, date).as_bytes());
+            }
+        }
+        write("robots.txt", robots.as_bytes());
+    });
+    if let Some(e) = io_error.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+        return Err(BuildFailure::Io(e));
+    }
+    stage(progress, "checksums", || {
+        staging.write(sums::PATH, staging.checksums().as_bytes())
+    })
+    .map_err(BuildFailure::Io)
 }
 
 /// The site's languages, the default first, then in the order of `languages`.

@@ -1,7 +1,11 @@
 //! Writing the site: into a fresh folder beside the output, swapped in only when every
 //! file is written, so a failed build leaves the previous output as it was.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::render::OutputFile;
@@ -33,6 +37,113 @@ fn check_replaceable(output: &Path, site_root: &Path) -> Result<(), Error> {
         ));
     }
     Ok(())
+}
+
+/// A build being written: a fresh folder beside the output that files are written into as
+/// they are made (from any thread), swapped in by [`Staging::commit`]. Dropped without a
+/// commit, it removes the folder, so a failed build leaves the previous output as it was.
+pub struct Staging {
+    dir: PathBuf,
+    output: PathBuf,
+    retired: PathBuf,
+    /// Every file written, with its SHA-256, for `data/SHA256SUMS`.
+    written: Mutex<Vec<(String, [u8; 32])>>,
+    committed: bool,
+}
+
+impl Staging {
+    /// Prepares to replace `output`, which must be empty, missing, or a previous build (see
+    /// [`MARKER_FILE`]).
+    pub fn create(output: &Path, site_root: &Path) -> Result<Staging, Error> {
+        check_replaceable(output, site_root)?;
+        let parent = match output.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| Error::Io(parent.clone(), e))?;
+        let name = output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "public".into());
+        let dir = parent.join(format!(".{name}.openssc-new-{}", std::process::id()));
+        let retired = parent.join(format!(".{name}.openssc-old-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| Error::Io(dir.clone(), e))?;
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| Error::Io(dir.clone(), e))?;
+        let marker = dir.join(MARKER_FILE);
+        std::fs::write(
+            &marker,
+            "This folder was written by openssc build and is replaced by the next build.\n",
+        )
+        .map_err(|e| Error::Io(marker.clone(), e))?;
+        Ok(Staging {
+            dir,
+            output: output.to_path_buf(),
+            retired,
+            written: Mutex::new(Vec::new()),
+            committed: false,
+        })
+    }
+
+    /// Writes one file of the site (`path` relative to the output, `/`-separated).
+    pub fn write(&self, path: &str, bytes: &[u8]) -> Result<(), Error> {
+        let file = self.dir.join(path);
+        if let Some(folder) = file.parent() {
+            std::fs::create_dir_all(folder).map_err(|e| Error::Io(folder.to_path_buf(), e))?;
+        }
+        std::fs::write(&file, bytes).map_err(|e| Error::Io(file.clone(), e))?;
+        let digest: [u8; 32] = Sha256::digest(bytes).into();
+        self.written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((path.to_owned(), digest));
+        Ok(())
+    }
+
+    /// `SHA256SUMS`: every file written so far with its SHA-256, as `sha256sum` writes
+    /// them (`<hex>  <path>`, sorted by path).
+    pub fn checksums(&self) -> String {
+        let mut written = self
+            .written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        written.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut text = String::with_capacity(written.len() * 100);
+        for (path, digest) in written {
+            for b in digest {
+                let _ = write!(text, "{b:02x}");
+            }
+            let _ = writeln!(text, "  {path}");
+        }
+        text
+    }
+
+    /// How many files were written (the marker included).
+    pub fn count(&self) -> usize {
+        self.written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+            + 1
+    }
+
+    /// Swaps the new site in place of the output. Returns the number of files written.
+    pub fn commit(mut self) -> Result<usize, Error> {
+        let count = self.count();
+        swap(&self.output, &self.dir, &self.retired)?;
+        self.committed = true;
+        Ok(count)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
 /// Writes `files` to `output`, replacing what was there only once all are written.

@@ -365,16 +365,9 @@ impl OpenData {
         }
     }
 
-    /// Adds the Data page to `pages` and the link to its JSON to every initiative's page.
-    pub fn add_pages(&self, views: &Views<'_>, pages: &mut Vec<PageSpec>) {
-        for page in pages.iter_mut().filter(|p| p.template == "project.html") {
-            if let Some(project) = page.context.get_mut("project")
-                && let Some(id) = project.get("id").and_then(Value::as_str).map(str::to_owned)
-            {
-                project["data_file"] = json!(views.shared(&project_file(&id)));
-            }
-        }
-        pages.push(self.page(views));
+    /// The Data page, in the language of `views`.
+    pub fn page_spec(&self, views: &Views<'_>) -> PageSpec {
+        self.page(views)
     }
 
     fn page(&self, views: &Views<'_>) -> PageSpec {

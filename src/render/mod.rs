@@ -399,8 +399,97 @@ pub struct BuildInfo {
     pub generator: String,
 }
 
-/// Renders the pages of one language in parallel: each goes to the language's prefix
-/// plus its path, and links to the same page in every language.
+/// Renders the pages of one language: each goes to the language's prefix plus its path,
+/// and links to the same page in every language. Made once per language; used from many
+/// threads.
+pub struct Renderer<'t> {
+    theme: &'t Theme,
+    env: Environment<'static>,
+    locale: Arc<Locale>,
+    languages: Vec<SiteLanguage>,
+    prefix: String,
+    site: Value,
+    build: Value,
+}
+
+impl<'t> Renderer<'t> {
+    /// Compiles the templates for `locale`'s language.
+    pub fn new(
+        theme: &'t Theme,
+        site: Value,
+        build: &BuildInfo,
+        locale: &Arc<Locale>,
+        languages: &[SiteLanguage],
+    ) -> Result<Renderer<'t>, Vec<Diagnostic>> {
+        let env = theme.environment(Arc::clone(locale))?;
+        let prefix = languages
+            .iter()
+            .find(|l| l.code == locale.lang)
+            .map_or_else(String::new, |l| l.prefix.clone());
+        Ok(Renderer {
+            theme,
+            env,
+            locale: Arc::clone(locale),
+            languages: languages.to_vec(),
+            prefix,
+            site,
+            build: serde_json::to_value(build).unwrap_or_default(),
+        })
+    }
+
+    /// The output path of a page of this language.
+    pub fn path_of(&self, page_path: &str) -> String {
+        format!("{}{page_path}", self.prefix)
+    }
+
+    /// Renders one page.
+    pub fn render(&self, spec: PageSpec) -> Result<OutputFile, Diagnostic> {
+        let lang = &self.locale.lang;
+        let path = self.path_of(&spec.path);
+        let site_root = "../".repeat(path.matches('/').count());
+        let mut context = spec.context;
+        if !context.is_object() {
+            context = Value::Object(Default::default());
+        }
+        context["site"] = self.site.clone();
+        context["build"] = self.build.clone();
+        let alternates: Vec<Value> = self
+            .languages
+            .iter()
+            .map(|l| {
+                serde_json::json!({
+                    "lang": l.code,
+                    "name": l.name,
+                    "href": format!("{site_root}{}{}", l.prefix, spec.path),
+                    "path": format!("{}{}", l.prefix, spec.path),
+                    "current": &l.code == lang,
+                })
+            })
+            .collect();
+        context["page"] = serde_json::json!({
+            "path": path,
+            "root": "../".repeat(spec.path.matches('/').count()),
+            "site_root": site_root,
+            "lang": lang,
+            "is_home": spec.path == "index.html",
+            "alternates": alternates,
+            "title": crate::locale::strip_marks(&spec.title),
+        });
+        let template = self
+            .env
+            .get_template(spec.template)
+            .map_err(|e| template_diagnostic(&self.theme.templates, &e))?;
+        let html = template
+            .render(minijinja::value::Serde(&context))
+            .map_err(|e| template_diagnostic(&self.theme.templates, &e))?;
+        Ok(OutputFile {
+            path,
+            bytes: label_fallbacks(html, &self.locale).into_bytes(),
+        })
+    }
+}
+
+/// Renders the pages of one language in parallel (see [`Renderer`]).
 pub fn render_pages(
     theme: &Theme,
     site: &Value,
@@ -409,57 +498,9 @@ pub fn render_pages(
     languages: &[SiteLanguage],
     pages: &[PageSpec],
 ) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
-    let env = theme.environment(Arc::clone(locale))?;
-    let lang = &locale.lang;
-    let prefix = languages
-        .iter()
-        .find(|l| &l.code == lang)
-        .map_or("", |l| l.prefix.as_str());
-    let build_value = serde_json::to_value(build).unwrap_or_default();
-    let results: Vec<Result<OutputFile, Diagnostic>> = pages
-        .par_iter()
-        .map(|spec| {
-            let path = format!("{prefix}{}", spec.path);
-            let site_root = "../".repeat(path.matches('/').count());
-            let mut context = spec.context.clone();
-            if !context.is_object() {
-                context = Value::Object(Default::default());
-            }
-            context["site"] = site.clone();
-            context["build"] = build_value.clone();
-            let alternates: Vec<Value> = languages
-                .iter()
-                .map(|l| {
-                    serde_json::json!({
-                        "lang": l.code,
-                        "name": l.name,
-                        "href": format!("{site_root}{}{}", l.prefix, spec.path),
-                        "path": format!("{}{}", l.prefix, spec.path),
-                        "current": &l.code == lang,
-                    })
-                })
-                .collect();
-            context["page"] = serde_json::json!({
-                "path": path,
-                "root": spec.root(),
-                "site_root": site_root,
-                "lang": lang,
-                "is_home": spec.path == "index.html",
-                "alternates": alternates,
-                "title": crate::locale::strip_marks(&spec.title),
-            });
-            let template = env
-                .get_template(spec.template)
-                .map_err(|e| template_diagnostic(&theme.templates, &e))?;
-            let html = template
-                .render(minijinja::value::Serde(&context))
-                .map_err(|e| template_diagnostic(&theme.templates, &e))?;
-            Ok(OutputFile {
-                path,
-                bytes: label_fallbacks(html, locale).into_bytes(),
-            })
-        })
-        .collect();
+    let renderer = Renderer::new(theme, site.clone(), build, locale, languages)?;
+    let results: Vec<Result<OutputFile, Diagnostic>> =
+        pages.par_iter().map(|spec| renderer.render(spec.clone())).collect();
     let mut files = Vec::with_capacity(results.len());
     let mut problems = Vec::new();
     for r in results {

@@ -4,7 +4,7 @@
 //! Every list is sorted deterministically: records by id or by display name, vocabulary
 //! values in vocabulary order.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -42,12 +42,150 @@ pub const RESERVED_IDS: &[&str] = &[
     "scope-heading",
 ];
 
+/// A page to make: one made already, or one of the many made when the job runs.
+#[derive(Debug)]
+pub enum PageJob {
+    Ready(Box<PageSpec>),
+    Project(String),
+    Actor(String),
+    Country(String),
+    Sector(String),
+    Sdg(u8),
+    Fund(String),
+}
+
+impl PageJob {
+    /// The page's path (relative to its language's root).
+    pub fn path(&self) -> String {
+        match self {
+            PageJob::Ready(spec) => spec.path.clone(),
+            PageJob::Project(id) => format!("projects/{id}/index.html"),
+            PageJob::Actor(id) => format!("actors/{id}/index.html"),
+            PageJob::Country(code) => format!("countries/{}/index.html", code.to_lowercase()),
+            PageJob::Sector(id) => format!("sectors/{id}/index.html"),
+            PageJob::Sdg(n) => format!("sdgs/{n}/index.html"),
+            PageJob::Fund(id) => format!("funds/{id}/index.html"),
+        }
+    }
+}
+
+/// Which records name which: the initiatives of each actor, country, sector and goal, the
+/// actors of each country and the children of each actor. Built once per build, so that no
+/// page scans every record (which would make a site's build time grow with the square of
+/// its size).
+#[derive(Debug, Default)]
+pub struct Index {
+    projects_by_actor: HashMap<String, Vec<String>>,
+    projects_by_country: HashMap<String, Vec<String>>,
+    projects_by_sector: HashMap<String, Vec<String>>,
+    projects_by_sdg: BTreeMap<u8, Vec<String>>,
+    actors_by_country: HashMap<String, Vec<String>>,
+    children_by_actor: HashMap<String, Vec<String>>,
+}
+
+impl Index {
+    /// The index of `data`; every list is in id order.
+    pub fn new(data: &Dataset) -> Index {
+        let mut index = Index::default();
+        fn add(map: &mut HashMap<String, Vec<String>>, key: &str, id: &str) {
+            let list = map.entry(key.to_owned()).or_default();
+            if list.last().map(String::as_str) != Some(id) {
+                list.push(id.to_owned());
+            }
+        }
+        for p in data.projects.values() {
+            let d = &p.data;
+            let mut actors: Vec<&str> = d.participants.iter().map(|x| x.actor.as_str()).collect();
+            actors.extend(d.regional_mechanism.as_deref());
+            if let Some(e) = &d.evaluation {
+                actors.extend(e.by.iter().map(String::as_str));
+            }
+            actors.extend(d.monitoring.iter().filter_map(|m| m.by.as_deref()));
+            actors.sort_unstable();
+            actors.dedup();
+            for a in actors {
+                add(&mut index.projects_by_actor, a, &p.id);
+            }
+            let mut countries: Vec<&str> = d
+                .countries
+                .lists()
+                .iter()
+                .flat_map(|(_, l)| l.iter().map(String::as_str))
+                .collect();
+            countries.sort_unstable();
+            countries.dedup();
+            for c in countries {
+                add(&mut index.projects_by_country, c, &p.id);
+            }
+            for s in &d.sectors {
+                add(&mut index.projects_by_sector, s, &p.id);
+            }
+            for n in &d.sdgs {
+                let list = index.projects_by_sdg.entry(*n).or_default();
+                if list.last() != Some(&p.id) {
+                    list.push(p.id.clone());
+                }
+            }
+        }
+        for a in data.actors.values() {
+            if let Some(c) = &a.data.country {
+                add(&mut index.actors_by_country, c, &a.id);
+            }
+            if let Some(parent) = &a.data.parent {
+                add(&mut index.children_by_actor, parent, &a.id);
+            }
+        }
+        index
+    }
+
+    fn list<'i>(map: &'i HashMap<String, Vec<String>>, key: &str) -> impl Iterator<Item = &'i str> + use<'i> {
+        map.get(key).into_iter().flatten().map(String::as_str)
+    }
+
+    /// The initiatives an actor takes part in, coordinates, evaluates or monitors.
+    pub fn projects_of_actor<'i>(&'i self, actor: &str) -> impl Iterator<Item = &'i str> + use<'i> {
+        Self::list(&self.projects_by_actor, actor)
+    }
+
+    /// The initiatives that name a country in any role.
+    pub fn projects_of_country<'i>(&'i self, code: &str) -> impl Iterator<Item = &'i str> + use<'i> {
+        Self::list(&self.projects_by_country, code)
+    }
+
+    /// The initiatives of a sector.
+    pub fn projects_of_sector<'i>(&'i self, sector: &str) -> impl Iterator<Item = &'i str> + use<'i> {
+        Self::list(&self.projects_by_sector, sector)
+    }
+
+    /// The initiatives that list a Sustainable Development Goal.
+    pub fn projects_of_sdg(&self, n: u8) -> impl Iterator<Item = &str> {
+        self.projects_by_sdg.get(&n).into_iter().flatten().map(String::as_str)
+    }
+
+    /// The goals any initiative lists, in order.
+    pub fn sdgs(&self) -> impl Iterator<Item = u8> + '_ {
+        self.projects_by_sdg.keys().copied()
+    }
+
+    /// The actors based in a country.
+    pub fn actors_of_country<'i>(&'i self, code: &str) -> impl Iterator<Item = &'i str> + use<'i> {
+        Self::list(&self.actors_by_country, code)
+    }
+
+    /// The actors whose parent is `actor`.
+    pub fn children_of_actor<'i>(&'i self, actor: &str) -> impl Iterator<Item = &'i str> + use<'i> {
+        Self::list(&self.children_by_actor, actor)
+    }
+}
+
 /// Builds the specs of every page of the site.
 pub struct Views<'a> {
     pub data: &'a Dataset,
     pub schemas: &'a SchemaSet,
     /// The language of the pages being made, with its catalog and formats.
     pub locale: &'a Arc<Locale>,
+    /// Which records name which, shared by every language.
+    pub index: &'a Index,
 }
 
 impl<'a> Views<'a> {
@@ -295,28 +433,58 @@ impl<'a> Views<'a> {
         })
     }
 
-    /// Every page of the site.
+    /// Every page of the site (see [`Views::jobs`] to make them one at a time).
     pub fn pages(&self) -> Vec<PageSpec> {
-        let mut pages = vec![
-            self.home(),
-            self.project_list(),
-            self.actor_list(),
-            self.country_list(),
-            self.sector_list(),
+        self.jobs().into_iter().map(|job| self.page(job)).collect()
+    }
+
+    /// Every page of the site as a job: the pages there are many of (one per initiative,
+    /// actor, country, sector, goal, fund) are made when their job runs, so a large site is
+    /// never held in memory at once; the others are made here.
+    pub fn jobs(&self) -> Vec<PageJob> {
+        let mut jobs: Vec<PageJob> = vec![
+            PageJob::Ready(Box::new(self.home())),
+            PageJob::Ready(Box::new(self.project_list())),
+            PageJob::Ready(Box::new(self.actor_list())),
+            PageJob::Ready(Box::new(self.country_list())),
+            PageJob::Ready(Box::new(self.sector_list())),
         ];
-        pages.extend(self.data.projects.values().map(|p| self.project_page(p)));
-        pages.extend(self.data.actors.values().map(|a| self.actor_page(&a.id)));
-        pages.extend(self.country_pages());
-        pages.extend(self.sector_pages());
-        pages.extend(self.sdg_pages());
-        pages.push(self.fund_list());
-        pages.extend(self.data.funds.keys().map(|id| self.fund_page(id)));
-        pages.push(self.exchanges_page());
-        pages.extend(self.edition_pages());
-        pages.push(self.dictionary_page());
-        pages.push(self.simple("about/index.html", "about.html", self.t("about.title"), json!({})));
-        pages.push(self.simple("404.html", "404.html", self.t("notfound.title"), json!({})));
-        pages
+        jobs.extend(self.data.projects.keys().map(|id| PageJob::Project(id.clone())));
+        jobs.extend(self.data.actors.keys().map(|id| PageJob::Actor(id.clone())));
+        jobs.extend(self.countries_in_records().into_iter().map(PageJob::Country));
+        jobs.extend(self.sectors_in_records().into_iter().map(PageJob::Sector));
+        jobs.extend(self.index.sdgs().map(PageJob::Sdg));
+        jobs.push(PageJob::Ready(Box::new(self.fund_list())));
+        jobs.extend(self.data.funds.keys().map(|id| PageJob::Fund(id.clone())));
+        jobs.push(PageJob::Ready(Box::new(self.exchanges_page())));
+        jobs.extend(self.edition_pages().into_iter().map(|p| PageJob::Ready(Box::new(p))));
+        jobs.push(PageJob::Ready(Box::new(self.dictionary_page())));
+        jobs.push(PageJob::Ready(Box::new(self.simple(
+            "about/index.html",
+            "about.html",
+            self.t("about.title"),
+            json!({}),
+        ))));
+        jobs.push(PageJob::Ready(Box::new(self.simple(
+            "404.html",
+            "404.html",
+            self.t("notfound.title"),
+            json!({}),
+        ))));
+        jobs
+    }
+
+    /// The page of a job.
+    pub fn page(&self, job: PageJob) -> PageSpec {
+        match job {
+            PageJob::Ready(spec) => *spec,
+            PageJob::Project(id) => self.project_page(&self.data.projects[&id]),
+            PageJob::Actor(id) => self.actor_page(&id),
+            PageJob::Country(code) => self.country_page(code),
+            PageJob::Sector(id) => self.sector_page(id),
+            PageJob::Sdg(n) => self.sdg_page(n),
+            PageJob::Fund(id) => self.fund_page(&id),
+        }
     }
 
     pub(crate) fn simple(&self, path: &str, template: &'static str, title: String, context: Value) -> PageSpec {
@@ -518,7 +686,7 @@ impl<'a> Views<'a> {
             "sources": self.sources(&d.sources),
             "tags": d.tags,
             "body": self.record_body(p),
-            "data_file": null,
+            "data_file": self.shared(&crate::opendata::project_file(&p.id)),
         });
         if let (Value::Object(s), Value::Object(e)) = (&mut summary, extra) {
             s.extend(e);
@@ -573,7 +741,7 @@ impl<'a> Views<'a> {
         let a = &self.data.actors[id];
         let d = &a.data;
         let mut involvement: Vec<Value> = Vec::new();
-        for p in self.data.projects.values() {
+        for p in self.index.projects_of_actor(id).filter_map(|p| self.data.project(p)) {
             let mut roles: BTreeSet<String> = p
                 .data
                 .participants
@@ -618,13 +786,7 @@ impl<'a> Views<'a> {
                 r
             })
             .collect();
-        let children: Vec<Value> = self
-            .data
-            .actors
-            .values()
-            .filter(|c| c.data.parent.as_deref() == Some(id))
-            .map(|c| self.actor_ref(&c.id))
-            .collect();
+        let children: Vec<Value> = self.index.children_of_actor(id).map(|c| self.actor_ref(c)).collect();
         let actor = json!({
             "id": id,
             "name": self.field(a, "name", &d.name),
@@ -699,14 +861,17 @@ impl<'a> Views<'a> {
         )
     }
 
-    fn country_pages(&self) -> Vec<PageSpec> {
-        self.countries_in_records()
-            .into_iter()
-            .map(|code| {
+    fn country_page(&self, code: String) -> PageSpec {
+        {
+            {
                 let mut by_role: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
                 let mut partners = BTreeSet::new();
                 let mut sectors = BTreeSet::new();
-                for p in self.data.projects.values() {
+                for p in self
+                    .index
+                    .projects_of_country(&code)
+                    .filter_map(|id| self.data.project(id))
+                {
                     let roles = self.country_roles(&p.data);
                     if let Some((_, role)) = roles.iter().find(|(c, _)| *c == code) {
                         by_role.entry(role).or_default().push(self.project_summary(p));
@@ -719,13 +884,7 @@ impl<'a> Views<'a> {
                     .iter()
                     .filter_map(|role| by_role.remove(role).map(|projects| json!({"role": self.t(&format!("country_role_plural.{role}")), "projects": projects})))
                     .collect();
-                let actors: Vec<Value> = self
-                    .data
-                    .actors
-                    .values()
-                    .filter(|a| a.data.country.as_deref() == Some(code.as_str()))
-                    .map(|a| self.actor_ref(&a.id))
-                    .collect();
+                let actors: Vec<Value> = self.index.actors_of_country(&code).map(|a| self.actor_ref(a)).collect();
                 let info = crate::countries::get(&code);
                 let country = json!({
                     "code": code,
@@ -738,9 +897,14 @@ impl<'a> Views<'a> {
                     "actors": actors,
                 });
                 let title = country["name"].as_str().unwrap_or_default().to_owned();
-                self.simple(&format!("countries/{}/index.html", code.to_lowercase()), "country.html", title, json!({ "country": country }))
-            })
-            .collect()
+                self.simple(
+                    &format!("countries/{}/index.html", code.to_lowercase()),
+                    "country.html",
+                    title,
+                    json!({ "country": country }),
+                )
+            }
+        }
     }
 
     fn sorted_sectors(&self, ids: &BTreeSet<String>) -> Vec<Value> {
@@ -779,12 +943,7 @@ impl<'a> Views<'a> {
             .values("sectors")
             .iter()
             .map(|s| {
-                let count = self
-                    .data
-                    .projects
-                    .values()
-                    .filter(|p| p.data.sectors.contains(&s.id))
-                    .count();
+                let count = self.index.projects_of_sector(&s.id).count();
                 json!({
                     "id": s.id, "name": s.label(self.lang()), "dac": s.fields.get("dac"), "projects": count,
                     "href": used.contains(&s.id).then(|| format!("sectors/{}/index.html", s.id)),
@@ -793,7 +952,7 @@ impl<'a> Views<'a> {
             .collect();
         let sdgs: Vec<Value> = (1..=17u8)
             .map(|n| {
-                let count = self.data.projects.values().filter(|p| p.data.sdgs.contains(&n)).count();
+                let count = self.index.projects_of_sdg(n).count();
                 json!({"number": n, "name": self.t(&format!("sdg.{n}")), "projects": count,
                        "href": (count > 0).then(|| format!("sdgs/{n}/index.html"))})
             })
@@ -806,15 +965,13 @@ impl<'a> Views<'a> {
         )
     }
 
-    fn sector_pages(&self) -> Vec<PageSpec> {
-        self.sectors_in_records()
-            .into_iter()
-            .map(|id| {
+    fn sector_page(&self, id: String) -> PageSpec {
+        {
+            {
                 let projects: Vec<Value> = self
-                    .data
-                    .projects
-                    .values()
-                    .filter(|p| p.data.sectors.contains(&id))
+                    .index
+                    .projects_of_sector(&id)
+                    .filter_map(|p| self.data.project(p))
                     .map(|p| self.project_summary(p))
                     .collect();
                 let actors: Vec<Value> = self
@@ -843,24 +1000,17 @@ impl<'a> Views<'a> {
                     title,
                     json!({ "sector": sector }),
                 )
-            })
-            .collect()
+            }
+        }
     }
 
-    fn sdg_pages(&self) -> Vec<PageSpec> {
-        let used: BTreeSet<u8> = self
-            .data
-            .projects
-            .values()
-            .flat_map(|p| p.data.sdgs.iter().copied())
-            .collect();
-        used.into_iter()
-            .map(|n| {
+    fn sdg_page(&self, n: u8) -> PageSpec {
+        {
+            {
                 let projects: Vec<Value> = self
-                    .data
-                    .projects
-                    .values()
-                    .filter(|p| p.data.sdgs.contains(&n))
+                    .index
+                    .projects_of_sdg(n)
+                    .filter_map(|p| self.data.project(p))
                     .map(|p| self.project_summary(p))
                     .collect();
                 let title = format!("{} {n}: {}", self.t("sdg.goal"), self.t(&format!("sdg.{n}")));
@@ -870,8 +1020,8 @@ impl<'a> Views<'a> {
                     title.clone(),
                     json!({ "sdg": {"number": n, "title": title, "projects": projects} }),
                 )
-            })
-            .collect()
+            }
+        }
     }
 
     pub(crate) fn fund_summary(&self, id: &str) -> Value {
