@@ -50,6 +50,9 @@ enum Command {
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
         format: OutputFormat,
+        /// Print how long each stage of the build took.
+        #[arg(long)]
+        timings: bool,
     },
     /// Create a new site, or a new record with every field explained (never overwrites a file).
     New {
@@ -124,9 +127,10 @@ fn main() -> ExitCode {
             output_dir,
             strict,
             format,
+            timings,
         } => {
             let output = output_dir.unwrap_or_else(|| root.join("public"));
-            build(&root, &output, strict, format)
+            build(&root, &output, strict, format, timings)
         }
         Command::New { what } => new(&root, what),
     }
@@ -202,13 +206,89 @@ fn print_diagnostics(diags: &[openssc::diagnostics::Diagnostic], format: Format)
     };
 }
 
-fn build(root: &std::path::Path, output: &std::path::Path, strict: bool, format: OutputFormat) -> ExitCode {
+/// What `build` shows while it runs: a progress bar of the pages on a terminal (never in
+/// CI, under `NO_COLOR`-style dumb terminals or when stderr is not a terminal), and the time
+/// of each stage for `--timings`.
+struct BuildProgress {
+    bar: Option<indicatif::ProgressBar>,
+    timings: std::sync::Mutex<Vec<(&'static str, std::time::Duration)>>,
+}
+
+impl BuildProgress {
+    fn new(show_bar: bool) -> BuildProgress {
+        let bar = show_bar.then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} pages ({eta})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar
+        });
+        BuildProgress {
+            bar,
+            timings: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl openssc::site::Progress for BuildProgress {
+    fn stage(&self, name: &'static str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(name);
+        }
+    }
+    fn stage_done(&self, name: &'static str, elapsed: std::time::Duration) {
+        self.timings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((name, elapsed));
+    }
+    fn add_pages(&self, pages: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc_length(pages);
+        }
+    }
+    fn page_done(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+}
+
+fn build(
+    root: &std::path::Path,
+    output: &std::path::Path,
+    strict: bool,
+    format: OutputFormat,
+    timings: bool,
+) -> ExitCode {
+    let started = std::time::Instant::now();
+    let show_bar = std::io::stderr().is_terminal()
+        && std::env::var_os("CI").is_none()
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+        && matches!(format, OutputFormat::Human);
     let format = resolve_format(format);
     let options = openssc::BuildOptions {
         strict,
         date: openssc::build_date(root),
     };
-    match openssc::build_site(root, output, &options) {
+    let progress = BuildProgress::new(show_bar);
+    let outcome = openssc::build_site_with(root, output, &options, &progress);
+    if let Some(bar) = &progress.bar {
+        bar.finish_and_clear();
+    }
+    if timings {
+        let stages = progress
+            .timings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (name, elapsed) in stages.iter() {
+            eprintln!("{name:>14}: {:8.3} s", elapsed.as_secs_f64());
+        }
+        eprintln!("{:>14}: {:8.3} s", "total", started.elapsed().as_secs_f64());
+    }
+    match outcome {
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)

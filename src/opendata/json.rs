@@ -205,7 +205,9 @@ fn exchange(views: &Views<'_>, e: &Record<Exchange>) -> Value {
 }
 
 /// Every record of the site in one document.
-pub fn records(views: &Views<'_>, license: Value, generator: &str) -> Value {
+/// `projects` are the initiatives' values made by [`project`], in id order (made once for
+/// both this file and the per-initiative files).
+pub fn records(views: &Views<'_>, license: Value, generator: &str, projects: Vec<Value>) -> Value {
     let data = views.data;
     let config = &data.config;
     let editions: Vec<Value> = data
@@ -263,7 +265,7 @@ pub fn records(views: &Views<'_>, license: Value, generator: &str) -> Value {
         "license": license,
         "generator": generator,
         "exchange_rates": data.exchange_rates,
-        "projects": data.projects.values().map(|p| project(views, p)).collect::<Vec<_>>(),
+        "projects": projects,
         "actors": data.actors.values().map(|a| actor(views, a)).collect::<Vec<_>>(),
         "funds": data.funds.values().map(|f| fund(views, f)).collect::<Vec<_>>(),
         "exchanges": data.exchanges.values().map(|e| exchange(views, e)).collect::<Vec<_>>(),

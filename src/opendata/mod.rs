@@ -30,6 +30,7 @@ pub mod table;
 pub mod tables;
 pub mod xlsx;
 
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use crate::model::Actor;
@@ -179,6 +180,32 @@ impl OpenData {
             files.push(OutputFile { path, bytes });
         };
         let license = datapackage::license(data);
+        // The costly files are made in parallel up front, then listed in the page's order.
+        let project_values: Vec<Value> = data
+            .projects
+            .values()
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|p| json::project(views, p))
+            .collect();
+        let project_files: Vec<Vec<u8>> = project_values.par_iter().map(json::to_bytes).collect();
+        let (records_bytes, (iati_xml, workbook)) = rayon::join(
+            || {
+                json::to_bytes(&json::records(
+                    views,
+                    license.to_json(),
+                    &build.generator,
+                    project_values,
+                ))
+            },
+            || {
+                rayon::join(
+                    || iati::activities(views, build.date.as_deref()),
+                    || xlsx::workbook(&tables, build.date.as_deref()),
+                )
+            },
+        );
+        let csv_files: Vec<Vec<u8>> = tables[..own_tables].par_iter().map(csv::to_csv).collect();
         let package = datapackage::descriptor(data, &tables, build.date.as_deref(), &build.generator);
         let package_path = format!("{DIR}/datapackage.json");
         add(
@@ -196,7 +223,6 @@ impl OpenData {
             package_path,
             json::to_bytes(&package),
         );
-        let records = json::records(views, license.to_json(), &build.generator);
         let records_path = format!("{DIR}/records.json");
         let record_count = data.projects.len()
             + data.actors.len()
@@ -216,9 +242,9 @@ impl OpenData {
                 anchor: None,
             }),
             records_path,
-            json::to_bytes(&records),
+            records_bytes,
         );
-        for table in &tables[..own_tables] {
+        for (table, bytes) in tables[..own_tables].iter().zip(csv_files) {
             let path = format!("{DIR}/{}", table.file_name());
             add(
                 &mut files,
@@ -233,10 +259,10 @@ impl OpenData {
                     anchor: Some(format!("table-{}", table.name)),
                 }),
                 path,
-                csv::to_csv(table),
+                bytes,
             );
         }
-        if let Some(xml) = iati::activities(views, build.date.as_deref()) {
+        if let Some(xml) = iati_xml {
             let path = format!("{DIR}/iati-activities.xml");
             add(
                 &mut files,
@@ -254,13 +280,8 @@ impl OpenData {
                 xml.into_bytes(),
             );
         }
-        for p in data.projects.values() {
-            add(
-                &mut files,
-                None,
-                project_file(&p.id),
-                json::to_bytes(&json::project(views, p)),
-            );
+        for (p, bytes) in data.projects.values().zip(project_files) {
+            add(&mut files, None, project_file(&p.id), bytes);
         }
         // The other modules' data files: listed, not written here.
         let mut listed: Vec<&OutputFile> = others
@@ -304,7 +325,7 @@ impl OpenData {
         }
         // The workbook of every table. Writing it in memory fails only on limits the
         // tables do not reach (a million rows); it is then left out rather than broken.
-        if let Ok(bytes) = xlsx::workbook(&tables, build.date.as_deref()) {
+        if let Ok(bytes) = workbook {
             let path = format!("{DIR}/openssc.xlsx");
             downloads.push(Download {
                 path: path.clone(),
