@@ -26,6 +26,7 @@ pub mod model;
 pub mod opendata;
 pub mod render;
 pub mod schema;
+pub mod serve;
 pub mod site;
 pub mod validate;
 pub mod write;
