@@ -16,4 +16,6 @@ pub enum Error {
     Walk(PathBuf, String),
     #[error("refusing to write the site into {}: {} (choose another --output-dir)", .0.display(), .1)]
     UnsafeOutput(PathBuf, String),
+    #[error("{0}")]
+    Serve(String),
 }

@@ -28,6 +28,7 @@ pub mod opendata;
 pub mod render;
 pub mod scaffold;
 pub mod schema;
+pub mod serve;
 pub mod site;
 pub mod validate;
 pub mod write;

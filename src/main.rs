@@ -59,6 +59,24 @@ enum Command {
         #[command(subcommand)]
         what: NewCommand,
     },
+    /// Build the site, serve it for previewing, rebuild on change and reload the browser.
+    Serve {
+        /// The port to listen on (0: any free port).
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+        /// The address to listen on; only this machine can connect to the default.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Open the site in the default browser once it is built.
+        #[arg(long)]
+        open: bool,
+        /// Where to build (default: a temporary folder, removed when serve stops).
+        #[arg(long, value_name = "DIR")]
+        output_dir: Option<PathBuf>,
+        /// Treat warnings as errors.
+        #[arg(long)]
+        strict: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -133,6 +151,13 @@ fn main() -> ExitCode {
             build(&root, &output, strict, format, timings)
         }
         Command::New { what } => new(&root, what),
+        Command::Serve {
+            port,
+            bind,
+            open,
+            output_dir,
+            strict,
+        } => serve(&root, std::net::SocketAddr::new(bind, port), open, output_dir, strict),
     }
 }
 
@@ -302,6 +327,87 @@ fn build(
             print_diagnostics(&warnings, format);
             eprintln!("built {files} files into {}", output.display());
             ExitCode::SUCCESS
+        }
+    }
+}
+
+fn serve(
+    root: &std::path::Path,
+    addr: std::net::SocketAddr,
+    open: bool,
+    output: Option<PathBuf>,
+    strict: bool,
+) -> ExitCode {
+    use openssc::serve::Event;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let handler = ctrlc::set_handler(move || {
+        if flag.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::process::exit(130); // a second Ctrl-C does not wait for the build in progress
+        }
+    });
+    if let Err(e) = handler {
+        eprintln!("error: cannot handle Ctrl-C: {e}");
+        return ExitCode::from(2);
+    }
+    let options = openssc::serve::ServeOptions {
+        root: root.to_path_buf(),
+        output,
+        addr,
+        build: openssc::BuildOptions {
+            strict,
+            date: openssc::build_date(root),
+        },
+    };
+    let format = resolve_format(OutputFormat::Human);
+    let mut report = |event: Event<'_>| match event {
+        Event::Changed { paths } => {
+            let more = match paths.len() {
+                1 => String::new(),
+                n => format!(" and {} more", n - 1),
+            };
+            // Name a file that exists rather than an editor's or sed's temporary file.
+            let shown = paths.iter().find(|p| root.join(p).exists()).unwrap_or(&paths[0]);
+            eprintln!("changed: {shown}{more}; rebuilding");
+        }
+        Event::Built {
+            files,
+            warnings,
+            elapsed,
+            ..
+        } => {
+            print_diagnostics(warnings, format);
+            eprintln!("built {files} files in {:.2} s", elapsed.as_secs_f64());
+        }
+        Event::Failed { diagnostics, elapsed } => {
+            print_diagnostics(diagnostics, format);
+            let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+            eprintln!(
+                "build failed in {:.2} s ({errors} error{}): still serving the last good build",
+                elapsed.as_secs_f64(),
+                if errors == 1 { "" } else { "s" }
+            );
+        }
+        Event::BuildError { error, .. } => eprintln!("error: {error}: still serving the last good build"),
+        Event::WatchError(e) => eprintln!("warning: {e}"),
+        Event::Listening { url, browse_url, .. } => {
+            let mut out = std::io::stdout().lock();
+            let site = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+            let _ = writeln!(out, "Serving {} at {url} (Ctrl-C to stop)", site.display());
+            let _ = out.flush();
+            if open && let Err(e) = opener::open(&browse_url) {
+                eprintln!("warning: cannot open a browser: {e}");
+            }
+        }
+    };
+    match openssc::serve::serve(&options, &stop, &mut report) {
+        Ok(()) => {
+            eprintln!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
         }
     }
 }
