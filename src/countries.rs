@@ -17,6 +17,8 @@ pub struct Country {
     pub region: &'static str,
     pub subregion: &'static str,
     pub intermediate: &'static str,
+    /// The M49 codes of `region`, `subregion` and `intermediate`.
+    pub region_codes: [&'static str; 3],
 }
 
 const NAME_LANGUAGES: [&str; 4] = ["en", "es", "pt", "fr"];
@@ -50,6 +52,7 @@ pub fn all() -> &'static BTreeMap<&'static str, Country> {
                     region: field(8),
                     subregion: field(10),
                     intermediate: field(12),
+                    region_codes: [field(7), field(9), field(11)],
                 };
                 (country.alpha3, country)
             })
@@ -60,6 +63,16 @@ pub fn all() -> &'static BTreeMap<&'static str, Country> {
 /// The country with this alpha-3 code.
 pub fn get(alpha3: &str) -> Option<&'static Country> {
     all().get(alpha3)
+}
+
+/// The M49 code of a region, sub-region or intermediate region named in English.
+pub fn region_code(name: &str) -> Option<&'static str> {
+    all().values().find_map(|c| {
+        [c.region, c.subregion, c.intermediate]
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| c.region_codes[i])
+    })
 }
 
 /// Every M49 region, sub-region and intermediate-region name (English), sorted.
@@ -89,5 +102,8 @@ mod tests {
         assert_eq!(get("BTN").unwrap().subregion, "Southern Asia");
         assert!(get("XXX").is_none());
         assert!(region_names().contains(&"Latin America and the Caribbean"));
+        assert_eq!(region_code("Latin America and the Caribbean"), Some("419"));
+        assert_eq!(region_code("Central America"), Some("013"));
+        assert_eq!(region_code("Atlantis"), None);
     }
 }

@@ -205,6 +205,10 @@ fn country_lists_follow_the_language() {
     let es = page("es/countries/index.html");
     let en = page("countries/index.html");
     assert!(es.contains(">Brasil</a>") && en.contains(">Brazil</a>"));
+    // UN M49 region names too.
+    assert!(es.contains("Américas · América del Sur") && en.contains("Americas · South America"));
+    assert!(!es.contains("South America"));
+    assert!(page("fr/countries/index.html").contains("Amériques · Amérique du Sud"));
 }
 
 #[test]

@@ -296,6 +296,14 @@ impl<'a> Views<'a> {
         self.locale.t(key)
     }
 
+    /// The name of a UN M49 region (given in English) in the page's language.
+    pub(crate) fn region(&self, english: &str) -> String {
+        match crate::countries::region_code(english).map(|code| format!("m49.{code}")) {
+            Some(key) if self.locale.catalog.contains_key(&key) => self.t(&key),
+            _ => english.to_owned(),
+        }
+    }
+
     /// Orders two view values by their `name` in the language's collation.
     pub(crate) fn compare_names(&self, a: &Value, b: &Value) -> std::cmp::Ordering {
         let name = |v: &Value| v["name"].as_str().unwrap_or_default().to_owned();
@@ -851,6 +859,7 @@ impl<'a> Views<'a> {
         let mut list: Vec<Value> = Vec::new();
         for ((region, sub), mut countries) in regions {
             countries.sort_by(|a, b| self.compare_names(a, b));
+            let (region, sub) = (self.region(&region), self.region(&sub));
             list.push(json!({"region": region, "subregion": sub, "countries": countries}));
         }
         self.simple(
@@ -889,8 +898,8 @@ impl<'a> Views<'a> {
                 let country = json!({
                     "code": code,
                     "name": info.map_or(code.as_str(), |c| c.name(self.lang())),
-                    "region": info.map(|c| c.region),
-                    "subregion": info.map(|c| if c.intermediate.is_empty() { c.subregion } else { c.intermediate }),
+                    "region": info.map(|c| self.region(c.region)),
+                    "subregion": info.map(|c| self.region(if c.intermediate.is_empty() { c.subregion } else { c.intermediate })),
                     "roles": roles,
                     "partners": partners.iter().map(|c| self.country(c)).collect::<Vec<_>>(),
                     "sectors": self.sorted_sectors(&sectors),
@@ -1106,7 +1115,7 @@ impl<'a> Views<'a> {
             "grant_min": f.grant_size.as_ref().and_then(|g| g.min.as_ref()).map(|m| self.money(m, None)),
             "grant_max": f.grant_size.as_ref().and_then(|g| g.max.as_ref()).map(|m| self.money(m, None)),
             "eligible_countries": f.eligible.countries.iter().map(|c| self.country(c)).collect::<Vec<_>>(),
-            "eligible_regions": f.eligible.regions,
+            "eligible_regions": f.eligible.regions.iter().map(|r| self.region(r)).collect::<Vec<_>>(),
             "eligible_modalities": f.eligible.modalities.iter().map(|m| self.label("modalities", m)).collect::<Vec<_>>(),
             "sectors": f.sectors.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
             "application": f.application.as_ref().map(|a| json!({
