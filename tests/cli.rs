@@ -175,3 +175,55 @@ fn no_escape_codes_when_not_a_terminal_or_with_no_color() {
         assert!(!out.stdout.contains(&0x1b));
     }
 }
+
+#[test]
+fn build_timings_list_every_stage_and_no_progress_bar_off_a_terminal() {
+    let site = common::site(None);
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_openssc"))
+        .args(["build", "--timings", "--root"])
+        .arg(site.path())
+        .arg("--output-dir")
+        .arg(out_dir.path().join("out"))
+        .output()
+        .expect("run openssc");
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    for stage in [
+        "check",
+        "read sources",
+        "index",
+        "open data",
+        "plan",
+        "render",
+        "links",
+        "write data",
+        "checksums",
+        "total",
+    ] {
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{stage}:")) && l.ends_with(" s")),
+            "no timing for {stage}:\n{stderr}"
+        );
+    }
+    // stderr is a pipe here: no progress bar, no escape codes.
+    assert!(!stderr.contains("pages ("), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+    assert!(stderr.ends_with(&format!(
+        "built {} files into {}\n",
+        stderr_files(&stderr),
+        out_dir.path().join("out").display()
+    )));
+}
+
+fn stderr_files(stderr: &str) -> String {
+    stderr
+        .lines()
+        .last()
+        .and_then(|l| l.strip_prefix("built "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap_or_default()
+        .to_owned()
+}
