@@ -48,6 +48,8 @@ pub struct Staging {
     retired: PathBuf,
     /// Every file written, with its SHA-256, for `data/SHA256SUMS`.
     written: Mutex<Vec<(String, [u8; 32])>>,
+    /// Folders made so far (most files share theirs with others: one check each).
+    folders: Mutex<std::collections::HashSet<PathBuf>>,
     committed: bool,
 }
 
@@ -82,6 +84,7 @@ impl Staging {
             output: output.to_path_buf(),
             retired,
             written: Mutex::new(Vec::new()),
+            folders: Mutex::new(std::collections::HashSet::new()),
             committed: false,
         })
     }
@@ -90,7 +93,18 @@ impl Staging {
     pub fn write(&self, path: &str, bytes: &[u8]) -> Result<(), Error> {
         let file = self.dir.join(path);
         if let Some(folder) = file.parent() {
-            std::fs::create_dir_all(folder).map_err(|e| Error::Io(folder.to_path_buf(), e))?;
+            let known = self
+                .folders
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains(folder);
+            if !known {
+                std::fs::create_dir_all(folder).map_err(|e| Error::Io(folder.to_path_buf(), e))?;
+                self.folders
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(folder.to_path_buf());
+            }
         }
         std::fs::write(&file, bytes).map_err(|e| Error::Io(file.clone(), e))?;
         let digest: [u8; 32] = Sha256::digest(bytes).into();
