@@ -65,6 +65,18 @@ pub fn strip_marks(text: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
+/// The CLDR name of a plural category, as catalogs write it.
+fn category_name(category: PluralCategory) -> &'static str {
+    match category {
+        PluralCategory::Zero => "zero",
+        PluralCategory::One => "one",
+        PluralCategory::Two => "two",
+        PluralCategory::Few => "few",
+        PluralCategory::Many => "many",
+        PluralCategory::Other => "other",
+    }
+}
+
 /// A language's catalog and formatters. Built once per language and build.
 pub struct Locale {
     /// The language code (`en`, `es`, ...).
@@ -124,35 +136,13 @@ impl Locale {
 
     /// The plural category the language uses for `n`.
     pub fn plural_category(&self, n: u64) -> &'static str {
-        match self.plurals.category_for(n) {
-            PluralCategory::Zero => "zero",
-            PluralCategory::One => "one",
-            PluralCategory::Two => "two",
-            PluralCategory::Few => "few",
-            PluralCategory::Many => "many",
-            PluralCategory::Other => "other",
-        }
+        category_name(self.plurals.category_for(n))
     }
 
     /// The categories this language's plural rules use, `other` last.
     pub fn plural_categories(&self) -> Vec<&'static str> {
-        let used: Vec<PluralCategory> = self.plurals.categories().collect();
-        PLURAL_CATEGORIES
-            .iter()
-            .copied()
-            .filter(|c| {
-                used.iter().any(|u| {
-                    *c == match u {
-                        PluralCategory::Zero => "zero",
-                        PluralCategory::One => "one",
-                        PluralCategory::Two => "two",
-                        PluralCategory::Few => "few",
-                        PluralCategory::Many => "many",
-                        PluralCategory::Other => "other",
-                    }
-                })
-            })
-            .collect()
+        let used: Vec<&str> = self.plurals.categories().map(category_name).collect();
+        PLURAL_CATEGORIES.iter().copied().filter(|c| used.contains(c)).collect()
     }
 
     /// `key` for the count `n`, with `{n}` replaced by the formatted number: the form of

@@ -93,30 +93,32 @@ pub fn write_site(
         .as_ref()
         .map(|b| if b.ends_with('/') { b.clone() } else { format!("{b}/") });
 
-    // Every language's pages as jobs, with every path the build writes known before the
-    // first page is made: the link check needs them.
-    let plans: Vec<(Arc<crate::locale::Locale>, Vec<PageJob>)> = stage(progress, "plan", || {
-        languages
-            .iter()
-            .map(|language| {
-                let locale = if language.code == config.default_language {
-                    Arc::clone(&default_locale)
-                } else {
-                    Arc::new(theme.locale(&language.code))
-                };
-                let views = Views {
-                    data: dataset,
-                    schemas,
-                    locale: &locale,
-                    index: &index,
-                };
-                let mut jobs = views.jobs();
-                jobs.push(PageJob::Ready(Box::new(open_data.page_spec(&views))));
-                (locale, jobs)
-            })
-            .collect()
-    });
-    let page_paths: Vec<String> = plans[0].1.iter().map(PageJob::path).collect();
+    // Every page as a job, with every path the build writes known before the first page is
+    // made: the link check needs them. Every language has the same pages; the other
+    // languages' jobs are made when their turn comes, so only one language's lists are held.
+    let jobs_of = |locale: &Arc<crate::locale::Locale>| {
+        let views = Views {
+            data: dataset,
+            schemas,
+            locale,
+            index: &index,
+        };
+        let mut jobs = views.jobs();
+        jobs.push(PageJob::Ready(Box::new(open_data.page_spec(&views))));
+        jobs
+    };
+    let locales: Vec<Arc<crate::locale::Locale>> = languages
+        .iter()
+        .map(|language| {
+            if language.code == config.default_language {
+                Arc::clone(&default_locale)
+            } else {
+                Arc::new(theme.locale(&language.code))
+            }
+        })
+        .collect();
+    let mut default_jobs = Some(stage(progress, "plan", || jobs_of(&default_locale)));
+    let page_paths: Vec<String> = default_jobs.iter().flatten().map(PageJob::path).collect();
     let mut planned: Vec<String> = Vec::new();
     for language in &languages {
         planned.extend(page_paths.iter().map(|p| format!("{}{p}", language.prefix)));
@@ -132,7 +134,7 @@ pub fn write_site(
         }
     }
     let mut charts: Vec<Vec<OutputFile>> = Vec::new();
-    for (locale, _) in &plans {
+    for locale in &locales {
         let views = Views {
             data: dataset,
             schemas,
@@ -147,7 +149,7 @@ pub fn write_site(
     }
     planned.extend(charts.iter().flatten().map(|f| f.path.clone()));
     let links = LinkChecker::new(planned);
-    progress.add_pages(plans.iter().map(|(_, jobs)| jobs.len() as u64).sum());
+    progress.add_pages((page_paths.len() * languages.len()) as u64);
 
     let io_error: Mutex<Option<crate::Error>> = Mutex::new(None);
     let write = |path: &str, bytes: &[u8]| {
@@ -160,11 +162,15 @@ pub fn write_site(
     };
     let template_problems: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
     stage(progress, "render", || {
-        for ((locale, jobs), language) in plans.into_iter().zip(&languages) {
+        for (locale, language) in locales.iter().zip(&languages) {
+            let jobs = match default_jobs.take().filter(|_| language.code == config.default_language) {
+                Some(jobs) => jobs,
+                None => jobs_of(locale),
+            };
             let views = Views {
                 data: dataset,
                 schemas,
-                locale: &locale,
+                locale,
                 index: &index,
             };
             let (title, title_lang) = config.title_in(&language.code);
@@ -178,7 +184,7 @@ pub fn write_site(
                 "base_url": base,
                 "has_feed": base.is_some() && build.date.is_some(),
             });
-            let renderer = match Renderer::new(theme, site, build, &locale, &languages) {
+            let renderer = match Renderer::new(theme, site, build, locale, &languages) {
                 Ok(r) => r,
                 Err(mut d) => {
                     template_problems

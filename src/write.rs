@@ -8,7 +8,6 @@ use std::sync::Mutex;
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
-use crate::render::OutputFile;
 
 /// The file every built site carries, so a later build knows the folder is its own.
 pub const MARKER_FILE: &str = ".openssc-output";
@@ -158,50 +157,6 @@ impl Drop for Staging {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
-}
-
-/// Writes `files` to `output`, replacing what was there only once all are written.
-/// `output` must be empty, missing, or a previous build (see [`MARKER_FILE`]). Returns
-/// the number of files written (the marker included).
-pub fn write_site(output: &Path, site_root: &Path, files: &[OutputFile]) -> Result<usize, Error> {
-    check_replaceable(output, site_root)?;
-    let parent = match output.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(|e| Error::Io(parent.clone(), e))?;
-    let name = output
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "public".into());
-    let staging = parent.join(format!(".{name}.openssc-new-{}", std::process::id()));
-    let retired = parent.join(format!(".{name}.openssc-old-{}", std::process::id()));
-    let result = write_all(&staging, files).and_then(|()| swap(output, &staging, &retired));
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
-    }
-    result.map(|()| files.len() + 1)
-}
-
-fn write_all(dir: &Path, files: &[OutputFile]) -> Result<(), Error> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(|e| Error::Io(dir.to_path_buf(), e))?;
-    }
-    std::fs::create_dir_all(dir).map_err(|e| Error::Io(dir.to_path_buf(), e))?;
-    let marker = dir.join(MARKER_FILE);
-    std::fs::write(
-        &marker,
-        "This folder was written by openssc build and is replaced by the next build.\n",
-    )
-    .map_err(|e| Error::Io(marker.clone(), e))?;
-    for file in files {
-        let path = dir.join(&file.path);
-        if let Some(folder) = path.parent() {
-            std::fs::create_dir_all(folder).map_err(|e| Error::Io(folder.to_path_buf(), e))?;
-        }
-        std::fs::write(&path, &file.bytes).map_err(|e| Error::Io(path.clone(), e))?;
-    }
-    Ok(())
 }
 
 fn swap(output: &Path, staging: &Path, retired: &Path) -> Result<(), Error> {
