@@ -420,7 +420,9 @@ fn site_config() -> String {
      title = \"State of South-South Cooperation\"\n\
      # One line saying what the site is (optional).\n\
      description = \"An open annual report on South-South Cooperation, built from records anyone can read and check.\"\n\
-     # The languages the site is published in: any of en, es, pt, fr.\n\
+     # The languages the site is published in: two-letter codes; en, es, pt and fr have\n\
+     # built-in catalogs (another language needs i18n/<code>.yaml). Each language other than\n\
+     # the default gets its pages under /<code>/, e.g. languages = [\"en\", \"es\", \"pt\", \"fr\"].\n\
      languages = [\"en\"]\n\
      # The language of the main pages, and the fallback for missing translations.\n\
      default_language = \"en\"\n\
@@ -429,7 +431,12 @@ fn site_config() -> String {
      # The address the site will be published at (optional; enables sitemap.xml and feed.xml).\n\
      # base_url = \"https://example.org/ssc/\"\n\
      # Treat warnings (such as a record without sources) as errors.\n\
-     strict = false\n"
+     strict = false\n\
+     \n\
+     # The title and description in another language of `languages` (optional), e.g.:\n\
+     # [translations.es]\n\
+     # title = \"Estado de la Cooperación Sur-Sur\"\n\
+     # description = \"...\"\n"
         .to_owned()
 }
 
