@@ -85,9 +85,19 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
             } else {
                 None
             };
+            rules::no_private_use_marks(&doc, &mut problems);
             if typed.is_some() {
-                // The record owns its body from now on; the document keeps what
-                // rules need to point at problems (text, front matter, spans).
+                if matches!(
+                    doc.kind,
+                    DocKind::Record(_) | DocKind::ReportEdition { .. } | DocKind::ReportChapter { .. }
+                ) {
+                    // The one rule that reads the front matter; the others read the typed
+                    // record and point at problems through the spans.
+                    rules::languages_are_configured(&config.languages, &doc, &mut problems);
+                    doc.front = Value::Null;
+                }
+                // The record owns its body from now on; the document keeps what rules need
+                // to point at problems (text and spans).
                 doc.body = String::new();
             }
             (doc, problems, typed)
@@ -123,8 +133,7 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
     let mut translations = Vec::new();
     let mut chapters = Vec::new();
     let mut by_key = HashMap::new();
-    for (doc, mut problems, typed) in checked {
-        rules::no_private_use_marks(&doc, &mut problems);
+    for (doc, problems, typed) in checked {
         let valid = problems.is_empty();
         diagnostics.extend(problems);
         if doc.lang.is_some() {

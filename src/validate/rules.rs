@@ -39,9 +39,6 @@ pub fn no_private_use_marks(doc: &Document, out: &mut Vec<Diagnostic>) {
 
 /// Runs every rule.
 pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>) {
-    for doc in record_documents(dataset, docs) {
-        languages_are_configured(dataset, doc, out);
-    }
     for project in dataset.projects.values() {
         let Some(doc) = docs.get(&DocKind::Record(Collection::Project), &project.id) else {
             continue;
@@ -175,39 +172,12 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
     }
 }
 
-/// Every record document, for rules that apply to all of them.
-fn record_documents<'a>(dataset: &'a Dataset, docs: &'a Documents) -> Vec<&'a Document> {
-    let mut all = Vec::new();
-    let mut push = |kind: DocKind, id: &str| all.extend(docs.get(&kind, id));
-    dataset
-        .projects
-        .keys()
-        .for_each(|id| push(DocKind::Record(Collection::Project), id));
-    dataset
-        .actors
-        .keys()
-        .for_each(|id| push(DocKind::Record(Collection::Actor), id));
-    dataset
-        .funds
-        .keys()
-        .for_each(|id| push(DocKind::Record(Collection::Fund), id));
-    dataset
-        .exchanges
-        .keys()
-        .for_each(|id| push(DocKind::Record(Collection::Exchange), id));
-    for edition in dataset.editions.values() {
-        push(DocKind::ReportEdition { year: edition.year }, "index");
-        for c in &edition.chapters {
-            push(DocKind::ReportChapter { year: edition.year }, &c.id);
-        }
-    }
-    all
-}
-
 /// Every language of a Text map must be one of the site's languages. A Text map is an
 /// object whose keys are all two-letter codes with text values: the record format has
 /// no other field of that shape.
-fn languages_are_configured(dataset: &Dataset, doc: &Document, out: &mut Vec<Diagnostic>) {
+///
+/// Runs in the parallel stage of `validate`, before the document's front matter is let go.
+pub(super) fn languages_are_configured(langs: &[String], doc: &Document, out: &mut Vec<Diagnostic>) {
     enum Segment<'v> {
         Key(&'v str),
         Index(usize),
@@ -262,7 +232,7 @@ fn languages_are_configured(dataset: &Dataset, doc: &Document, out: &mut Vec<Dia
             _ => {}
         }
     }
-    walk(&doc.front, &mut Vec::new(), &dataset.config.languages, doc, out);
+    walk(&doc.front, &mut Vec::new(), langs, doc, out);
 }
 
 fn reference(
