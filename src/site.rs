@@ -104,7 +104,7 @@ pub fn write_site(
             index: &index,
         };
         let mut jobs = views.jobs();
-        jobs.push(PageJob::Ready(Box::new(open_data.page_spec(&views))));
+        jobs.push(PageJob::Ready(Box::new(open_data.page(&views))));
         jobs
     };
     let locales: Vec<Arc<crate::locale::Locale>> = languages
@@ -246,7 +246,7 @@ pub fn write_site(
         return Err(BuildFailure::Io(e));
     }
     stage(progress, "checksums", || {
-        staging.write(sums::PATH, staging.checksums().as_bytes())
+        staging.write(sums::PATH, sums::text(staging.digests()).as_bytes())
     })
     .map_err(BuildFailure::Io)
 }
@@ -259,7 +259,7 @@ pub fn site_languages(config: &crate::config::SiteConfig, theme: &Theme) -> Vec<
         .into_iter()
         .map(|code| SiteLanguage {
             code: code.clone(),
-            name: theme.locale(code).t("language.name"),
+            name: theme.text(code, "language.name").unwrap_or(code).to_owned(),
             prefix: if *code == config.default_language {
                 String::new()
             } else {

@@ -1,11 +1,8 @@
 //! Writing the site: into a fresh folder beside the output, swapped in only when every
 //! file is written, so a failed build leaves the previous output as it was.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-
-use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 
@@ -106,7 +103,7 @@ impl Staging {
             }
         }
         std::fs::write(&file, bytes).map_err(|e| Error::Io(file.clone(), e))?;
-        let digest: [u8; 32] = Sha256::digest(bytes).into();
+        let digest = crate::opendata::sums::digest(bytes);
         self.written
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -114,23 +111,12 @@ impl Staging {
         Ok(())
     }
 
-    /// `SHA256SUMS`: every file written so far with its SHA-256, as `sha256sum` writes
-    /// them (`<hex>  <path>`, sorted by path).
-    pub fn checksums(&self) -> String {
-        let mut written = self
-            .written
+    /// Every file written so far with its SHA-256.
+    pub fn digests(&self) -> Vec<(String, [u8; 32])> {
+        self.written
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        written.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut text = String::with_capacity(written.len() * 100);
-        for (path, digest) in written {
-            for b in digest {
-                let _ = write!(text, "{b:02x}");
-            }
-            let _ = writeln!(text, "  {path}");
-        }
-        text
+            .clone()
     }
 
     /// How many files were written (the marker included).

@@ -12,7 +12,7 @@
 //! - `openssc-data.zip` ([`archive`]): every file under `data/` plus the site's sources
 //!   (its `content/` and the schemas in use, see [`Sources`]);
 //! - `SHA256SUMS` ([`sums`]): the SHA-256 of every file of the site, added by
-//!   [`crate::site::assemble`] once every other file exists;
+//!   [`crate::site::write_site`] once every other file is written;
 //! - the Data page (`data/index.html`), listing every download, and a link from each
 //!   initiative's page to its JSON.
 //!
@@ -367,7 +367,7 @@ impl OpenData {
             });
             files.push(OutputFile { path, bytes });
         }
-        // Written by `site::assemble` once every file exists; its size is not known yet.
+        // Written by `site::write_site` once every file exists; its size is not known yet.
         downloads.push(Download {
             path: sums::PATH.into(),
             format: "data.format_sha256",
@@ -387,11 +387,7 @@ impl OpenData {
     }
 
     /// The Data page, in the language of `views`.
-    pub fn page_spec(&self, views: &Views<'_>) -> PageSpec {
-        self.page(views)
-    }
-
-    fn page(&self, views: &Views<'_>) -> PageSpec {
+    pub fn page(&self, views: &Views<'_>) -> PageSpec {
         let downloads: Vec<Value> = self
             .downloads
             .iter()

@@ -6,37 +6,28 @@ use std::fmt::Write;
 
 use sha2::{Digest, Sha256};
 
-use crate::render::OutputFile;
-
 /// The path of the checksum file in the built site.
 pub const PATH: &str = "data/SHA256SUMS";
 
-/// The lowercase hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
+/// The checksum file's text for `(path, SHA-256)` pairs (the checksum file itself left
+/// out), sorted by path.
+pub fn text(mut digests: Vec<(String, [u8; 32])>) -> String {
+    digests.retain(|(path, _)| path != PATH);
+    digests.sort_by(|a, b| a.0.cmp(&b.0));
+    digests
         .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
+        .fold(String::with_capacity(digests.len() * 100), |mut s, (path, digest)| {
+            for b in digest {
+                let _ = write!(s, "{b:02x}");
+            }
+            let _ = writeln!(s, "  {path}");
             s
         })
 }
 
-/// The checksum file of `files` (every one but the checksum file itself).
-pub fn sums(files: &[OutputFile]) -> OutputFile {
-    let mut lines: Vec<(&str, String)> = files
-        .iter()
-        .filter(|f| f.path != PATH)
-        .map(|f| (f.path.as_str(), sha256_hex(&f.bytes)))
-        .collect();
-    lines.sort_by(|a, b| a.0.cmp(b.0));
-    let text = lines.iter().fold(String::new(), |mut s, (path, hex)| {
-        let _ = writeln!(s, "{hex}  {path}");
-        s
-    });
-    OutputFile {
-        path: PATH.into(),
-        bytes: text.into_bytes(),
-    }
+/// The SHA-256 of `bytes`.
+pub fn digest(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
 }
 
 #[cfg(test)]
@@ -45,26 +36,13 @@ mod tests {
 
     #[test]
     fn known_digest_and_format() {
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
         let files = vec![
-            OutputFile {
-                path: "b.html".into(),
-                bytes: b"abc".to_vec(),
-            },
-            OutputFile {
-                path: "a.txt".into(),
-                bytes: Vec::new(),
-            },
-            OutputFile {
-                path: PATH.into(),
-                bytes: b"old".to_vec(),
-            },
+            ("b.html".to_owned(), digest(b"abc")),
+            ("a.txt".to_owned(), digest(b"")),
+            (PATH.to_owned(), digest(b"old")),
         ];
         assert_eq!(
-            String::from_utf8(sums(&files).bytes).unwrap(),
+            text(files),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  a.txt\n\
              ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  b.html\n"
         );

@@ -13,7 +13,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
-use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::diagnostics::Diagnostic;
@@ -255,6 +254,14 @@ impl Theme {
         parse_catalog(&String::from_utf8_lossy(bytes), &name).ok()
     }
 
+    /// The text of `key` in `lang`'s catalog, if it has it.
+    pub fn text(&self, lang: &str, key: &str) -> Option<&str> {
+        match self.catalogs.get(lang)?.get(key)? {
+            Message::Text(s) => Some(s),
+            Message::Plural(forms) => forms.get("other").map(String::as_str),
+        }
+    }
+
     /// The conventions of `lang` with its catalog (empty if there is none; `check`
     /// reports that).
     pub fn locale(&self, lang: &str) -> Locale {
@@ -367,7 +374,7 @@ pub struct PageSpec {
     /// Output path, e.g. `projects/x/index.html`.
     pub path: String,
     pub template: &'static str,
-    /// The page's own values; `site`, `page` and `build` are added by [`render_pages`].
+    /// The page's own values; `site`, `page` and `build` are added by [`Renderer::render`].
     pub context: Value,
     pub title: String,
 }
@@ -447,6 +454,7 @@ impl<'t> Renderer<'t> {
         let lang = &self.locale.lang;
         let path = self.path_of(&spec.path);
         let site_root = "../".repeat(path.matches('/').count());
+        let root = spec.root();
         let mut context = spec.context;
         if !context.is_object() {
             context = Value::Object(Default::default());
@@ -468,7 +476,7 @@ impl<'t> Renderer<'t> {
             .collect();
         context["page"] = serde_json::json!({
             "path": path,
-            "root": "../".repeat(spec.path.matches('/').count()),
+            "root": root,
             "site_root": site_root,
             "lang": lang,
             "is_home": spec.path == "index.html",
@@ -489,32 +497,12 @@ impl<'t> Renderer<'t> {
     }
 }
 
-/// Renders the pages of one language in parallel (see [`Renderer`]).
-pub fn render_pages(
-    theme: &Theme,
-    site: &Value,
-    build: &BuildInfo,
-    locale: &Arc<Locale>,
-    languages: &[SiteLanguage],
-    pages: &[PageSpec],
-) -> Result<Vec<OutputFile>, Vec<Diagnostic>> {
-    let renderer = Renderer::new(theme, site.clone(), build, locale, languages)?;
-    let results: Vec<Result<OutputFile, Diagnostic>> =
-        pages.par_iter().map(|spec| renderer.render(spec.clone())).collect();
-    let mut files = Vec::with_capacity(results.len());
-    let mut problems = Vec::new();
-    for r in results {
-        match r {
-            Ok(f) => files.push(f),
-            Err(d) => problems.push(d),
-        }
-    }
-    if problems.is_empty() {
-        Ok(files)
-    } else {
-        crate::diagnostics::sort(&mut problems);
-        Err(problems)
-    }
+/// The note saying that what follows is shown in language `from`, not the page's.
+pub(crate) fn fallback_note(locale: &Locale, from: &str) -> String {
+    format!(
+        "<p class=\"fallback-note\">{}</p>\n",
+        escape_text(&locale.t(&format!("language.fallback.{from}")))
+    )
 }
 
 /// Replaces the fallback marks of record text (see [`crate::locale::mark_fallback`]) in a
@@ -576,15 +564,7 @@ pub(crate) fn label_fallbacks(html: String, locale: &Locale) -> String {
     if languages.is_empty() {
         return out;
     }
-    let notes: String = languages
-        .iter()
-        .map(|from| {
-            format!(
-                "<p class=\"fallback-note\">{}</p>\n",
-                escape_text(&locale.t(&format!("language.fallback.{from}")))
-            )
-        })
-        .collect();
+    let notes: String = languages.iter().map(|from| fallback_note(locale, from)).collect();
     // After the page's heading, or at the start of its main content.
     if let Some(at) = out.find("</h1>") {
         out.insert_str(at + "</h1>".len(), &format!("\n{notes}"));

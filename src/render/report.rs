@@ -698,10 +698,7 @@ impl Views<'_> {
             return parts;
         }
         let from = self.default_lang();
-        let note = format!(
-            "<p class=\"fallback-note\">{}</p>\n",
-            escape_html(&self.t(&format!("language.fallback.{from}")))
-        );
+        let note = super::fallback_note(self.locale, from);
         let mut out = vec![json!({ "html": note, "figure": null, "chart": false })];
         out.extend(parts.into_iter().map(|mut part| {
             if let Some(html) = part.get("html").and_then(Value::as_str)

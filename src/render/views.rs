@@ -236,26 +236,19 @@ impl<'a> Views<'a> {
 
     /// [`Views::field`] for an optional field.
     pub(crate) fn opt_field<T>(&self, record: &Record<T>, field: &str, t: &Option<Text>) -> Value {
-        match (
-            record.translations.get(self.lang()).and_then(|tr| tr.fields.get(field)),
-            t,
-        ) {
-            (Some(translated), _) => Value::String(translated.clone()),
-            (None, Some(t)) => Value::String(self.text(t)),
-            (None, None) => Value::Null,
-        }
+        let translated = record.translations.get(self.lang()).and_then(|tr| tr.fields.get(field));
+        translated
+            .cloned()
+            .or_else(|| t.as_ref().map(|t| self.text(t)))
+            .map_or(Value::Null, Value::String)
     }
 
     /// The Markdown body of a record as HTML, in the page's language: its translation's
     /// body, else its own, which is then wrapped with its language and a note.
     pub(crate) fn record_body<T>(&self, record: &Record<T>) -> String {
-        if let Some(tr) = record.translations.get(self.lang())
-            && !tr.body.trim().is_empty()
-        {
-            return self.body(&tr.body);
-        }
-        let html = self.body(&record.body);
-        self.body_fallback(html)
+        let (source, fallback) = self.body_source(record);
+        let html = self.body(source);
+        if fallback { self.body_fallback(html) } else { html }
     }
 
     /// The Markdown source of a record's body for the page's language (its translation's
@@ -276,8 +269,8 @@ impl<'a> Views<'a> {
         }
         let from = self.default_lang();
         format!(
-            "<p class=\"fallback-note\">{}</p>\n<div lang=\"{from}\">\n{html}</div>\n",
-            super::escape_text(&self.t(&format!("language.fallback.{from}")))
+            "{}<div lang=\"{from}\">\n{html}</div>\n",
+            super::fallback_note(self.locale, from)
         )
     }
 
