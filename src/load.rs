@@ -130,7 +130,8 @@ pub struct Loaded {
 }
 
 /// What became of one file.
-enum FileOutcome {
+#[derive(Clone, Debug)]
+pub enum FileOutcome {
     Loaded(Document),
     /// Not a document (an asset).
     Skipped,
@@ -164,16 +165,23 @@ pub fn load_content(root: &Path) -> Result<Loaded, Error> {
     let results: Vec<FileOutcome> = paths.par_iter().map(|path| load_file(root, path)).collect();
     let mut loaded = Loaded::default();
     for result in results {
-        match result {
-            FileOutcome::Loaded(doc) => loaded.documents.push(doc),
+        loaded.push(result);
+    }
+    Ok(loaded)
+}
+
+impl Loaded {
+    /// Adds what became of one file.
+    pub fn push(&mut self, outcome: FileOutcome) {
+        match outcome {
+            FileOutcome::Loaded(doc) => self.documents.push(doc),
             FileOutcome::Skipped => {}
             FileOutcome::Failed(identity, d) => {
-                loaded.unreadable.extend(identity);
-                loaded.diagnostics.push(d);
+                self.unreadable.extend(identity);
+                self.diagnostics.push(d);
             }
         }
     }
-    Ok(loaded)
 }
 
 /// The path of `path` relative to `root`, with `/` separators.
@@ -305,7 +313,8 @@ fn split_name(file: &str, name: &str) -> Result<(String, Option<String>), Diagno
     Ok((id.to_owned(), lang))
 }
 
-fn load_file(root: &Path, path: &Path) -> FileOutcome {
+/// Loads one file of `<root>/content` (`path` includes `root`).
+pub fn load_file(root: &Path, path: &Path) -> FileOutcome {
     let file = relative(root, path);
     let under_content = relative(&root.join("content"), path);
     let parts: Vec<&str> = under_content.split('/').collect();
