@@ -19,6 +19,7 @@ pub mod countries;
 pub mod diagnostics;
 pub mod dictionary;
 pub mod error;
+pub mod incremental;
 pub mod linkcheck;
 pub mod load;
 pub mod locale;
@@ -80,8 +81,18 @@ pub fn check_site(root: &Path) -> Result<CheckOutcome, Error> {
     check_with_schemas(root).map(|(outcome, _)| outcome)
 }
 
-/// [`check_site`], also returning the schema set and theme when they could be loaded.
-fn check_with_schemas(root: &Path) -> Result<(CheckOutcome, Option<(schema::SchemaSet, render::Theme)>), Error> {
+/// What a site's records are checked against and rendered with: its configuration,
+/// schemas and theme, and the problems of the theme's catalogs for its languages.
+pub(crate) struct Setup {
+    pub config: SiteConfig,
+    pub schemas: schema::SchemaSet,
+    pub theme: render::Theme,
+    pub catalog_problems: Vec<Diagnostic>,
+}
+
+/// Reads the configuration, schemas and theme of the site at `root`; their diagnostics
+/// when one of them is broken.
+pub(crate) fn load_setup(root: &Path) -> Result<Result<Setup, Vec<Diagnostic>>, Error> {
     let config_path = root.join(CONFIG_FILE);
     if !config_path.is_file() {
         return Err(Error::NoConfig(root.to_path_buf()));
@@ -89,26 +100,48 @@ fn check_with_schemas(root: &Path) -> Result<(CheckOutcome, Option<(schema::Sche
     let config_text = std::fs::read_to_string(&config_path).map_err(|e| Error::Io(config_path.clone(), e))?;
     let config = match SiteConfig::parse(&config_text, CONFIG_FILE) {
         Ok(c) => c,
-        Err(d) => return Ok((CheckOutcome::Unreadable(d), None)),
+        Err(d) => return Ok(Err(d)),
     };
     let schemas = match schema::SchemaSet::load(root) {
         Ok(s) => s,
-        Err(d) => return Ok((CheckOutcome::Unreadable(d), None)),
+        Err(d) => return Ok(Err(d)),
     };
     // The theme's catalogs must cover the site's languages: a missing interface text is
     // a problem of the site, found by `check` like a record's.
     let theme = match render::Theme::load(root) {
         Ok(t) => t,
-        Err(d) => return Ok((CheckOutcome::Unreadable(d), None)),
+        Err(d) => return Ok(Err(d)),
     };
     let catalog_problems = theme.check_catalogs(&config.languages);
-    let loaded = load::load_content(root)?;
-    let mut checked = validate::validate(config, &schemas, loaded);
-    if !catalog_problems.is_empty() {
-        checked.diagnostics.extend(catalog_problems);
+    Ok(Ok(Setup {
+        config,
+        schemas,
+        theme,
+        catalog_problems,
+    }))
+}
+
+/// Adds the catalog problems to a check's diagnostics.
+pub(crate) fn add_catalog_problems(checked: &mut Checked, problems: &[Diagnostic]) {
+    if !problems.is_empty() {
+        checked.diagnostics.extend(problems.iter().cloned());
         diagnostics::sort(&mut checked.diagnostics);
     }
-    Ok((CheckOutcome::Checked(Box::new(checked)), Some((schemas, theme))))
+}
+
+/// [`check_site`], also returning the schema set and theme when they could be loaded.
+fn check_with_schemas(root: &Path) -> Result<(CheckOutcome, Option<(schema::SchemaSet, render::Theme)>), Error> {
+    let setup = match load_setup(root)? {
+        Ok(setup) => setup,
+        Err(d) => return Ok((CheckOutcome::Unreadable(d), None)),
+    };
+    let loaded = load::load_content(root)?;
+    let mut checked = validate::validate(setup.config, &setup.schemas, loaded);
+    add_catalog_problems(&mut checked, &setup.catalog_problems);
+    Ok((
+        CheckOutcome::Checked(Box::new(checked)),
+        Some((setup.schemas, setup.theme)),
+    ))
 }
 
 /// The outcome of `build`.
@@ -150,25 +183,85 @@ pub fn build_site_with(
     let (CheckOutcome::Checked(checked), Some((schemas, theme))) = (outcome, schemas) else {
         unreachable!("an unreadable site always has errors")
     };
-    let build = render::BuildInfo {
-        date: options.date.clone(),
-        generator: format!("openssc {}", env!("CARGO_PKG_VERSION")),
-    };
     let sources = site::stage(progress, "read sources", || -> Result<_, Error> {
         Ok(opendata::Sources {
             content: read_content_files(root)?,
             schemas: schema::SchemaSet::source_files(root),
         })
     })?;
+    let inputs = Inputs {
+        checked: &checked,
+        schemas: &schemas,
+        theme: &theme,
+        sources: &sources,
+    };
+    build_checked(root, output, options, inputs, progress, None).map(|(outcome, _)| outcome)
+}
+
+/// What [`build_checked`] builds from.
+pub(crate) struct Inputs<'a> {
+    pub checked: &'a Checked,
+    pub schemas: &'a schema::SchemaSet,
+    pub theme: &'a render::Theme,
+    pub sources: &'a opendata::Sources,
+}
+
+/// The build information of a build with `options`.
+pub(crate) fn build_info(options: &BuildOptions) -> render::BuildInfo {
+    render::BuildInfo {
+        date: options.date.clone(),
+        generator: format!("openssc {}", env!("CARGO_PKG_VERSION")),
+    }
+}
+
+/// Renders a checked site into a staging folder and swaps it in place of `output`. With
+/// `remember`, also returns what [`site::update_site`] needs for the next build.
+pub(crate) fn build_checked(
+    root: &Path,
+    output: &Path,
+    options: &BuildOptions,
+    inputs: Inputs<'_>,
+    progress: &dyn site::Progress,
+    remember: Option<&render::deps::FileHashes>,
+) -> Result<(BuildOutcome, Option<site::Memory>), Error> {
+    let checked = inputs.checked;
+    let build = build_info(options);
     let staging = write::Staging::create(output, root)?;
-    match site::write_site(&checked.dataset, &schemas, &theme, &build, &sources, &staging, progress) {
-        Ok(()) => {}
-        Err(site::BuildFailure::Diagnostics(d)) => return Ok(BuildOutcome::Failed(d)),
-        Err(site::BuildFailure::Io(e)) => return Err(e),
-        Err(site::BuildFailure::BrokenLinks(mut broken)) => {
+    let site_inputs = site::Inputs {
+        dataset: &checked.dataset,
+        schemas: inputs.schemas,
+        theme: inputs.theme,
+        build: &build,
+    };
+    let memory = match site::write_site(site_inputs, inputs.sources, &staging, progress, remember) {
+        Ok(memory) => memory,
+        Err(failure) => return failure_outcome(root, &checked.dataset, failure).map(|o| (o, None)),
+    };
+    let written = staging.commit()?;
+    let warnings = checked.diagnostics.clone();
+    Ok((
+        BuildOutcome::Built {
+            files: written,
+            warnings,
+        },
+        memory,
+    ))
+}
+
+/// What a failed build tells its user: the template problems or the broken links as
+/// diagnostics (an I/O failure is an error).
+pub(crate) fn failure_outcome(
+    root: &Path,
+    dataset: &model::Dataset,
+    failure: site::BuildFailure,
+) -> Result<BuildOutcome, Error> {
+    match failure {
+        site::BuildFailure::Diagnostics(d) => Ok(BuildOutcome::Failed(d)),
+        site::BuildFailure::Io(e) => Err(e),
+        site::BuildFailure::BrokenLinks(mut broken) => {
             // A record's body shown on the page of every language breaks the same link on
             // each: report it once, as found on the default language's page.
-            let languages = &checked.dataset.config.languages;
+            let languages = &dataset.config.languages;
             let in_other_language = |page: &str| {
                 page.split_once('/')
                     .is_some_and(|(first, _)| languages.iter().any(|l| l == first))
@@ -177,28 +270,22 @@ pub fn build_site_with(
             let mut seen = std::collections::HashSet::new();
             let mut diagnostics: Vec<Diagnostic> = Vec::new();
             for b in broken {
-                let d = broken_link_diagnostic(root, &checked.dataset, b);
+                let d = broken_link_diagnostic(root, dataset, b);
                 let from_record = !d.file.ends_with(".html");
                 if !from_record || seen.insert((d.file.clone(), d.line, d.column)) {
                     diagnostics.push(d);
                 }
             }
             diagnostics::sort(&mut diagnostics);
-            return Ok(BuildOutcome::Failed(diagnostics));
+            Ok(BuildOutcome::Failed(diagnostics))
         }
     }
-    let written = staging.commit()?;
-    let warnings = checked.diagnostics.clone();
-    Ok(BuildOutcome::Built {
-        files: written,
-        warnings,
-    })
 }
 
 /// Every file under `<root>/content` as `(content/<path>, bytes)`, sorted by path, skipping
 /// dot-files and dot-folders (as [`load::load_content`] does): the raw records the data
 /// archive holds.
-fn read_content_files(root: &Path) -> Result<Vec<(String, Vec<u8>)>, Error> {
+pub(crate) fn read_content_files(root: &Path) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let mut files = Vec::new();
     for path in load::content_files(root)? {
         let bytes = std::fs::read(&path).map_err(|e| Error::Io(path.clone(), e))?;

@@ -132,10 +132,35 @@ pub struct LinkChecker {
     ids: Mutex<HashMap<String, Vec<u64>>>,
     pending: Mutex<Vec<PendingFragment>>,
     broken: Mutex<Vec<BrokenLink>>,
+    /// With [`LinkChecker::remembering`]: every page's links that resolved to a planned
+    /// path, for [`LinkChecker::finish_incremental`] to check again when that page is kept.
+    links: Option<Mutex<HashMap<String, PageLinks>>>,
+}
+
+/// A page's internal links: the hash of each target path, with the hash of its fragment.
+type PageLinks = Vec<(u64, Option<u64>)>;
+
+/// What a link check leaves for the next one, when only some pages are made again: the
+/// ids of every page and the internal links of every page (as hashes of the target path
+/// and of the fragment).
+#[derive(Debug, Default)]
+pub struct LinkMemory {
+    ids: HashMap<String, Vec<u64>>,
+    links: HashMap<String, PageLinks>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl LinkMemory {
+    /// The ids of every page `memory` knows, without its links.
+    pub fn with_ids_of(memory: &LinkMemory) -> LinkMemory {
+        LinkMemory {
+            ids: memory.ids.clone(),
+            links: HashMap::new(),
+        }
+    }
 }
 
 impl LinkChecker {
@@ -146,7 +171,14 @@ impl LinkChecker {
             ids: Mutex::new(HashMap::new()),
             pending: Mutex::new(Vec::new()),
             broken: Mutex::new(Vec::new()),
+            links: None,
         }
+    }
+
+    /// Keeps every page's links, for [`LinkChecker::finish_incremental`].
+    pub fn remembering(mut self) -> LinkChecker {
+        self.links = Some(Mutex::new(HashMap::new()));
+        self
     }
 
     /// Checks the links of the page at `path` and keeps its ids.
@@ -159,6 +191,7 @@ impl LinkChecker {
         own_ids.dedup();
         let mut broken = Vec::new();
         let mut pending = Vec::new();
+        let mut kept: PageLinks = Vec::new();
         let mut links = attribute_values(html, "href");
         links.extend(attribute_values(html, "src"));
         for raw in links {
@@ -200,7 +233,11 @@ impl LinkChecker {
                 report(reason);
                 continue;
             }
-            let Some(fragment) = fragment.filter(|f| !f.is_empty()) else {
+            let fragment = fragment.filter(|f| !f.is_empty());
+            if self.links.is_some() {
+                kept.push((id_hash(&target), fragment.map(id_hash)));
+            }
+            let Some(fragment) = fragment else {
                 continue;
             };
             if target == path {
@@ -216,6 +253,9 @@ impl LinkChecker {
                 });
             }
         }
+        if let Some(links) = &self.links {
+            lock(links).insert(path.to_owned(), kept);
+        }
         lock(&self.ids).insert(path.to_owned(), own_ids);
         if !pending.is_empty() {
             lock(&self.pending).append(&mut pending);
@@ -223,6 +263,65 @@ impl LinkChecker {
         if !broken.is_empty() {
             lock(&self.broken).append(&mut broken);
         }
+    }
+
+    /// Like [`LinkChecker::finish`] when only some pages were made again: the pages of
+    /// `previous` that were not made again but are still planned keep their ids, and their
+    /// links are checked again against the planned paths and the ids of every page. Returns
+    /// the broken links of the pages made and the paths of the kept pages that now hold a
+    /// broken link (the caller checks those pages again from their files, for the message),
+    /// and the memory for the next check.
+    pub fn finish_incremental(mut self, previous: LinkMemory) -> (Vec<BrokenLink>, Vec<String>, LinkMemory) {
+        let mut made = self
+            .links
+            .take()
+            .map(|l| l.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner))
+            .unwrap_or_default();
+        let made_ids = lock(&self.ids).clone();
+        let LinkMemory {
+            ids: mut all_ids,
+            links: old_links,
+        } = previous;
+        all_ids.retain(|path, _| self.paths.contains(path) && !made_ids.contains_key(path));
+        all_ids.extend(made_ids);
+        let mut kept_links: HashMap<String, PageLinks> = old_links
+            .into_iter()
+            .filter(|(path, _)| all_ids.contains_key(path) && !made.contains_key(path))
+            .collect();
+        let path_hashes: HashSet<u64> = self.paths.iter().map(|p| id_hash(p)).collect();
+        let ids_by_hash: HashMap<u64, &Vec<u64>> = all_ids.iter().map(|(p, ids)| (id_hash(p), ids)).collect();
+        let mut recheck: Vec<String> = kept_links
+            .iter()
+            .filter(|(_, links)| {
+                links.iter().any(|(target, fragment)| {
+                    !path_hashes.contains(target)
+                        || fragment
+                            .is_some_and(|f| ids_by_hash.get(target).is_none_or(|ids| ids.binary_search(&f).is_err()))
+                })
+            })
+            .map(|(path, _)| path.clone())
+            .collect();
+        recheck.sort();
+        // Pending fragments of the pages made are checked against every page's ids.
+        lock(&self.ids).clone_from(&all_ids);
+        let broken = self.finish();
+        made.extend(kept_links.drain());
+        let memory = LinkMemory {
+            ids: all_ids,
+            links: made,
+        };
+        (broken, recheck, memory)
+    }
+
+    /// The memory of a check of every page (made with [`LinkChecker::remembering`]).
+    pub fn finish_remembering(mut self) -> (Vec<BrokenLink>, LinkMemory) {
+        let links = self
+            .links
+            .take()
+            .map(|l| l.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner))
+            .unwrap_or_default();
+        let ids = lock(&self.ids).clone();
+        (self.finish(), LinkMemory { ids, links })
     }
 
     /// Every broken link, sorted by page and link.

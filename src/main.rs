@@ -388,6 +388,7 @@ fn serve(
                 if errors == 1 { "" } else { "s" }
             );
         }
+        Event::Settled { elapsed } => eprintln!("data downloads updated in {:.2} s", elapsed.as_secs_f64()),
         Event::BuildError { error, .. } => eprintln!("error: {error}: still serving the last good build"),
         Event::WatchError(e) => eprintln!("warning: {e}"),
         Event::Listening { url, browse_url, .. } => {

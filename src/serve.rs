@@ -2,10 +2,11 @@
 //! files, rebuilds on change and reloads the open browser pages.
 //!
 //! Three parts:
-//! - **Building** goes through the [`Rebuild`] trait. [`FullBuild`] calls
-//!   [`build_site`](crate::build_site) every time; a builder that rebuilds only what a change
-//!   affects plugs in through [`serve_with`] without touching the rest (it is told the
-//!   site-relative paths that changed).
+//! - **Building** goes through the [`Rebuild`] trait.
+//!   [`IncrementalBuild`](crate::incremental::IncrementalBuild) builds in full first and
+//!   after changes outside `content/`, and otherwise makes again only what a change
+//!   affects, the open data last ([`Rebuild::settle`]); [`FullBuild`] calls
+//!   [`build_site`](crate::build_site) every time.
 //! - **Watching** uses `notify` on `content/`, `schemas/`, `themes/`, `templates/`, `static/`,
 //!   `i18n/` (recursively, those that exist) and on the site folder itself (not recursively:
 //!   `openssc.toml`, and one of those folders appearing or disappearing). Bursts of events are
@@ -73,6 +74,13 @@ pub struct Changes {
 /// untouched when they return anything but [`BuildOutcome::Built`].
 pub trait Rebuild {
     fn rebuild(&mut self, changes: &Changes) -> Result<BuildOutcome, Error>;
+
+    /// Finishes what a successful [`Rebuild::rebuild`] left for later (the open data of an
+    /// incremental build), once the browsers have been told to reload; `None` when there
+    /// is nothing to do.
+    fn settle(&mut self) -> Option<Result<BuildOutcome, Error>> {
+        None
+    }
 }
 
 /// Rebuilds the whole site with [`build_site`](crate::build_site) on every change.
@@ -113,6 +121,8 @@ pub enum Event<'a> {
         warnings: &'a [Diagnostic],
         elapsed: Duration,
     },
+    /// The open data of the last build (made after its pages) is written too.
+    Settled { elapsed: Duration },
     /// The content is invalid: the previous site is still served.
     Failed {
         diagnostics: &'a [Diagnostic],
@@ -131,8 +141,9 @@ pub enum Event<'a> {
     WatchError(String),
 }
 
-/// Serves the site described by `options`, rebuilding it in full on every change, until
-/// `stop` is set. See [`serve_with`].
+/// Serves the site described by `options`, rebuilding on every change only what it
+/// affects ([`IncrementalBuild`](crate::incremental::IncrementalBuild)), until `stop` is
+/// set. See [`serve_with`].
 pub fn serve(options: &ServeOptions, stop: &AtomicBool, report: &mut dyn FnMut(Event<'_>)) -> Result<(), Error> {
     // The temporary folder is private (0700) and removed when dropped, on every return.
     let temporary = match &options.output {
@@ -154,11 +165,7 @@ pub fn serve(options: &ServeOptions, stop: &AtomicBool, report: &mut dyn FnMut(E
     if !root.join(CONFIG_FILE).is_file() {
         return Err(Error::NoConfig(options.root.clone()));
     }
-    let mut builder = FullBuild {
-        root: root.clone(),
-        output: output.clone(),
-        options: options.build.clone(),
-    };
+    let mut builder = crate::incremental::IncrementalBuild::new(root.clone(), output.clone(), options.build.clone());
     serve_with(&root, &output, options.addr, &mut builder, stop, report)
 }
 
@@ -337,6 +344,29 @@ fn run_build(
             let diagnostic = Diagnostic::error("", 0, 0, "build", error.to_string());
             set(Status::new(*generation, false, &[diagnostic]));
             report(Event::BuildError { error: &error, elapsed });
+        }
+    }
+    // What the build left for later (the open data), now that the pages are served.
+    let start = Instant::now();
+    match builder.settle() {
+        None => {}
+        Some(Ok(BuildOutcome::Built { .. })) => report(Event::Settled {
+            elapsed: start.elapsed(),
+        }),
+        Some(Ok(BuildOutcome::Failed(diagnostics))) => {
+            set(Status::new(*generation, false, &diagnostics));
+            report(Event::Failed {
+                diagnostics: &diagnostics,
+                elapsed: start.elapsed(),
+            });
+        }
+        Some(Err(error)) => {
+            let diagnostic = Diagnostic::error("", 0, 0, "build", error.to_string());
+            set(Status::new(*generation, false, &[diagnostic]));
+            report(Event::BuildError {
+                error: &error,
+                elapsed: start.elapsed(),
+            });
         }
     }
 }

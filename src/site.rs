@@ -3,6 +3,8 @@
 //! Invariant: no I/O; the same dataset, schemas, theme and build info give the same
 //! files with the same bytes.
 
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
@@ -10,9 +12,11 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::diagnostics::Diagnostic;
-use crate::linkcheck::LinkChecker;
+use crate::linkcheck::{LinkChecker, LinkMemory};
+use crate::locale::Locale;
 use crate::model::Dataset;
 use crate::opendata::{Sources, sums};
+use crate::render::deps::{FileHashes, Fingerprints};
 use crate::render::views::{Index, PageJob, Views};
 use crate::render::{BuildInfo, OutputFile, Renderer, SiteLanguage, Theme};
 use crate::schema::SchemaSet;
@@ -55,6 +59,147 @@ pub(crate) fn stage<T>(progress: &dyn Progress, name: &'static str, f: impl FnOn
     out
 }
 
+/// What a site is made from, besides its output.
+#[derive(Clone, Copy)]
+pub struct Inputs<'a> {
+    pub dataset: &'a Dataset,
+    pub schemas: &'a SchemaSet,
+    pub theme: &'a Theme,
+    pub build: &'a BuildInfo,
+}
+
+/// What a build leaves for `serve`'s next one, which makes again only what changed.
+#[derive(Debug, Default)]
+pub struct Memory {
+    /// The fingerprint of every page's inputs, by output path (see [`crate::render::deps`]).
+    pages: HashMap<String, u64>,
+    /// Every page's ids and links.
+    links: LinkMemory,
+    /// Every file of the output (but `data/SHA256SUMS`) with its SHA-256.
+    files: BTreeMap<String, [u8; 32]>,
+    /// The open-data files (made again by [`refresh_data`]).
+    data_files: Vec<String>,
+}
+
+impl Memory {
+    /// How many files the output holds (with the marker file).
+    pub fn file_count(&self) -> usize {
+        self.files.len() + 2
+    }
+}
+
+/// The languages of a site with their locales, the default first.
+fn languages_and_locales(inputs: &Inputs<'_>) -> (Vec<SiteLanguage>, Vec<Arc<Locale>>) {
+    let config = &inputs.dataset.config;
+    let languages = site_languages(config, inputs.theme);
+    let locales = languages
+        .iter()
+        .map(|l| Arc::new(inputs.theme.locale(&l.code)))
+        .collect();
+    (languages, locales)
+}
+
+/// `base_url` with a trailing slash, so that `base_url ~ page.path` is a URL.
+fn base_url(inputs: &Inputs<'_>) -> Option<String> {
+    inputs
+        .dataset
+        .config
+        .base_url
+        .as_ref()
+        .map(|b| if b.ends_with('/') { b.clone() } else { format!("{b}/") })
+}
+
+/// The renderer of one language's pages.
+fn renderer<'t>(
+    inputs: &Inputs<'t>,
+    language: &SiteLanguage,
+    locale: &Arc<Locale>,
+    languages: &[SiteLanguage],
+) -> Result<Renderer<'t>, Vec<Diagnostic>> {
+    let config = &inputs.dataset.config;
+    let base = base_url(inputs);
+    let (title, title_lang) = config.title_in(&language.code);
+    let description = config.description_in(&language.code);
+    let site = json!({
+        "title": title,
+        "title_lang": (title_lang != language.code).then_some(title_lang),
+        "description": description.map(|d| d.0),
+        "description_lang": description.and_then(|d| (d.1 != language.code).then_some(d.1)),
+        "lang": language.code,
+        "has_feed": base.is_some() && inputs.build.date.is_some(),
+        "base_url": base,
+    });
+    Renderer::new(inputs.theme, site, inputs.build, locale, languages)
+}
+
+/// The files that are neither pages nor open data, made from the whole dataset every
+/// build: the report's data files and charts, static files, robots, sitemap, feed.
+fn other_files(
+    inputs: &Inputs<'_>,
+    index: &Index,
+    languages: &[SiteLanguage],
+    locales: &[Arc<Locale>],
+    page_paths: &[String],
+    report_data: Vec<OutputFile>,
+) -> Vec<OutputFile> {
+    let mut files = report_data;
+    let views_of = |locale| Views {
+        data: inputs.dataset,
+        schemas: inputs.schemas,
+        locale,
+        index,
+    };
+    for (locale, language) in locales.iter().zip(languages) {
+        files.extend(crate::render::report::edition_chart_files(
+            &views_of(locale),
+            &language.prefix,
+        ));
+    }
+    for (name, bytes) in &inputs.theme.static_files {
+        files.push(OutputFile {
+            path: format!("static/{name}"),
+            bytes: bytes.clone(),
+        });
+    }
+    let base = base_url(inputs);
+    let mut robots = String::from("User-agent: *\nAllow: /\n");
+    if let Some(base) = &base {
+        robots.push_str(&format!("Sitemap: {base}sitemap.xml\n"));
+        files.push(OutputFile {
+            path: "sitemap.xml".into(),
+            bytes: sitemap(base, page_paths, languages).into_bytes(),
+        });
+        if let Some(date) = &inputs.build.date {
+            files.push(OutputFile {
+                path: "feed.xml".into(),
+                bytes: feed(base, &views_of(&locales[0]), date).into_bytes(),
+            });
+        }
+    }
+    files.push(OutputFile {
+        path: "robots.txt".into(),
+        bytes: robots.into_bytes(),
+    });
+    files
+}
+
+fn push_problems(problems: &Mutex<Vec<Diagnostic>>, mut more: Vec<Diagnostic>) {
+    problems
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .append(&mut more);
+}
+
+fn template_failure(problems: Mutex<Vec<Diagnostic>>) -> Result<(), BuildFailure> {
+    let mut problems = problems.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    crate::diagnostics::sort(&mut problems);
+    problems.dedup_by(|a, b| a.file == b.file && a.line == b.line && a.message == b.message);
+    Err(BuildFailure::Diagnostics(problems))
+}
+
 /// Makes every file of the site and writes it into `staging` as it is made, pages in
 /// parallel, so that a large site is never held in memory whole; checks every internal
 /// link on the way. The last file written is `data/SHA256SUMS`, the checksums of all the
@@ -62,94 +207,55 @@ pub(crate) fn stage<T>(progress: &dyn Progress, name: &'static str, f: impl FnOn
 ///
 /// Each language's pages sit under its prefix (none for the default language, `es/` for
 /// Spanish); the data downloads and static files are shared by all languages. The caller
-/// commits `staging` only when this succeeds.
+/// commits `staging` only when this succeeds. With `remember` (the hash of every source
+/// file), it also returns what [`update_site`] needs to make only what changes next.
 pub fn write_site(
-    dataset: &Dataset,
-    schemas: &SchemaSet,
-    theme: &Theme,
-    build: &BuildInfo,
+    inputs: Inputs<'_>,
     sources: &Sources,
     staging: &Staging,
     progress: &dyn Progress,
-) -> Result<(), BuildFailure> {
-    let config = &dataset.config;
-    let languages = site_languages(config, theme);
+    remember: Option<&FileHashes>,
+) -> Result<Option<Memory>, BuildFailure> {
+    let dataset = inputs.dataset;
+    let (languages, locales) = languages_and_locales(&inputs);
     let index = stage(progress, "index", || Index::new(dataset));
-    let default_locale = Arc::new(theme.locale(&config.default_language));
-    let default_views = Views {
+    let views_of = |locale| Views {
         data: dataset,
-        schemas,
-        locale: &default_locale,
+        schemas: inputs.schemas,
+        locale,
         index: &index,
     };
+    let default_views = views_of(&locales[0]);
     let (report_data, open_data) = stage(progress, "open data", || {
         let report_data = crate::render::report::edition_data_files(&default_views);
-        let open_data = crate::opendata::OpenData::build(&default_views, build, &report_data, sources);
+        let open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources);
         (report_data, open_data)
     });
-    // With a trailing slash, so that `base_url ~ page.path` is a URL.
-    let base = config
-        .base_url
-        .as_ref()
-        .map(|b| if b.ends_with('/') { b.clone() } else { format!("{b}/") });
 
     // Every page as a job, with every path the build writes known before the first page is
-    // made: the link check needs them. Every language has the same pages; the other
-    // languages' jobs are made when their turn comes, so only one language's lists are held.
-    let jobs_of = |locale: &Arc<crate::locale::Locale>| {
-        let views = Views {
-            data: dataset,
-            schemas,
-            locale,
-            index: &index,
-        };
+    // made: the link check needs them. Every language has the same pages; each language's
+    // jobs are made when its turn comes.
+    let jobs_of = |views: &Views<'_>| {
         let mut jobs = views.jobs();
-        jobs.push(PageJob::Ready(Box::new(open_data.page(&views))));
+        jobs.push(PageJob::Ready(Box::new(open_data.page(views))));
         jobs
     };
-    let locales: Vec<Arc<crate::locale::Locale>> = languages
-        .iter()
-        .map(|language| {
-            if language.code == config.default_language {
-                Arc::clone(&default_locale)
-            } else {
-                Arc::new(theme.locale(&language.code))
-            }
-        })
-        .collect();
-    let mut default_jobs = Some(stage(progress, "plan", || jobs_of(&default_locale)));
+    let mut default_jobs = Some(stage(progress, "plan", || jobs_of(&default_views)));
     let page_paths: Vec<String> = default_jobs.iter().flatten().map(PageJob::path).collect();
+    let others = other_files(&inputs, &index, &languages, &locales, &page_paths, report_data);
     let mut planned: Vec<String> = Vec::new();
     for language in &languages {
         planned.extend(page_paths.iter().map(|p| format!("{}{p}", language.prefix)));
     }
     planned.extend(open_data.files.iter().map(|f| f.path.clone()));
-    planned.extend(report_data.iter().map(|f| f.path.clone()));
-    planned.extend(theme.static_files.keys().map(|name| format!("static/{name}")));
-    planned.extend(["robots.txt".to_owned(), sums::PATH.to_owned()]);
-    if base.is_some() {
-        planned.push("sitemap.xml".into());
-        if build.date.is_some() {
-            planned.push("feed.xml".into());
-        }
+    planned.extend(others.iter().map(|f| f.path.clone()));
+    planned.push(sums::PATH.to_owned());
+    let mut links = LinkChecker::new(planned);
+    if remember.is_some() {
+        links = links.remembering();
     }
-    let mut charts: Vec<Vec<OutputFile>> = Vec::new();
-    for locale in &locales {
-        let views = Views {
-            data: dataset,
-            schemas,
-            locale,
-            index: &index,
-        };
-        let prefix = languages
-            .iter()
-            .find(|l| l.code == locale.lang)
-            .map_or("", |l| l.prefix.as_str());
-        charts.push(crate::render::report::edition_chart_files(&views, prefix));
-    }
-    planned.extend(charts.iter().flatten().map(|f| f.path.clone()));
-    let links = LinkChecker::new(planned);
     progress.add_pages((page_paths.len() * languages.len()) as u64);
+    let fingerprints: Mutex<HashMap<String, u64>> = Mutex::new(HashMap::new());
 
     let io_error: Mutex<Option<crate::Error>> = Mutex::new(None);
     let write = |path: &str, bytes: &[u8]| {
@@ -163,61 +269,38 @@ pub fn write_site(
     let template_problems: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
     stage(progress, "render", || {
         for (locale, language) in locales.iter().zip(&languages) {
-            let jobs = match default_jobs.take().filter(|_| language.code == config.default_language) {
+            let views = views_of(locale);
+            let jobs = match default_jobs.take() {
                 Some(jobs) => jobs,
-                None => jobs_of(locale),
+                None => jobs_of(&views),
             };
-            let views = Views {
-                data: dataset,
-                schemas,
-                locale,
-                index: &index,
-            };
-            let (title, title_lang) = config.title_in(&language.code);
-            let description = config.description_in(&language.code);
-            let site = json!({
-                "title": title,
-                "title_lang": (title_lang != language.code).then_some(title_lang),
-                "description": description.map(|d| d.0),
-                "description_lang": description.and_then(|d| (d.1 != language.code).then_some(d.1)),
-                "lang": language.code,
-                "base_url": base,
-                "has_feed": base.is_some() && build.date.is_some(),
-            });
-            let renderer = match Renderer::new(theme, site, build, locale, &languages) {
+            let renderer = match renderer(&inputs, language, locale, &languages) {
                 Ok(r) => r,
-                Err(mut d) => {
-                    template_problems
+                Err(d) => return push_problems(&template_problems, d),
+            };
+            let deps = remember.map(|files| Fingerprints::new(dataset, &index, files));
+            jobs.into_par_iter().for_each(|job| {
+                if let Some(deps) = &deps {
+                    let key = format!("{}{}", language.prefix, job.path());
+                    let print = deps.of(&job);
+                    fingerprints
                         .lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .append(&mut d);
-                    return;
+                        .insert(key, print);
                 }
-            };
-            jobs.into_par_iter().for_each(|job| {
                 match renderer.render(views.page(job)) {
                     Ok(page) => {
                         links.page(&page.path, &String::from_utf8_lossy(&page.bytes));
                         write(&page.path, &page.bytes);
                     }
-                    Err(d) => template_problems
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .push(d),
+                    Err(d) => push_problems(&template_problems, vec![d]),
                 }
                 progress.page_done();
             });
         }
     });
-    let mut problems = template_problems
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if !problems.is_empty() {
-        crate::diagnostics::sort(&mut problems);
-        problems.dedup_by(|a, b| a.file == b.file && a.line == b.line && a.message == b.message);
-        return Err(BuildFailure::Diagnostics(problems));
-    }
-    let broken = stage(progress, "links", || links.finish());
+    template_failure(template_problems)?;
+    let (broken, link_memory) = stage(progress, "links", || links.finish_remembering());
     if !broken.is_empty() {
         return Err(BuildFailure::BrokenLinks(broken));
     }
@@ -226,21 +309,8 @@ pub fn write_site(
         open_data
             .files
             .par_iter()
-            .chain(report_data.par_iter())
+            .chain(others.par_iter())
             .for_each(|f| write(&f.path, &f.bytes));
-        charts.par_iter().flatten().for_each(|f| write(&f.path, &f.bytes));
-        for (name, bytes) in &theme.static_files {
-            write(&format!("static/{name}"), bytes);
-        }
-        let mut robots = String::from("User-agent: *\nAllow: /\n");
-        if let Some(base) = &base {
-            robots.push_str(&format!("Sitemap: {base}sitemap.xml\n"));
-            write("sitemap.xml", sitemap(base, &page_paths, &languages).as_bytes());
-            if let Some(date) = &build.date {
-                write("feed.xml", feed(base, &default_views, date).as_bytes());
-            }
-        }
-        write("robots.txt", robots.as_bytes());
     });
     if let Some(e) = io_error.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
         return Err(BuildFailure::Io(e));
@@ -248,9 +318,251 @@ pub fn write_site(
     stage(progress, "checksums", || {
         staging.write(sums::PATH, sums::text(staging.digests()).as_bytes())
     })
-    .map_err(BuildFailure::Io)
+    .map_err(BuildFailure::Io)?;
+    Ok(remember.map(|_| Memory {
+        pages: fingerprints
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+        links: link_memory,
+        files: staging.digests().into_iter().filter(|(p, _)| p != sums::PATH).collect(),
+        data_files: open_data.files.iter().map(|f| f.path.clone()).collect(),
+    }))
 }
 
+/// Writes `bytes` to `output/path` through a file beside it, renamed over it, so that a
+/// server never reads half a file.
+fn write_in_place(output: &Path, path: &str, bytes: &[u8]) -> Result<(), crate::Error> {
+    let file = output.join(path);
+    if let Some(folder) = file.parent() {
+        std::fs::create_dir_all(folder).map_err(|e| crate::Error::Io(folder.to_path_buf(), e))?;
+    }
+    let temporary = output.join(format!("{path}.openssc-partial"));
+    std::fs::write(&temporary, bytes).map_err(|e| crate::Error::Io(temporary.clone(), e))?;
+    std::fs::rename(&temporary, &file).map_err(|e| crate::Error::Io(file.clone(), e))
+}
+
+/// Removes `output/path` and the folders it leaves empty.
+fn remove_in_place(output: &Path, path: &str) {
+    let file = output.join(path);
+    let _ = std::fs::remove_file(&file);
+    let mut folder = file.parent();
+    while let Some(f) = folder.filter(|f| *f != output) {
+        if std::fs::remove_dir(f).is_err() {
+            break;
+        }
+        folder = f.parent();
+    }
+}
+
+/// Writes the files whose bytes differ from what `memory` says the output holds.
+fn write_changed(output: &Path, memory: &mut Memory, files: &[OutputFile]) -> Result<(), BuildFailure> {
+    let changed: Vec<(&OutputFile, [u8; 32])> = files
+        .par_iter()
+        .map(|f| (f, sums::digest(&f.bytes)))
+        .filter(|(f, digest)| memory.files.get(&f.path) != Some(digest))
+        .collect();
+    changed
+        .par_iter()
+        .try_for_each(|(f, _)| write_in_place(output, &f.path, &f.bytes))
+        .map_err(BuildFailure::Io)?;
+    memory
+        .files
+        .extend(changed.into_iter().map(|(f, digest)| (f.path.clone(), digest)));
+    Ok(())
+}
+
+/// Ends the link check of the pages made again, with the kept pages of `memory`; keeps the
+/// result in `memory`. A kept page that holds a link that no longer resolves is checked
+/// again from its file, for the exact link and reason.
+fn finish_links(
+    output: &Path,
+    links: LinkChecker,
+    planned: &[String],
+    memory: &mut Memory,
+) -> Result<(), Vec<crate::linkcheck::BrokenLink>> {
+    let previous = std::mem::take(&mut memory.links);
+    let (mut broken, recheck, link_memory) = links.finish_incremental(previous);
+    for page in &recheck {
+        let html = std::fs::read_to_string(output.join(page)).unwrap_or_default();
+        let again = LinkChecker::new(planned.iter().cloned()).remembering();
+        again.page(page, &html);
+        broken.extend(again.finish_incremental(LinkMemory::with_ids_of(&link_memory)).0);
+    }
+    memory.links = link_memory;
+    if broken.is_empty() { Ok(()) } else { Err(broken) }
+}
+
+/// Brings the open data of `output` up to date with `inputs` after [`update_site`]: makes
+/// every download again, writes those whose bytes changed and the Data page of every
+/// language, removes the downloads that are gone, and writes `data/SHA256SUMS`.
+pub fn refresh_data(
+    inputs: Inputs<'_>,
+    output: &Path,
+    sources: &Sources,
+    memory: &mut Memory,
+) -> Result<(), BuildFailure> {
+    let dataset = inputs.dataset;
+    let (languages, locales) = languages_and_locales(&inputs);
+    let index = Index::new(dataset);
+    let views_of = |locale| Views {
+        data: dataset,
+        schemas: inputs.schemas,
+        locale,
+        index: &index,
+    };
+    let default_views = views_of(&locales[0]);
+    let report_data = crate::render::report::edition_data_files(&default_views);
+    let open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources);
+    let data_files: std::collections::HashSet<&str> = open_data.files.iter().map(|f| f.path.as_str()).collect();
+    let gone: Vec<String> = memory
+        .data_files
+        .iter()
+        .filter(|p| !data_files.contains(p.as_str()))
+        .cloned()
+        .collect();
+    let mut planned: Vec<String> = memory.files.keys().filter(|p| !gone.contains(p)).cloned().collect();
+    planned.extend(open_data.files.iter().map(|f| f.path.clone()));
+    planned.push(sums::PATH.to_owned());
+    let links = LinkChecker::new(planned.iter().cloned()).remembering();
+    let mut pages = Vec::new();
+    let mut problems = Vec::new();
+    for (locale, language) in locales.iter().zip(&languages) {
+        let views = views_of(locale);
+        let page = renderer(&inputs, language, locale, &languages)
+            .map_err(BuildFailure::Diagnostics)?
+            .render(open_data.page(&views));
+        match page {
+            Ok(page) => {
+                links.page(&page.path, &String::from_utf8_lossy(&page.bytes));
+                pages.push(page);
+            }
+            Err(d) => problems.push(d),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(BuildFailure::Diagnostics(problems));
+    }
+    finish_links(output, links, &planned, memory).map_err(BuildFailure::BrokenLinks)?;
+    write_changed(output, memory, &open_data.files)?;
+    write_changed(output, memory, &pages)?;
+    for path in &gone {
+        remove_in_place(output, path);
+        memory.files.remove(path);
+    }
+    memory.data_files = open_data.files.iter().map(|f| f.path.clone()).collect();
+    let digests: Vec<(String, [u8; 32])> = memory.files.iter().map(|(p, d)| (p.clone(), *d)).collect();
+    write_in_place(output, sums::PATH, sums::text(digests).as_bytes()).map_err(BuildFailure::Io)
+}
+
+/// Brings the output of a previous build (`memory`) up to date with `inputs`, in place:
+/// makes again only the pages whose inputs changed (see [`crate::render::deps`]), removes
+/// the pages that are gone, and rewrites the other files whose bytes changed. Nothing is
+/// written unless every page is made and every link resolves. The open data is left as it
+/// was: [`refresh_data`] brings it up to date (it is the costly part, and no page but the
+/// Data page shows it).
+pub fn update_site(
+    inputs: Inputs<'_>,
+    output: &Path,
+    files: &FileHashes,
+    mut memory: Memory,
+) -> Result<Memory, (BuildFailure, Memory)> {
+    let dataset = inputs.dataset;
+    let (languages, locales) = languages_and_locales(&inputs);
+    let index = Index::new(dataset);
+    let deps = Fingerprints::new(dataset, &index, files);
+    let views_of = |locale| Views {
+        data: dataset,
+        schemas: inputs.schemas,
+        locale,
+        index: &index,
+    };
+    let data_page = format!("{}/index.html", crate::opendata::DIR);
+    let mut page_paths: Vec<String> = views_of(&locales[0]).jobs().iter().map(PageJob::path).collect();
+    page_paths.push(data_page.clone());
+    // The open-data files as the next `refresh_data` will write them: the same tables, and
+    // one JSON file per initiative.
+    let project_files = format!("{}/projects/", crate::opendata::DIR);
+    let mut data_files: Vec<String> = memory
+        .data_files
+        .iter()
+        .filter(|p| !p.starts_with(&project_files))
+        .cloned()
+        .collect();
+    data_files.extend(dataset.projects.keys().map(|id| crate::opendata::project_file(id)));
+    let report_data = crate::render::report::edition_data_files(&views_of(&locales[0]));
+    let others = other_files(&inputs, &index, &languages, &locales, &page_paths, report_data);
+    let mut planned: Vec<String> = Vec::new();
+    for language in &languages {
+        planned.extend(page_paths.iter().map(|p| format!("{}{p}", language.prefix)));
+    }
+    let all_pages: std::collections::HashSet<String> = planned.iter().cloned().collect();
+    planned.extend(data_files.iter().cloned());
+    planned.extend(others.iter().map(|f| f.path.clone()));
+    planned.push(sums::PATH.to_owned());
+    let links = LinkChecker::new(planned.iter().cloned()).remembering();
+
+    let made: Mutex<Vec<OutputFile>> = Mutex::new(Vec::new());
+    let fingerprints: Mutex<HashMap<String, u64>> = Mutex::new(HashMap::new());
+    let template_problems: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
+    for (locale, language) in locales.iter().zip(&languages) {
+        let views = views_of(locale);
+        let renderer = match renderer(&inputs, language, locale, &languages) {
+            Ok(r) => r,
+            Err(d) => {
+                push_problems(&template_problems, d);
+                continue;
+            }
+        };
+        views.jobs().into_par_iter().for_each(|job| {
+            let key = format!("{}{}", language.prefix, job.path());
+            let print = deps.of(&job);
+            let unchanged = memory.pages.get(&key) == Some(&print);
+            fingerprints
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(key, print);
+            if unchanged {
+                return;
+            }
+            match renderer.render(views.page(job)) {
+                Ok(page) => {
+                    links.page(&page.path, &String::from_utf8_lossy(&page.bytes));
+                    made.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(page);
+                }
+                Err(d) => push_problems(&template_problems, vec![d]),
+            }
+        });
+    }
+    if let Err(e) = template_failure(template_problems) {
+        return Err((e, memory));
+    }
+    if let Err(broken) = finish_links(output, links, &planned, &mut memory) {
+        return Err((BuildFailure::BrokenLinks(broken), memory));
+    }
+    let made = made.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Err(e) = write_changed(output, &mut memory, &made) {
+        return Err((e, memory));
+    }
+    let gone: Vec<String> = memory
+        .pages
+        .keys()
+        .filter(|p| !all_pages.contains(*p))
+        .cloned()
+        .collect();
+    for path in gone {
+        remove_in_place(output, &path);
+        memory.files.remove(&path);
+    }
+    memory.pages = fingerprints
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Err(e) = write_changed(output, &mut memory, &others) {
+        return Err((e, memory));
+    }
+    Ok(memory)
+}
 /// The site's languages, the default first, then in the order of `languages`.
 pub fn site_languages(config: &crate::config::SiteConfig, theme: &Theme) -> Vec<SiteLanguage> {
     let mut codes: Vec<&String> = vec![&config.default_language];

@@ -5,6 +5,7 @@
 //! after, by [`crate::write`]); every internal link is relative and names a file, so the
 //! site works from `file://`; the same dataset gives the same bytes.
 
+pub mod deps;
 pub mod report;
 pub mod views;
 

@@ -324,10 +324,25 @@ pub fn check_body_shortcodes(
 // ---------------------------------------------------------------------------------------
 // Figures as page contexts, charts and CSV
 
+/// One page of an edition's report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EditionPage {
+    /// The edition's cover: its index body, headline, figures and the initiatives counted.
+    Cover,
+    /// A chapter, by position in the edition's order.
+    Chapter(usize),
+    /// Every figure.
+    Annex,
+    /// One figure with the records of each row.
+    Figure(&'static str),
+    /// The whole edition on one page.
+    Print,
+}
+
 /// An edition with its figures computed and numbered.
 struct EditionFigures<'e> {
     edition: &'e Edition,
-    figures: Vec<Figure>,
+    figures: &'e [Figure],
     /// Figure number by name.
     numbers: BTreeMap<&'static str, usize>,
 }
@@ -402,8 +417,8 @@ impl Views<'_> {
 }
 
 impl Views<'_> {
-    fn edition_figures<'e>(&self, edition: &'e Edition) -> EditionFigures<'e> {
-        let figures = aggregate::figures(self.data, edition);
+    fn edition_figures<'e>(&'e self, edition: &'e Edition) -> EditionFigures<'e> {
+        let figures = self.index.figures(edition.year);
         let mut order: Vec<&'static str> = Vec::new();
         let bodies = std::iter::once(&edition.index.body).chain(edition.chapters.iter().map(|c| &c.body));
         for body in bodies {
@@ -872,54 +887,77 @@ impl Views<'_> {
     }
 
     /// The pages of every edition: cover, chapters, figures annex, figure pages, print.
-    pub(crate) fn edition_pages(&self) -> Vec<PageSpec> {
-        let mut pages = Vec::new();
-        for edition in self.data.editions.values() {
-            let ef = self.edition_figures(edition);
-            let year = edition.year;
-            let title = self.field(&edition.index, "title", &edition.index.data.title);
-            let base = format!("reports/{year}");
-            let chapters: Vec<Value> = edition
-                .chapters
-                .iter()
-                .enumerate()
-                .map(|(i, c)| json!({"id": c.id, "number": i + 1, "title": self.field(c, "title", &c.data.title), "href": format!("{base}/{}/index.html", c.id)}))
-                .collect();
-            let about = json!({
-                "title": title,
-                "href": format!("{base}/index.html"),
-                "figures_href": format!("{}/index.html", ef.dir()),
-                "print_href": format!("{base}/print/index.html"),
-                "data_href": self.shared(&format!("data/reports/{year}/figures.json")),
-                "period": format!("{} – {}", self.locale.date(&edition.index.data.period.from), self.locale.date(&edition.index.data.period.to)),
-                "status": self.label("report-statuses", &edition.index.data.status),
-                "published": self.opt_date(&edition.index.data.published),
-            });
-            let projects: Vec<Value> = aggregate::edition_scope(self.data, edition)
-                .into_iter()
-                .map(|p| self.project_summary(p))
-                .collect();
+    /// The pages of an edition's report, in order: cover, chapters, the figures annex, one
+    /// page per figure, the printable edition.
+    pub(crate) fn edition_page_list(edition: &Edition) -> Vec<EditionPage> {
+        let mut pages = vec![EditionPage::Cover];
+        pages.extend((0..edition.chapters.len()).map(EditionPage::Chapter));
+        pages.push(EditionPage::Annex);
+        pages.extend(aggregate::FIGURES.iter().map(|f| EditionPage::Figure(f.name)));
+        pages.push(EditionPage::Print);
+        pages
+    }
 
-            // Cover.
-            let mut ids = Self::report_ids();
-            let mut placed = BTreeMap::new();
-            let (source, fallback) = self.body_source(&edition.index);
-            let mut body = self.report_body(&ef, source, "../../", &mut ids, 2, &mut placed);
-            if fallback {
-                body = self.parts_fallback(body);
+    /// The path of one page of an edition's report.
+    pub(crate) fn edition_page_path(edition: &Edition, page: &EditionPage) -> String {
+        let year = edition.year;
+        match page {
+            EditionPage::Cover => format!("reports/{year}/index.html"),
+            EditionPage::Chapter(i) => format!("reports/{year}/{}/index.html", edition.chapters[*i].id),
+            EditionPage::Annex => format!("reports/{year}/figures/index.html"),
+            EditionPage::Figure(name) => format!("reports/{year}/figures/{name}/index.html"),
+            EditionPage::Print => format!("reports/{year}/print/index.html"),
+        }
+    }
+
+    /// One page of the report of the edition of `year`.
+    pub(crate) fn edition_page(&self, year: i32, page: &EditionPage) -> PageSpec {
+        let edition = &self.data.editions[&year];
+        let ef = self.edition_figures(edition);
+        let title = self.field(&edition.index, "title", &edition.index.data.title);
+        let base = format!("reports/{year}");
+        let chapters: Vec<Value> = edition
+            .chapters
+            .iter()
+            .enumerate()
+            .map(|(i, c)| json!({"id": c.id, "number": i + 1, "title": self.field(c, "title", &c.data.title), "href": format!("{base}/{}/index.html", c.id)}))
+            .collect();
+        let about = json!({
+            "title": title,
+            "href": format!("{base}/index.html"),
+            "figures_href": format!("{}/index.html", ef.dir()),
+            "print_href": format!("{base}/print/index.html"),
+            "data_href": self.shared(&format!("data/reports/{year}/figures.json")),
+            "period": format!("{} – {}", self.locale.date(&edition.index.data.period.from), self.locale.date(&edition.index.data.period.to)),
+            "status": self.label("report-statuses", &edition.index.data.status),
+            "published": self.opt_date(&edition.index.data.published),
+        });
+        let path = Self::edition_page_path(edition, page);
+        match page {
+            EditionPage::Cover => {
+                let projects: Vec<Value> = aggregate::edition_scope(self.data, edition)
+                    .into_iter()
+                    .map(|p| self.project_summary(p))
+                    .collect();
+                let mut ids = Self::report_ids();
+                let mut placed = BTreeMap::new();
+                let (source, fallback) = self.body_source(&edition.index);
+                let mut body = self.report_body(&ef, source, "../../", &mut ids, 2, &mut placed);
+                if fallback {
+                    body = self.parts_fallback(body);
+                }
+                self.simple(
+                    &path,
+                    "edition.html",
+                    title.clone(),
+                    json!({"edition": {
+                        "about": about, "headline": self.headline(&ef), "body": body, "chapters": chapters,
+                        "figures": self.figures_list(&ef, None), "completeness": self.completeness(&ef), "projects": projects,
+                    }}),
+                )
             }
-            pages.push(self.simple(
-                &format!("{base}/index.html"),
-                "edition.html",
-                title.clone(),
-                json!({"edition": {
-                    "about": about, "headline": self.headline(&ef), "body": body, "chapters": chapters,
-                    "figures": self.figures_list(&ef, None), "completeness": self.completeness(&ef), "projects": projects,
-                }}),
-            ));
-
-            // Chapters.
-            for (i, c) in edition.chapters.iter().enumerate() {
+            EditionPage::Chapter(i) => {
+                let (i, c) = (*i, &edition.chapters[*i]);
                 let mut ids = Self::report_ids();
                 let (source, fallback) = self.body_source(c);
                 let mut body = self.report_body(&ef, source, "../../../", &mut ids, 2, &mut BTreeMap::new());
@@ -934,35 +972,36 @@ impl Views<'_> {
                     "previous": i.checked_sub(1).map(|j| chapters[j].clone()),
                     "next": chapters.get(i + 1).cloned(),
                 });
-                pages.push(self.simple(
-                    &format!("{base}/{}/index.html", c.id),
+                self.simple(
+                    &path,
                     "chapter.html",
                     self.field(c, "title", &c.data.title),
                     json!({ "chapter": chapter }),
-                ));
+                )
             }
-
-            // The annex: every figure, in number order.
-            let mut ids = Self::report_ids();
-            let mut anchors = BTreeMap::new();
-            let figures: Vec<Value> = ef
-                .in_number_order()
-                .into_iter()
-                .map(|f| {
-                    let view = self.place_figure(&ef, f, &mut ids);
-                    anchors.insert(f.def.name, view["id"].as_str().unwrap_or_default().to_owned());
-                    view
-                })
-                .collect();
-            pages.push(self.simple(
-                &format!("{}/index.html", ef.dir()),
-                "report-figures.html",
-                format!("{} · {}", self.t("report.figures"), title),
-                json!({"report": {"edition": about, "figures": figures, "list": self.figures_list(&ef, Some(&anchors))}}),
-            ));
-
-            // One page per figure, with the records of each row.
-            for f in &ef.figures {
+            EditionPage::Annex => {
+                // Every figure, in number order.
+                let mut ids = Self::report_ids();
+                let mut anchors = BTreeMap::new();
+                let figures: Vec<Value> = ef
+                    .in_number_order()
+                    .into_iter()
+                    .map(|f| {
+                        let view = self.place_figure(&ef, f, &mut ids);
+                        anchors.insert(f.def.name, view["id"].as_str().unwrap_or_default().to_owned());
+                        view
+                    })
+                    .collect();
+                self.simple(
+                    &path,
+                    "report-figures.html",
+                    format!("{} · {}", self.t("report.figures"), title),
+                    json!({"report": {"edition": about, "figures": figures, "list": self.figures_list(&ef, Some(&anchors))}}),
+                )
+            }
+            EditionPage::Figure(name) => {
+                // One figure, with the records of each row.
+                let f = ef.get(name).expect("every figure is computed");
                 let mut ids = Self::report_ids();
                 let view = self.place_figure(&ef, f, &mut ids);
                 let rows: Vec<Value> = f
@@ -980,8 +1019,8 @@ impl Views<'_> {
                         })
                     })
                     .collect();
-                pages.push(self.simple(
-                    &format!("{}/{}/index.html", ef.dir(), f.name()),
+                self.simple(
+                    &path,
                     "report-figure.html",
                     format!(
                         "{} {}: {}",
@@ -990,12 +1029,10 @@ impl Views<'_> {
                         self.figure_title(f.name())
                     ),
                     json!({"report": {"edition": about, "figure": view, "rows": rows, "svg": view["chart"]["src"]}}),
-                ));
+                )
             }
-
-            pages.push(self.print_page(&ef, &about, &chapters, &title));
+            EditionPage::Print => self.print_page(&ef, &about, &chapters, &title),
         }
-        pages
     }
 
     /// The whole edition on one page, for printing: cover, contents, chapters, the figures
@@ -1065,9 +1102,9 @@ pub fn edition_data_files(views: &Views<'_>) -> Vec<OutputFile> {
         let ef = views.edition_figures(edition);
         files.push(OutputFile {
             path: format!("data/reports/{}/figures.json", edition.year),
-            bytes: aggregate::figures_json(edition.year, &ef.figures).into_bytes(),
+            bytes: aggregate::figures_json(edition.year, ef.figures).into_bytes(),
         });
-        for f in &ef.figures {
+        for f in ef.figures {
             files.push(OutputFile {
                 path: format!("data/reports/{}/{}.csv", edition.year, f.name()),
                 bytes: views.figure_csv(f),
@@ -1083,7 +1120,7 @@ pub fn edition_chart_files(views: &Views<'_>, prefix: &str) -> Vec<OutputFile> {
     let mut files = Vec::new();
     for edition in views.data.editions.values() {
         let ef = views.edition_figures(edition);
-        for f in &ef.figures {
+        for f in ef.figures {
             if let Some(svg) = views.figure_chart(f).and_then(|c| chart::svg(&c)) {
                 files.push(OutputFile {
                     path: format!("{prefix}{}/{}.svg", ef.dir(), f.name()),

@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use rayon::prelude::*;
+
 use super::PageSpec;
+use super::report::EditionPage;
 use crate::aggregate;
 use crate::locale::Locale;
 use crate::markdown::{IdSet, render as render_markdown};
@@ -42,10 +45,22 @@ pub const RESERVED_IDS: &[&str] = &[
     "scope-heading",
 ];
 
-/// A page to make: one made already, or one of the many made when the job runs.
+/// A page to make, made when the job runs (on any thread), or one made already.
 #[derive(Debug)]
 pub enum PageJob {
     Ready(Box<PageSpec>),
+    Home,
+    ProjectList,
+    ActorList,
+    CountryList,
+    SectorList,
+    FundList,
+    Exchanges,
+    Dictionary,
+    About,
+    NotFound,
+    /// A page of the report of an edition (its year, and its path, known in advance).
+    Edition(i32, EditionPage, String),
     Project(String),
     Actor(String),
     Country(String),
@@ -59,6 +74,17 @@ impl PageJob {
     pub fn path(&self) -> String {
         match self {
             PageJob::Ready(spec) => spec.path.clone(),
+            PageJob::Home => "index.html".into(),
+            PageJob::ProjectList => "projects/index.html".into(),
+            PageJob::ActorList => "actors/index.html".into(),
+            PageJob::CountryList => "countries/index.html".into(),
+            PageJob::SectorList => "sectors/index.html".into(),
+            PageJob::FundList => "funds/index.html".into(),
+            PageJob::Exchanges => "exchanges/index.html".into(),
+            PageJob::Dictionary => "data-dictionary/index.html".into(),
+            PageJob::About => "about/index.html".into(),
+            PageJob::NotFound => "404.html".into(),
+            PageJob::Edition(_, _, path) => path.clone(),
             PageJob::Project(id) => format!("projects/{id}/index.html"),
             PageJob::Actor(id) => format!("actors/{id}/index.html"),
             PageJob::Country(code) => format!("countries/{}/index.html", code.to_lowercase()),
@@ -81,6 +107,9 @@ pub struct Index {
     projects_by_sdg: BTreeMap<u8, Vec<String>>,
     actors_by_country: HashMap<String, Vec<String>>,
     children_by_actor: HashMap<String, Vec<String>>,
+    projects_by_fund: HashMap<String, Vec<String>>,
+    /// The figures of each edition's report (the same in every language).
+    figures: BTreeMap<i32, Vec<aggregate::Figure>>,
 }
 
 impl Index {
@@ -126,7 +155,17 @@ impl Index {
                     list.push(p.id.clone());
                 }
             }
+            for f in d.financing.iter().flat_map(|f| &f.funds) {
+                add(&mut index.projects_by_fund, f, &p.id);
+            }
         }
+        index.figures = data
+            .editions
+            .values()
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|e| (e.year, aggregate::figures(data, e)))
+            .collect();
         for a in data.actors.values() {
             if let Some(c) = &a.data.country {
                 add(&mut index.actors_by_country, c, &a.id);
@@ -170,6 +209,16 @@ impl Index {
     /// The actors based in a country.
     pub fn actors_of_country<'i>(&'i self, code: &str) -> impl Iterator<Item = &'i str> + use<'i> {
         Self::list(&self.actors_by_country, code)
+    }
+
+    /// The initiatives financed by a fund.
+    pub fn projects_of_fund<'i>(&'i self, fund: &str) -> impl Iterator<Item = &'i str> + use<'i> {
+        Self::list(&self.projects_by_fund, fund)
+    }
+
+    /// The figures of the edition of `year` (none for an unknown year).
+    pub fn figures(&self, year: i32) -> &[aggregate::Figure] {
+        self.figures.get(&year).map_or(&[], Vec::as_slice)
     }
 
     /// The actors whose parent is `actor`.
@@ -444,34 +493,29 @@ impl<'a> Views<'a> {
     /// never held in memory at once; the others are made here.
     pub fn jobs(&self) -> Vec<PageJob> {
         let mut jobs: Vec<PageJob> = vec![
-            PageJob::Ready(Box::new(self.home())),
-            PageJob::Ready(Box::new(self.project_list())),
-            PageJob::Ready(Box::new(self.actor_list())),
-            PageJob::Ready(Box::new(self.country_list())),
-            PageJob::Ready(Box::new(self.sector_list())),
+            PageJob::Home,
+            PageJob::ProjectList,
+            PageJob::ActorList,
+            PageJob::CountryList,
+            PageJob::SectorList,
         ];
         jobs.extend(self.data.projects.keys().map(|id| PageJob::Project(id.clone())));
         jobs.extend(self.data.actors.keys().map(|id| PageJob::Actor(id.clone())));
         jobs.extend(self.countries_in_records().into_iter().map(PageJob::Country));
         jobs.extend(self.sectors_in_records().into_iter().map(PageJob::Sector));
         jobs.extend(self.index.sdgs().map(PageJob::Sdg));
-        jobs.push(PageJob::Ready(Box::new(self.fund_list())));
+        jobs.push(PageJob::FundList);
         jobs.extend(self.data.funds.keys().map(|id| PageJob::Fund(id.clone())));
-        jobs.push(PageJob::Ready(Box::new(self.exchanges_page())));
-        jobs.extend(self.edition_pages().into_iter().map(|p| PageJob::Ready(Box::new(p))));
-        jobs.push(PageJob::Ready(Box::new(self.dictionary_page())));
-        jobs.push(PageJob::Ready(Box::new(self.simple(
-            "about/index.html",
-            "about.html",
-            self.t("about.title"),
-            json!({}),
-        ))));
-        jobs.push(PageJob::Ready(Box::new(self.simple(
-            "404.html",
-            "404.html",
-            self.t("notfound.title"),
-            json!({}),
-        ))));
+        jobs.push(PageJob::Exchanges);
+        for edition in self.data.editions.values() {
+            for page in Self::edition_page_list(edition) {
+                let path = Self::edition_page_path(edition, &page);
+                jobs.push(PageJob::Edition(edition.year, page, path));
+            }
+        }
+        jobs.push(PageJob::Dictionary);
+        jobs.push(PageJob::About);
+        jobs.push(PageJob::NotFound);
         jobs
     }
 
@@ -479,6 +523,17 @@ impl<'a> Views<'a> {
     pub fn page(&self, job: PageJob) -> PageSpec {
         match job {
             PageJob::Ready(spec) => *spec,
+            PageJob::Home => self.home(),
+            PageJob::ProjectList => self.project_list(),
+            PageJob::ActorList => self.actor_list(),
+            PageJob::CountryList => self.country_list(),
+            PageJob::SectorList => self.sector_list(),
+            PageJob::FundList => self.fund_list(),
+            PageJob::Exchanges => self.exchanges_page(),
+            PageJob::Dictionary => self.dictionary_page(),
+            PageJob::About => self.simple("about/index.html", "about.html", self.t("about.title"), json!({})),
+            PageJob::NotFound => self.simple("404.html", "404.html", self.t("notfound.title"), json!({})),
+            PageJob::Edition(year, page, _) => self.edition_page(year, &page),
             PageJob::Project(id) => self.project_page(&self.data.projects[&id]),
             PageJob::Actor(id) => self.actor_page(&id),
             PageJob::Country(code) => self.country_page(code),
@@ -1091,15 +1146,9 @@ impl<'a> Views<'a> {
         let f = &record.data;
         let mut fund = self.fund_summary(id);
         let projects: Vec<Value> = self
-            .data
-            .projects
-            .values()
-            .filter(|p| {
-                p.data
-                    .financing
-                    .as_ref()
-                    .is_some_and(|fin| fin.funds.iter().any(|x| x == id))
-            })
+            .index
+            .projects_of_fund(id)
+            .filter_map(|p| self.data.project(p))
             .map(|p| self.project_summary(p))
             .collect();
         let extra = json!({

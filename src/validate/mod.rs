@@ -8,6 +8,7 @@ pub mod rules;
 pub mod schema_errors;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::de::DeserializeOwned;
@@ -21,7 +22,7 @@ use crate::model::{
     Translation,
 };
 use crate::schema::SchemaSet;
-use schema_errors::{at, check_document};
+use schema_errors::{at, check_document as check_document_schema};
 
 /// The result of validating a site.
 #[derive(Debug)]
@@ -35,7 +36,7 @@ pub struct Checked {
 
 /// The documents a rule may point into, by kind and id (translations excluded).
 pub struct Documents {
-    by_key: HashMap<(DocKind, String), Document>,
+    by_key: HashMap<(DocKind, String), Arc<Document>>,
     /// Ids of every record found, valid or not, per collection: references to a record
     /// that merely failed its schema (or could not be read) are not reported again.
     pub ids: BTreeMap<Collection, BTreeSet<String>>,
@@ -45,7 +46,7 @@ pub struct Documents {
 
 impl Documents {
     pub fn get(&self, kind: &DocKind, id: &str) -> Option<&Document> {
-        self.by_key.get(&(kind.clone(), id.to_owned()))
+        self.by_key.get(&(kind.clone(), id.to_owned())).map(|d| &**d)
     }
 
     /// Does the file exist, even if it could not be read?
@@ -59,61 +60,90 @@ impl Documents {
     }
 }
 
+/// One document after its own checks: the document (kept for rules to point at problems),
+/// its problems, and its record when it passed its schema. Made in parallel, one per file;
+/// [`assemble`] puts them together. `serve` keeps them and remakes only the changed files'.
+#[derive(Clone, Debug)]
+pub struct CheckedDocument {
+    pub doc: Arc<Document>,
+    pub problems: Vec<Diagnostic>,
+    typed: Option<Typed>,
+}
+
+/// Checks one document on its own: its schema, its typing, the rules that need only it.
+pub fn check_document(mut doc: Document, config: &SiteConfig, schemas: &SchemaSet) -> CheckedDocument {
+    let schema = if doc.lang.is_some() {
+        "translation"
+    } else {
+        doc.kind.schema()
+    };
+    let mut problems = check_document_schema(&doc, schema, schemas);
+    let typed = if problems.is_empty() && doc.lang.is_none() {
+        match Typed::read(&doc) {
+            Ok(t) => Some(t),
+            Err(d) => {
+                problems.push(d);
+                None
+            }
+        }
+    } else {
+        None
+    };
+    rules::no_private_use_marks(&doc, &mut problems);
+    if typed.is_some() {
+        if matches!(
+            doc.kind,
+            DocKind::Record(_) | DocKind::ReportEdition { .. } | DocKind::ReportChapter { .. }
+        ) {
+            // The one rule that reads the front matter; the others read the typed
+            // record and point at problems through the spans.
+            rules::languages_are_configured(&config.languages, &doc, &mut problems);
+            doc.front = Value::Null;
+        }
+        // The record owns its body from now on; the document keeps what rules need
+        // to point at problems (text and spans).
+        doc.body = String::new();
+    }
+    CheckedDocument {
+        doc: Arc::new(doc),
+        problems,
+        typed,
+    }
+}
+
 /// Validates everything loaded.
 pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Checked {
-    let files = loaded.documents.len() + loaded.diagnostics.len();
-    let mut diagnostics = loaded.diagnostics;
     // Schema validation and typing run on both cores; only assembly is sequential.
-    let checked: Vec<(Document, Vec<Diagnostic>, Option<Typed>)> = loaded
+    let checked: Vec<CheckedDocument> = loaded
         .documents
         .into_par_iter()
-        .map(|mut doc| {
-            let schema = if doc.lang.is_some() {
-                "translation"
-            } else {
-                doc.kind.schema()
-            };
-            let mut problems = check_document(&doc, schema, schemas);
-            let typed = if problems.is_empty() && doc.lang.is_none() {
-                match Typed::read(&doc) {
-                    Ok(t) => Some(t),
-                    Err(d) => {
-                        problems.push(d);
-                        None
-                    }
-                }
-            } else {
-                None
-            };
-            rules::no_private_use_marks(&doc, &mut problems);
-            if typed.is_some() {
-                if matches!(
-                    doc.kind,
-                    DocKind::Record(_) | DocKind::ReportEdition { .. } | DocKind::ReportChapter { .. }
-                ) {
-                    // The one rule that reads the front matter; the others read the typed
-                    // record and point at problems through the spans.
-                    rules::languages_are_configured(&config.languages, &doc, &mut problems);
-                    doc.front = Value::Null;
-                }
-                // The record owns its body from now on; the document keeps what rules need
-                // to point at problems (text and spans).
-                doc.body = String::new();
-            }
-            (doc, problems, typed)
-        })
+        .map(|doc| check_document(doc, &config, schemas))
         .collect();
+    assemble(config, schemas, checked, loaded.diagnostics, &loaded.unreadable)
+}
 
+/// Puts checked documents together into the [`Dataset`] and runs the rules that look
+/// across records. `diagnostics` are the loading problems; `unreadable` the documents
+/// that exist but could not be read.
+pub fn assemble(
+    config: SiteConfig,
+    schemas: &SchemaSet,
+    checked: Vec<CheckedDocument>,
+    diagnostics: Vec<Diagnostic>,
+    unreadable_files: &[(DocKind, String, Option<String>)],
+) -> Checked {
+    let files = checked.len() + diagnostics.len();
+    let mut diagnostics = diagnostics;
     let mut ids: BTreeMap<Collection, BTreeSet<String>> = BTreeMap::new();
     let mut unreadable = BTreeSet::new();
-    let found = checked.iter().map(|(doc, _, _)| (&doc.kind, &doc.id, &doc.lang));
-    let failed = loaded.unreadable.iter().map(|(kind, id, lang)| (kind, id, lang));
+    let found = checked.iter().map(|c| (&c.doc.kind, &c.doc.id, &c.doc.lang));
+    let failed = unreadable_files.iter().map(|(kind, id, lang)| (kind, id, lang));
     for (kind, id, lang) in found.chain(failed) {
         if let (DocKind::Record(c), None) = (kind, lang) {
             ids.entry(*c).or_default().insert(id.clone());
         }
     }
-    for (kind, id, lang) in &loaded.unreadable {
+    for (kind, id, lang) in unreadable_files {
         if lang.is_none() {
             unreadable.insert((kind.clone(), id.clone()));
         }
@@ -133,7 +163,7 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
     let mut translations = Vec::new();
     let mut chapters = Vec::new();
     let mut by_key = HashMap::new();
-    for (doc, problems, typed) in checked {
+    for CheckedDocument { doc, problems, typed } in checked {
         let valid = problems.is_empty();
         diagnostics.extend(problems);
         if doc.lang.is_some() {
@@ -208,7 +238,7 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
     }
 
     for doc in translations {
-        attach_translation(&mut dataset, &docs, doc, &mut diagnostics);
+        attach_translation(&mut dataset, &docs, &doc, &mut diagnostics);
     }
 
     rules::check_all(&dataset, &docs, &mut diagnostics);
@@ -220,9 +250,10 @@ pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Chec
     }
 }
 
-/// A document read into its model type. It lives only between the parallel and the
+/// A document read into its model type. It lives between the parallel and the
 /// sequential stage, once per document, so its size does not matter.
 #[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
 enum Typed {
     Project(Record<Project>),
     Actor(Record<Actor>),
@@ -286,7 +317,7 @@ fn translatable_fields(kind: &DocKind) -> &'static [&'static str] {
     }
 }
 
-fn attach_translation(dataset: &mut Dataset, docs: &Documents, doc: Document, diagnostics: &mut Vec<Diagnostic>) {
+fn attach_translation(dataset: &mut Dataset, docs: &Documents, doc: &Document, diagnostics: &mut Vec<Diagnostic>) {
     let lang = doc.lang.clone().unwrap_or_default();
     let config = &dataset.config;
     if !config.languages.contains(&lang) {
@@ -338,7 +369,7 @@ fn attach_translation(dataset: &mut Dataset, docs: &Documents, doc: Document, di
             if !allowed.contains(&key.as_str()) {
                 diagnostics.push(
                     at(
-                        &doc,
+                        doc,
                         &format!("/{key}"),
                         true,
                         "translation",
@@ -352,7 +383,7 @@ fn attach_translation(dataset: &mut Dataset, docs: &Documents, doc: Document, di
         }
     }
     if matches!(doc.kind, DocKind::ReportEdition { .. } | DocKind::ReportChapter { .. }) {
-        crate::render::report::check_body_shortcodes(&doc, &doc.body, &dataset.vocabularies, diagnostics);
+        crate::render::report::check_body_shortcodes(doc, &doc.body, &dataset.vocabularies, diagnostics);
     }
     let translation = Translation {
         file: doc.file.clone(),

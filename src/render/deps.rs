@@ -1,0 +1,205 @@
+//! What each page shows, as one number: a hash of the source files of the records its view
+//! reads. `serve` makes again only the pages whose number changed since the last build.
+//!
+//! Invariant: for the same theme, schemas and configuration (a change to any of those is a
+//! full build), a page whose fingerprint is unchanged would come out with the same bytes.
+//! So each function here must name at least every record its view in `views.rs` or
+//! `report.rs` reads; naming more only costs a page made again. The test that pins this
+//! builds sites incrementally after edits and compares them with full builds
+//! (`tests/incremental.rs`).
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use super::views::{Index, PageJob};
+use crate::model::{Dataset, Record};
+
+/// The hash of every source file's bytes, by path relative to the site root
+/// (`content/projects/x.md`).
+pub type FileHashes = HashMap<String, u64>;
+
+/// Computes page fingerprints for one dataset.
+pub struct Fingerprints<'a> {
+    data: &'a Dataset,
+    index: &'a Index,
+    files: &'a FileHashes,
+    /// Every source file: the pages that list or count everything.
+    everything: u64,
+    /// The files under `content/data/` (exchange rates, country facts): money in US dollars.
+    data_files: u64,
+}
+
+fn hasher() -> std::collections::hash_map::DefaultHasher {
+    std::collections::hash_map::DefaultHasher::new()
+}
+
+impl<'a> Fingerprints<'a> {
+    pub fn new(data: &'a Dataset, index: &'a Index, files: &'a FileHashes) -> Fingerprints<'a> {
+        let mut sorted: Vec<(&String, &u64)> = files.iter().collect();
+        sorted.sort_unstable();
+        let mut everything = hasher();
+        let mut data_files = hasher();
+        for (path, hash) in sorted {
+            (path, hash).hash(&mut everything);
+            if path.starts_with("content/data/") {
+                (path, hash).hash(&mut data_files);
+            }
+        }
+        Fingerprints {
+            data,
+            index,
+            files,
+            everything: everything.finish(),
+            data_files: data_files.finish(),
+        }
+    }
+
+    /// Adds a record (its file and its translations' files) to `h`; a missing record
+    /// counts as missing.
+    fn record<T>(&self, h: &mut impl Hasher, record: Option<&Record<T>>) {
+        match record {
+            Some(r) => {
+                (&r.file, self.files.get(&r.file)).hash(h);
+                for t in r.translations.values() {
+                    (&t.file, self.files.get(&t.file)).hash(h);
+                }
+            }
+            None => 0u8.hash(h),
+        }
+    }
+
+    fn project(&self, h: &mut impl Hasher, id: &str) {
+        id.hash(h);
+        self.record(h, self.data.projects.get(id));
+    }
+
+    fn actor(&self, h: &mut impl Hasher, id: &str) {
+        id.hash(h);
+        self.record(h, self.data.actors.get(id));
+    }
+
+    fn fund(&self, h: &mut impl Hasher, id: &str) {
+        id.hash(h);
+        self.record(h, self.data.funds.get(id));
+    }
+
+    /// The fingerprint of a job's page.
+    pub fn of(&self, job: &PageJob) -> u64 {
+        let mut h = hasher();
+        let data = self.data;
+        match job {
+            PageJob::Project(id) => {
+                1u8.hash(&mut h);
+                self.project(&mut h, id);
+                self.data_files.hash(&mut h);
+                if let Some(p) = data.projects.get(id) {
+                    let d = &p.data;
+                    for x in &d.participants {
+                        self.actor(&mut h, &x.actor);
+                    }
+                    for a in d.regional_mechanism.iter() {
+                        self.actor(&mut h, a);
+                    }
+                    for e in d.evaluation.iter() {
+                        for a in &e.by {
+                            self.actor(&mut h, a);
+                        }
+                    }
+                    for m in &d.monitoring {
+                        for a in m.by.iter() {
+                            self.actor(&mut h, a);
+                        }
+                    }
+                    for f in d.financing.iter() {
+                        for id in &f.funds {
+                            self.fund(&mut h, id);
+                        }
+                        for t in &f.transactions {
+                            for a in t.from.iter().chain(t.to.iter()) {
+                                self.actor(&mut h, a);
+                            }
+                        }
+                    }
+                }
+            }
+            PageJob::Actor(id) => {
+                2u8.hash(&mut h);
+                self.actor(&mut h, id);
+                for p in self.index.projects_of_actor(id) {
+                    self.project(&mut h, p);
+                }
+                for c in self.index.children_of_actor(id) {
+                    self.actor(&mut h, c);
+                }
+                if let Some(parent) = data.actors.get(id).and_then(|a| a.data.parent.as_deref()) {
+                    self.actor(&mut h, parent);
+                }
+                for f in data.funds.values() {
+                    if f.data.administered_by == *id || f.data.contributors.iter().any(|c| c == id) {
+                        self.fund(&mut h, &f.id);
+                    }
+                }
+            }
+            PageJob::Country(code) => {
+                3u8.hash(&mut h);
+                code.hash(&mut h);
+                for p in self.index.projects_of_country(code) {
+                    self.project(&mut h, p);
+                }
+                for a in self.index.actors_of_country(code) {
+                    self.actor(&mut h, a);
+                }
+            }
+            PageJob::Sector(id) => {
+                4u8.hash(&mut h);
+                id.hash(&mut h);
+                for p in self.index.projects_of_sector(id) {
+                    self.project(&mut h, p);
+                }
+                for a in data.actors.values().filter(|a| a.data.capacities.contains(id)) {
+                    self.actor(&mut h, &a.id);
+                }
+                for f in data.funds.values().filter(|f| f.data.sectors.contains(id)) {
+                    self.fund(&mut h, &f.id);
+                }
+            }
+            PageJob::Sdg(n) => {
+                5u8.hash(&mut h);
+                n.hash(&mut h);
+                for p in self.index.projects_of_sdg(*n) {
+                    self.project(&mut h, p);
+                }
+            }
+            PageJob::Fund(id) => {
+                6u8.hash(&mut h);
+                self.fund(&mut h, id);
+                self.data_files.hash(&mut h);
+                if let Some(f) = data.funds.get(id) {
+                    self.actor(&mut h, &f.data.administered_by);
+                    for a in &f.data.contributors {
+                        self.actor(&mut h, a);
+                    }
+                }
+                for p in self.index.projects_of_fund(id) {
+                    self.project(&mut h, p);
+                }
+            }
+            // Made from the schemas and the theme only.
+            PageJob::Dictionary | PageJob::About | PageJob::NotFound => 7u8.hash(&mut h),
+            // Lists, counts and the report: every record.
+            PageJob::Ready(_)
+            | PageJob::Home
+            | PageJob::ProjectList
+            | PageJob::ActorList
+            | PageJob::CountryList
+            | PageJob::SectorList
+            | PageJob::FundList
+            | PageJob::Exchanges
+            | PageJob::Edition(..) => {
+                8u8.hash(&mut h);
+                self.everything.hash(&mut h);
+            }
+        }
+        h.finish()
+    }
+}
