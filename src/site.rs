@@ -15,10 +15,11 @@ use crate::diagnostics::Diagnostic;
 use crate::linkcheck::{LinkChecker, LinkMemory};
 use crate::locale::Locale;
 use crate::model::Dataset;
+use crate::model::{Project, Record};
 use crate::opendata::{Sources, sums};
 use crate::render::deps::{FileHashes, Fingerprints};
-use crate::render::views::{Index, PageJob, Views};
-use crate::render::{BuildInfo, OutputFile, Renderer, SiteLanguage, Theme};
+use crate::render::views::{Index, PageJob, Rows, Views};
+use crate::render::{BuildInfo, OutputFile, ROOT_MARK, Renderer, SiteLanguage, Theme};
 use crate::schema::SchemaSet;
 use crate::write::Staging;
 
@@ -79,6 +80,26 @@ pub struct Memory {
     files: BTreeMap<String, [u8; 32]>,
     /// The open-data files (made again by [`refresh_data`]).
     data_files: Vec<String>,
+    /// Per language, the table row of every initiative with the fingerprint of its files.
+    rows: HashMap<String, (HashMap<String, u64>, Rows)>,
+}
+
+/// The table row of each of `projects` in the language of `views` (`project-row.html`),
+/// made in parallel.
+fn make_rows(
+    views: &Views<'_>,
+    renderer: &Renderer<'_>,
+    projects: &[&Record<Project>],
+) -> Result<Vec<(String, String)>, Diagnostic> {
+    projects
+        .par_iter()
+        .map(|p| {
+            let context = json!({ "p": views.project_summary(p), "root": ROOT_MARK.to_string() });
+            renderer
+                .fragment("project-row.html", &context)
+                .map(|row| (p.id.clone(), row))
+        })
+        .collect()
 }
 
 impl Memory {
@@ -143,11 +164,13 @@ fn other_files(
     report_data: Vec<OutputFile>,
 ) -> Vec<OutputFile> {
     let mut files = report_data;
+    let no_rows = Rows::new();
     let views_of = |locale| Views {
         data: inputs.dataset,
         schemas: inputs.schemas,
         locale,
         index,
+        rows: &no_rows,
     };
     for (locale, language) in locales.iter().zip(languages) {
         files.extend(crate::render::report::edition_chart_files(
@@ -219,11 +242,13 @@ pub fn write_site(
     let dataset = inputs.dataset;
     let (languages, locales) = languages_and_locales(&inputs);
     let index = stage(progress, "index", || Index::new(dataset));
+    let no_rows = Rows::new();
     let views_of = |locale| Views {
         data: dataset,
         schemas: inputs.schemas,
         locale,
         index: &index,
+        rows: &no_rows,
     };
     let default_views = views_of(&locales[0]);
     let (report_data, open_data) = stage(progress, "open data", || {
@@ -256,6 +281,7 @@ pub fn write_site(
     }
     progress.add_pages((page_paths.len() * languages.len()) as u64);
     let fingerprints: Mutex<HashMap<String, u64>> = Mutex::new(HashMap::new());
+    let kept_rows: Mutex<HashMap<String, (HashMap<String, u64>, Rows)>> = Mutex::new(HashMap::new());
 
     let io_error: Mutex<Option<crate::Error>> = Mutex::new(None);
     let write = |path: &str, bytes: &[u8]| {
@@ -269,14 +295,22 @@ pub fn write_site(
     let template_problems: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
     stage(progress, "render", || {
         for (locale, language) in locales.iter().zip(&languages) {
-            let views = views_of(locale);
             let jobs = match default_jobs.take() {
                 Some(jobs) => jobs,
-                None => jobs_of(&views),
+                None => jobs_of(&views_of(locale)),
             };
             let renderer = match renderer(&inputs, language, locale, &languages) {
                 Ok(r) => r,
                 Err(d) => return push_problems(&template_problems, d),
+            };
+            let projects: Vec<&Record<Project>> = dataset.projects.values().collect();
+            let rows: Rows = match make_rows(&views_of(locale), &renderer, &projects) {
+                Ok(rows) => rows.into_iter().collect(),
+                Err(d) => return push_problems(&template_problems, vec![d]),
+            };
+            let views = Views {
+                rows: &rows,
+                ..views_of(locale)
             };
             let deps = remember.map(|files| Fingerprints::new(dataset, &index, files));
             jobs.into_par_iter().for_each(|job| {
@@ -297,6 +331,18 @@ pub fn write_site(
                 }
                 progress.page_done();
             });
+            if let Some(files) = remember {
+                let deps = Fingerprints::new(dataset, &index, files);
+                let hashes = dataset
+                    .projects
+                    .keys()
+                    .map(|id| (id.clone(), deps.project_record(id)))
+                    .collect();
+                kept_rows
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(language.code.clone(), (hashes, rows));
+            }
         }
     });
     template_failure(template_problems)?;
@@ -326,6 +372,9 @@ pub fn write_site(
         links: link_memory,
         files: staging.digests().into_iter().filter(|(p, _)| p != sums::PATH).collect(),
         data_files: open_data.files.iter().map(|f| f.path.clone()).collect(),
+        rows: kept_rows
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
     }))
 }
 
@@ -404,11 +453,13 @@ pub fn refresh_data(
     let dataset = inputs.dataset;
     let (languages, locales) = languages_and_locales(&inputs);
     let index = Index::new(dataset);
+    let no_rows = Rows::new();
     let views_of = |locale| Views {
         data: dataset,
         schemas: inputs.schemas,
         locale,
         index: &index,
+        rows: &no_rows,
     };
     let default_views = views_of(&locales[0]);
     let report_data = crate::render::report::edition_data_files(&default_views);
@@ -470,11 +521,13 @@ pub fn update_site(
     let (languages, locales) = languages_and_locales(&inputs);
     let index = Index::new(dataset);
     let deps = Fingerprints::new(dataset, &index, files);
+    let no_rows = Rows::new();
     let views_of = |locale| Views {
         data: dataset,
         schemas: inputs.schemas,
         locale,
         index: &index,
+        rows: &no_rows,
     };
     let data_page = format!("{}/index.html", crate::opendata::DIR);
     let mut page_paths: Vec<String> = views_of(&locales[0]).jobs().iter().map(PageJob::path).collect();
@@ -505,13 +558,37 @@ pub fn update_site(
     let fingerprints: Mutex<HashMap<String, u64>> = Mutex::new(HashMap::new());
     let template_problems: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
     for (locale, language) in locales.iter().zip(&languages) {
-        let views = views_of(locale);
         let renderer = match renderer(&inputs, language, locale, &languages) {
             Ok(r) => r,
             Err(d) => {
                 push_problems(&template_problems, d);
                 continue;
             }
+        };
+        // The rows of the initiatives whose files changed are made again.
+        let (mut hashes, mut rows) = memory.rows.remove(&language.code).unwrap_or_default();
+        let current: HashMap<String, u64> = dataset
+            .projects
+            .keys()
+            .map(|id| (id.clone(), deps.project_record(id)))
+            .collect();
+        let stale: Vec<&Record<Project>> = dataset
+            .projects
+            .values()
+            .filter(|p| hashes.get(&p.id) != current.get(&p.id))
+            .collect();
+        match make_rows(&views_of(locale), &renderer, &stale) {
+            Ok(made) => rows.extend(made),
+            Err(d) => {
+                push_problems(&template_problems, vec![d]);
+                continue;
+            }
+        }
+        rows.retain(|id, _| current.contains_key(id));
+        hashes = current;
+        let views = Views {
+            rows: &rows,
+            ..views_of(locale)
         };
         views.jobs().into_par_iter().for_each(|job| {
             let key = format!("{}{}", language.prefix, job.path());
@@ -534,6 +611,7 @@ pub fn update_site(
                 Err(d) => push_problems(&template_problems, vec![d]),
             }
         });
+        memory.rows.insert(language.code.clone(), (hashes, rows));
     }
     if let Err(e) = template_failure(template_problems) {
         return Err((e, memory));

@@ -27,7 +27,17 @@ pub struct Fingerprints<'a> {
     everything: u64,
     /// The files under `content/data/` (exchange rates, country facts): money in US dollars.
     data_files: u64,
+    /// The files of each collection's folder (`content/actors/`, ...).
+    folders: HashMap<&'static str, u64>,
 }
+
+/// The folders whose files [`Fingerprints`] hashes together.
+const FOLDERS: &[&str] = &[
+    "content/projects/",
+    "content/actors/",
+    "content/funds/",
+    "content/exchanges/",
+];
 
 fn hasher() -> std::collections::hash_map::DefaultHasher {
     std::collections::hash_map::DefaultHasher::new()
@@ -39,10 +49,15 @@ impl<'a> Fingerprints<'a> {
         sorted.sort_unstable();
         let mut everything = hasher();
         let mut data_files = hasher();
+        let mut folders: Vec<(&'static str, std::collections::hash_map::DefaultHasher)> =
+            FOLDERS.iter().map(|f| (*f, hasher())).collect();
         for (path, hash) in sorted {
             (path, hash).hash(&mut everything);
             if path.starts_with("content/data/") {
                 (path, hash).hash(&mut data_files);
+            }
+            if let Some((_, h)) = folders.iter_mut().find(|(f, _)| path.starts_with(f)) {
+                (path, hash).hash(h);
             }
         }
         Fingerprints {
@@ -51,6 +66,7 @@ impl<'a> Fingerprints<'a> {
             files,
             everything: everything.finish(),
             data_files: data_files.finish(),
+            folders: folders.into_iter().map(|(f, h)| (f, h.finish())).collect(),
         }
     }
 
@@ -81,6 +97,13 @@ impl<'a> Fingerprints<'a> {
     fn fund(&self, h: &mut impl Hasher, id: &str) {
         id.hash(h);
         self.record(h, self.data.funds.get(id));
+    }
+
+    /// The fingerprint of an initiative's own files (its table row shows nothing else).
+    pub fn project_record(&self, id: &str) -> u64 {
+        let mut h = hasher();
+        self.project(&mut h, id);
+        h.finish()
     }
 
     /// The fingerprint of a job's page.
@@ -186,16 +209,32 @@ impl<'a> Fingerprints<'a> {
             }
             // Made from the schemas and the theme only.
             PageJob::Dictionary | PageJob::About | PageJob::NotFound => 7u8.hash(&mut h),
-            // Lists, counts and the report: every record.
-            PageJob::Ready(_)
-            | PageJob::Home
-            | PageJob::ProjectList
-            | PageJob::ActorList
-            | PageJob::CountryList
-            | PageJob::SectorList
-            | PageJob::FundList
-            | PageJob::Exchanges
-            | PageJob::Edition(..) => {
+            // Every initiative's row.
+            PageJob::ProjectList => {
+                9u8.hash(&mut h);
+                self.folders["content/projects/"].hash(&mut h);
+            }
+            PageJob::ActorList => {
+                10u8.hash(&mut h);
+                self.folders["content/actors/"].hash(&mut h);
+            }
+            PageJob::FundList => {
+                11u8.hash(&mut h);
+                self.folders["content/funds/"].hash(&mut h);
+                self.folders["content/actors/"].hash(&mut h);
+            }
+            PageJob::Exchanges => {
+                12u8.hash(&mut h);
+                self.folders["content/exchanges/"].hash(&mut h);
+                self.folders["content/actors/"].hash(&mut h);
+                for e in data.exchanges.values() {
+                    for p in e.data.resulting_project.iter() {
+                        self.project(&mut h, p);
+                    }
+                }
+            }
+            // Counts and the report: every record.
+            PageJob::Ready(_) | PageJob::Home | PageJob::CountryList | PageJob::SectorList | PageJob::Edition(..) => {
                 8u8.hash(&mut h);
                 self.everything.hash(&mut h);
             }

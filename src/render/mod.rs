@@ -450,6 +450,16 @@ impl<'t> Renderer<'t> {
         format!("{}{page_path}", self.prefix)
     }
 
+    /// Renders a fragment that many pages show (an initiative's table row, `project-row.html`)
+    /// from `context`, where [`ROOT_MARK`] stands for the root of the page it will be placed
+    /// in. Fallback marks are left for the page.
+    pub fn fragment(&self, template: &str, context: &Value) -> Result<String, Diagnostic> {
+        self.env
+            .get_template(template)
+            .and_then(|t| t.render(minijinja::value::Serde(context)))
+            .map_err(|e| template_diagnostic(&self.theme.templates, &e))
+    }
+
     /// Renders one page.
     pub fn render(&self, spec: PageSpec) -> Result<OutputFile, Diagnostic> {
         let lang = &self.locale.lang;
@@ -488,15 +498,26 @@ impl<'t> Renderer<'t> {
             .env
             .get_template(spec.template)
             .map_err(|e| template_diagnostic(&self.theme.templates, &e))?;
-        let html = template
+        let mut html = template
             .render(minijinja::value::Serde(&context))
             .map_err(|e| template_diagnostic(&self.theme.templates, &e))?;
+        if html.contains(ROOT_MARK) {
+            html = html.replace(
+                ROOT_MARK,
+                &context["page"]["root"].as_str().unwrap_or_default().to_owned(),
+            );
+        }
         Ok(OutputFile {
             path,
             bytes: label_fallbacks(html, &self.locale).into_bytes(),
         })
     }
 }
+
+/// Stands for a page's root (`../../`) in fragments made once and placed in many pages
+/// ([`Renderer::fragment`]); each page replaces it with its own root. A private-use
+/// character, which records cannot carry (see [`crate::locale::FALLBACK_START`]).
+pub const ROOT_MARK: char = '\u{E003}';
 
 /// The note saying that what follows is shown in language `from`, not the page's.
 pub(crate) fn fallback_note(locale: &Locale, from: &str) -> String {

@@ -937,7 +937,7 @@ impl Views<'_> {
             EditionPage::Cover => {
                 let projects: Vec<Value> = aggregate::edition_scope(self.data, edition)
                     .into_iter()
-                    .map(|p| self.project_summary(p))
+                    .map(|p| self.project_item(p))
                     .collect();
                 let mut ids = Self::report_ids();
                 let mut placed = BTreeMap::new();
@@ -1075,7 +1075,7 @@ impl Views<'_> {
             .collect();
         let projects: Vec<Value> = aggregate::edition_scope(self.data, edition)
             .into_iter()
-            .map(|p| self.project_summary(p))
+            .map(|p| self.project_item(p))
             .collect();
         self.simple(
             &format!("reports/{}/print/index.html", edition.year),

@@ -235,7 +235,13 @@ pub struct Views<'a> {
     pub locale: &'a Arc<Locale>,
     /// Which records name which, shared by every language.
     pub index: &'a Index,
+    /// The table row of each initiative in the page's language (`project-row.html`), made
+    /// once and placed in every table that lists it.
+    pub rows: &'a Rows,
 }
+
+/// Pre-rendered table rows of initiatives, by id (see [`Views::rows`]).
+pub type Rows = HashMap<String, String>;
 
 impl<'a> Views<'a> {
     /// The language of the pages being made.
@@ -463,6 +469,18 @@ impl<'a> Views<'a> {
         list
     }
 
+    /// An initiative as a table of initiatives lists it: its pre-rendered row, and the
+    /// fields a theme's own table may want.
+    pub(crate) fn project_item(&self, p: &Record<Project>) -> Value {
+        json!({
+            "id": p.id,
+            "href": format!("projects/{}/index.html", p.id),
+            "title": self.field(p, "title", &p.data.title),
+            "years": Self::years(&p.data),
+            "row": self.rows.get(&p.id),
+        })
+    }
+
     pub(crate) fn project_summary(&self, p: &Record<Project>) -> Value {
         let d = &p.data;
         json!({
@@ -569,7 +587,6 @@ impl<'a> Views<'a> {
             "countries": h.countries,
             "with_civil_society": h.with_civil_society,
             "by_modality": h.by_modality.iter().map(|(m, n)| json!({"name": self.label("modalities", m), "count": n})).collect::<Vec<_>>(),
-            "projects": h.projects.iter().filter_map(|id| self.data.project(id)).map(|p| self.project_summary(p)).collect::<Vec<_>>(),
         })
     }
 
@@ -592,7 +609,7 @@ impl<'a> Views<'a> {
     }
 
     fn project_list(&self) -> PageSpec {
-        let projects: Vec<Value> = self.data.projects.values().map(|p| self.project_summary(p)).collect();
+        let projects: Vec<Value> = self.data.projects.values().map(|p| self.project_item(p)).collect();
         self.simple(
             "projects/index.html",
             "projects.html",
@@ -822,7 +839,7 @@ impl<'a> Views<'a> {
                 roles.insert(self.t("actor.role_monitoring"));
             }
             if !roles.is_empty() {
-                let mut s = self.project_summary(p);
+                let mut s = self.project_item(p);
                 s["roles"] = json!(roles.into_iter().collect::<Vec<_>>());
                 involvement.push(s);
             }
@@ -931,7 +948,7 @@ impl<'a> Views<'a> {
                 {
                     let roles = self.country_roles(&p.data);
                     if let Some((_, role)) = roles.iter().find(|(c, _)| *c == code) {
-                        by_role.entry(role).or_default().push(self.project_summary(p));
+                        by_role.entry(role).or_default().push(self.project_item(p));
                         partners.extend(roles.iter().filter(|(c, _)| *c != code).map(|(c, _)| c.clone()));
                         sectors.extend(p.data.sectors.iter().cloned());
                     }
@@ -1029,7 +1046,7 @@ impl<'a> Views<'a> {
                     .index
                     .projects_of_sector(&id)
                     .filter_map(|p| self.data.project(p))
-                    .map(|p| self.project_summary(p))
+                    .map(|p| self.project_item(p))
                     .collect();
                 let actors: Vec<Value> = self
                     .data
@@ -1068,7 +1085,7 @@ impl<'a> Views<'a> {
                     .index
                     .projects_of_sdg(n)
                     .filter_map(|p| self.data.project(p))
-                    .map(|p| self.project_summary(p))
+                    .map(|p| self.project_item(p))
                     .collect();
                 let title = format!("{} {n}: {}", self.t("sdg.goal"), self.t(&format!("sdg.{n}")));
                 self.simple(
@@ -1149,7 +1166,7 @@ impl<'a> Views<'a> {
             .index
             .projects_of_fund(id)
             .filter_map(|p| self.data.project(p))
-            .map(|p| self.project_summary(p))
+            .map(|p| self.project_item(p))
             .collect();
         let extra = json!({
             "contributors": f.contributors.iter().map(|a| self.actor_ref(a)).collect::<Vec<_>>(),
@@ -1195,37 +1212,49 @@ impl<'a> Views<'a> {
             "posted": self.locale.date(&e.posted),
             "open_until": self.opt_date(&e.open_until),
             "status": self.label("exchange-statuses", &e.status),
-            "resulting_project": e.resulting_project.as_ref().and_then(|p| self.data.project(p)).map(|p| self.project_summary(p)),
+            "resulting_project": e.resulting_project.as_ref().and_then(|p| self.data.project(p)).map(|p| self.project_item(p)),
             "sources": self.sources(&e.sources),
         })
     }
 
     fn exchanges_page(&self) -> PageSpec {
         let data = self.data;
+        let summaries: HashMap<&str, Value> = data
+            .exchanges
+            .keys()
+            .map(|id| (id.as_str(), self.exchange_summary(id)))
+            .collect();
         let open = move |kind: &'static str| {
             data.exchanges
                 .values()
                 .filter(move |e| e.data.kind == kind && e.data.status == "open")
         };
+        // The actors with a capacity in each sector, in id order.
+        let mut capable: HashMap<&str, Vec<&str>> = HashMap::new();
+        for a in data.actors.values() {
+            for s in &a.data.capacities {
+                capable.entry(s.as_str()).or_default().push(&a.id);
+            }
+        }
         let requests: Vec<Value> = open("request")
             .map(|r| {
                 let shares = |sectors: &[String]| sectors.iter().any(|s| r.data.sectors.contains(s));
-                let mut v = self.exchange_summary(&r.id);
+                let mut v = summaries[r.id.as_str()].clone();
                 v["offers"] = open("offer")
                     .filter(|o| shares(&o.data.sectors))
-                    .map(|o| self.exchange_summary(&o.id))
+                    .map(|o| summaries[o.id.as_str()].clone())
                     .collect();
-                v["actors"] = self
+                let actors: BTreeSet<&str> = r
                     .data
-                    .actors
-                    .values()
-                    .filter(|a| shares(&a.data.capacities))
-                    .map(|a| self.actor_ref(&a.id))
+                    .sectors
+                    .iter()
+                    .flat_map(|s| capable.get(s.as_str()).into_iter().flatten().copied())
                     .collect();
+                v["actors"] = actors.into_iter().map(|a| self.actor_ref(a)).collect();
                 v
             })
             .collect();
-        let all: Vec<Value> = self.data.exchanges.keys().map(|id| self.exchange_summary(id)).collect();
+        let all: Vec<Value> = data.exchanges.keys().map(|id| summaries[id.as_str()].clone()).collect();
         self.simple(
             "exchanges/index.html",
             "exchanges.html",

@@ -16,12 +16,16 @@ use crate::model::{Dataset, Money, PartialDate, Project, ROLE_SECOND_PROVIDER, S
 /// The file editors change to add an exchange rate.
 pub const EXCHANGE_RATES_FILE: &str = "content/data/exchange-rates.yaml";
 
-/// Record text may not hold the private-use characters U+E000 to U+E002: the renderer uses
+/// Record text may not hold the private-use characters U+E000 to U+E003: the renderer uses
 /// them to mark text shown in another language than the page's
 /// ([`crate::locale::mark_fallback`]).
 pub fn no_private_use_marks(doc: &Document, out: &mut Vec<Diagnostic>) {
     use crate::locale::{FALLBACK_END, FALLBACK_LANG_END, FALLBACK_START};
-    if let Some(offset) = doc.text.find([FALLBACK_START, FALLBACK_LANG_END, FALLBACK_END]) {
+    use crate::render::ROOT_MARK;
+    if let Some(offset) = doc
+        .text
+        .find([FALLBACK_START, FALLBACK_LANG_END, FALLBACK_END, ROOT_MARK])
+    {
         let (line, column) = crate::config::line_col(&doc.text, offset);
         out.push(
             Diagnostic::error(
@@ -29,7 +33,7 @@ pub fn no_private_use_marks(doc: &Document, out: &mut Vec<Diagnostic>) {
                 line,
                 column,
                 "text",
-                "the text holds a private-use character (U+E000 to U+E002) that openssc reserves",
+                "the text holds a private-use character (U+E000 to U+E003) that openssc reserves",
             )
             .with_hint("remove it; it is invisible and has no meaning in a record")
             .with_source(&doc.text),
