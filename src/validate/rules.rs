@@ -478,7 +478,7 @@ fn modality_rules(p: &Project, doc: &Document, out: &mut Vec<Diagnostic>) {
         _ => {}
     }
     for (pointer, message, hint) in problems {
-        let pointer = if pointer == "/countries" && doc.spans.get("/countries").is_none() {
+        let pointer = if pointer == "/countries" && doc.spans().get("/countries").is_none() {
             "/modality"
         } else {
             pointer
