@@ -21,6 +21,16 @@ pub const EXCHANGE_RATES_FILE: &str = "content/data/exchange-rates.yaml";
 /// ([`crate::locale::mark_fallback`]).
 pub fn no_private_use_marks(doc: &Document, out: &mut Vec<Diagnostic>) {
     use crate::locale::{FALLBACK_END, FALLBACK_LANG_END, FALLBACK_START};
+    // The three characters are encoded as 0xEE 0x80 0x80..0x82: a text without the byte
+    // 0xEE (found by `memchr`) has none, and searching for it is much cheaper than
+    // decoding every character.
+    debug_assert!([FALLBACK_START, FALLBACK_LANG_END, FALLBACK_END].iter().all(|c| {
+        let mut buf = [0; 4];
+        c.encode_utf8(&mut buf).as_bytes()[0] == 0xEE
+    }));
+    if !doc.text.as_bytes().contains(&0xEE) {
+        return;
+    }
     if let Some(offset) = doc.text.find([FALLBACK_START, FALLBACK_LANG_END, FALLBACK_END]) {
         let (line, column) = crate::config::line_col(&doc.text, offset);
         out.push(
