@@ -5,7 +5,10 @@
 //! becomes a [`Document`] or a [`Diagnostic`]. Only a missing `content/` folder or an
 //! unreadable directory is an I/O error.
 
+use std::io::Read as _;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 use serde_json::Value;
@@ -111,11 +114,49 @@ pub struct Document {
     pub text: String,
     /// The front matter (or the whole YAML file) as JSON.
     pub front: Value,
-    pub spans: SpanMap,
+    /// Where the YAML is in `text`; its positions are computed when first needed
+    /// ([`Document::spans`]).
+    spans: LazySpans,
     /// The Markdown body.
     pub body: String,
     /// The line of the file where the body starts.
     pub body_line: usize,
+}
+
+/// The positions of a document's YAML, computed from its text the first time a diagnostic
+/// needs them: most documents have no problem, and a span map per document cost more
+/// time and memory than anything else kept by loading.
+#[derive(Clone, Debug, Default)]
+struct LazySpans {
+    /// The YAML's byte range in the text and the number of lines before it; `None` when
+    /// the document has no YAML.
+    yaml: Option<(Range<usize>, usize)>,
+    map: OnceLock<SpanMap>,
+}
+
+impl LazySpans {
+    fn of(yaml: Range<usize>, line_offset: usize) -> LazySpans {
+        LazySpans {
+            yaml: Some((yaml, line_offset)),
+            map: OnceLock::new(),
+        }
+    }
+}
+
+impl Document {
+    /// The position of every node of the front matter (or of the YAML file), by JSON
+    /// pointer. Parsed again from `text` on the first call (the text parsed once already,
+    /// so the positions are those it had), then kept.
+    pub fn spans(&self) -> &SpanMap {
+        self.spans.map.get_or_init(|| {
+            self.spans
+                .yaml
+                .as_ref()
+                .and_then(|(range, line_offset)| yaml::parse(self.text.get(range.clone())?, *line_offset).ok())
+                .map(|(_, spans)| spans)
+                .unwrap_or_default()
+        })
+    }
 }
 
 /// Everything found under `content/`.
@@ -345,7 +386,10 @@ fn data_id(kind: &DocKind) -> &'static str {
 
 fn read_document(path: &Path, file: String, place: Place) -> Result<Option<Document>, Diagnostic> {
     let io_error = |e: std::io::Error| Diagnostic::error(&file, 1, 1, "io", format!("cannot read the file: {e}"));
-    let size = std::fs::metadata(path).map_err(io_error)?.len();
+    // One open for the size and the bytes (a path lookup fewer per file than
+    // `metadata` then `read`).
+    let mut handle = std::fs::File::open(path).map_err(io_error)?;
+    let size = handle.metadata().map_err(io_error)?.len();
     if size > MAX_FILE_SIZE {
         return Err(Diagnostic::error(
             &file,
@@ -356,12 +400,14 @@ fn read_document(path: &Path, file: String, place: Place) -> Result<Option<Docum
         )
         .with_hint("split the narrative, or move large tables to data files"));
     }
-    let bytes = std::fs::read(path).map_err(io_error)?;
+    let mut bytes = Vec::with_capacity(size as usize + 1);
+    handle.read_to_end(&mut bytes).map_err(io_error)?;
     let text = decode(&file, bytes)?;
     match place {
         Place::Markdown(kind, id, lang) => parse_markdown(file, kind, id, lang, text).map(Some),
         Place::Data(kind) => {
-            let (front, spans) = parse_yaml(&file, &text, 0)?;
+            let front = parse_yaml(&file, &text, 0)?;
+            let spans = LazySpans::of(0..text.len(), 0);
             let id = match kind {
                 DocKind::ExchangeRates => "exchange-rates",
                 _ => "countries",
@@ -409,8 +455,8 @@ fn decode(file: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
     })
 }
 
-fn parse_yaml(file: &str, yaml_text: &str, line_offset: usize) -> Result<(Value, SpanMap), Diagnostic> {
-    yaml::parse(yaml_text, line_offset).map_err(|e| {
+fn parse_yaml(file: &str, yaml_text: &str, line_offset: usize) -> Result<Value, Diagnostic> {
+    yaml::parse_value(yaml_text, line_offset).map_err(|e| {
         Diagnostic::error(file, e.pos.line, e.pos.col, "yaml", e.message)
             .with_hint_opt(e.hint)
             .with_len(e.len)
@@ -442,7 +488,7 @@ fn parse_markdown(
                 id,
                 lang,
                 front: Value::Object(Default::default()),
-                spans: SpanMap::default(),
+                spans: LazySpans::default(),
                 body: text.clone(),
                 body_line: 1,
                 text,
@@ -479,7 +525,8 @@ fn parse_markdown(
         .with_len(3)
         .with_source(&text));
     };
-    let (front, spans) = parse_yaml(&file, &text[yaml_start..yaml_end], 1).map_err(|d| d.with_source(&text))?;
+    let front = parse_yaml(&file, &text[yaml_start..yaml_end], 1).map_err(|d| d.with_source(&text))?;
+    let spans = LazySpans::of(yaml_start..yaml_end, 1);
     let front = match front {
         Value::Null => Value::Object(Default::default()),
         Value::Object(map) => Value::Object(map),
@@ -528,7 +575,7 @@ mod tests {
         assert_eq!(doc.front["title"], "A");
         assert_eq!(doc.body, "Body *text*.\n");
         assert_eq!(doc.body_line, 4);
-        assert_eq!(doc.spans.get("/title").unwrap().start.line, 2);
+        assert_eq!(doc.spans().get("/title").unwrap().start.line, 2);
     }
 
     #[test]
@@ -540,7 +587,7 @@ mod tests {
         .unwrap();
         let doc = md(&text).unwrap();
         assert_eq!(doc.front["start"], "2024-10-01");
-        let span = doc.spans.get("/start").unwrap();
+        let span = doc.spans().get("/start").unwrap();
         assert_eq!((span.start.line, span.start.col), (3, 8));
     }
 

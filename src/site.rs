@@ -81,8 +81,11 @@ pub struct Memory {
     /// The open-data files (made again by [`refresh_data`]).
     data_files: Vec<String>,
     /// Per language, the table row of every initiative with the fingerprint of its files.
-    rows: HashMap<String, (HashMap<String, u64>, Rows)>,
+    rows: HashMap<String, KeptRows>,
 }
+
+/// The table rows of one language with the fingerprint of each initiative's files.
+type KeptRows = (HashMap<String, u64>, Rows);
 
 /// The table row of each of `projects` in the language of `views` (`project-row.html`),
 /// made in parallel.
@@ -281,7 +284,7 @@ pub fn write_site(
     }
     progress.add_pages((page_paths.len() * languages.len()) as u64);
     let fingerprints: Mutex<HashMap<String, u64>> = Mutex::new(HashMap::new());
-    let kept_rows: Mutex<HashMap<String, (HashMap<String, u64>, Rows)>> = Mutex::new(HashMap::new());
+    let kept_rows: Mutex<HashMap<String, KeptRows>> = Mutex::new(HashMap::new());
 
     let io_error: Mutex<Option<crate::Error>> = Mutex::new(None);
     let write = |path: &str, bytes: &[u8]| {

@@ -13,7 +13,8 @@
 //! record never needs them, and refusing them makes an "alias bomb" harmless), nesting
 //! is bounded by [`MAX_DEPTH`], and the first error stops the parse.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hasher};
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
@@ -101,27 +102,52 @@ pub fn escape_pointer_segment(s: &str) -> String {
     s.replace('~', "~0").replace('/', "~1")
 }
 
-/// An open collection. `pointer_len` is the length of its own JSON pointer in the
-/// shared path buffer: children append their segment after it.
+/// An open collection. Its children wait on the parser's shared stacks (`values`, and
+/// `keys` for a mapping) from `start`/`key_start` on, and become one `Vec` or `Map` of
+/// exactly their size when the collection ends: no collection grows by reallocation.
+/// `pointer_len` is the length of its own JSON pointer in the shared path buffer:
+/// children append their segment after it.
 enum Frame {
     Seq {
-        items: Vec<Value>,
+        start: usize,
         pointer_len: usize,
     },
     Map {
-        map: Map<String, Value>,
+        start: usize,
+        key_start: usize,
         pointer_len: usize,
-        /// The key read and waiting for its value, with the key's start.
-        pending_key: Option<(String, Pos)>,
+        /// Set while the last key of `keys` waits for its value: the key's start.
+        pending_key: Option<Pos>,
+        /// The keys read so far, once the mapping has [`LARGE_MAP`] of them: below that,
+        /// a duplicate is found by comparing with each (cheaper than hashing).
+        seen: Option<HashSet<String>>,
     },
 }
+
+/// Keys in a mapping from which duplicates are looked up in a hash set, so that a huge
+/// mapping still costs linear time.
+const LARGE_MAP: usize = 32;
 
 /// Parses one YAML document. `line_offset` is added to every line (the number of
 /// lines in the file before the YAML text), so positions are those of the file.
 /// An empty document is an empty mapping.
 pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlError> {
+    parse_inner::<true>(text, line_offset)
+}
+
+/// [`parse`] without the positions: the same value and the same errors, at a lower cost.
+/// Loading uses it; the positions of a document are computed again (with [`parse`]) only
+/// when a diagnostic needs them.
+pub fn parse_value(text: &str, line_offset: usize) -> Result<Value, YamlError> {
+    parse_inner::<false>(text, line_offset).map(|(value, _)| value)
+}
+
+fn parse_inner<const SPANS: bool>(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlError> {
     let mut spans = SpanMap::default();
     let mut stack: Vec<Frame> = Vec::new();
+    // The children of the open collections, innermost last.
+    let mut values: Vec<Value> = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
     let mut root: Option<Value> = None;
     let mut documents = 0usize;
     // The JSON pointer of the current node, reused for every node to avoid allocations.
@@ -190,7 +216,7 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
                 }
                 let force_string = tag.is_some() || style != ScalarStyle::Plain;
                 Some(NodeStart::Scalar {
-                    raw: value.into_owned(),
+                    raw: value,
                     force_string,
                     len: len_of(&span),
                 })
@@ -207,11 +233,17 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
             Event::MappingStart(..) => Some(NodeStart::Map),
             Event::SequenceEnd | Event::MappingEnd => {
                 let finished = match stack.pop() {
-                    Some(Frame::Seq { items, .. }) => Value::Array(items),
-                    Some(Frame::Map { map, .. }) => Value::Object(map),
+                    Some(Frame::Seq { start, .. }) => Value::Array(values.drain(start..).collect()),
+                    Some(Frame::Map { start, key_start, .. }) => {
+                        let mut map = Map::with_capacity(values.len() - start);
+                        for (key, value) in keys.drain(key_start..).zip(values.drain(start..)) {
+                            map.insert(key, value);
+                        }
+                        Value::Object(map)
+                    }
                     None => continue,
                 };
-                attach(&mut stack, &mut root, finished);
+                attach(&mut stack, &mut values, &mut root, finished);
                 None
             }
         };
@@ -220,7 +252,8 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
         // Is this node a mapping key?
         if let Some(Frame::Map {
             pending_key: pending_key @ None,
-            map,
+            key_start,
+            seen,
             ..
         }) = stack.last_mut()
         {
@@ -232,7 +265,12 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
                     hint: None,
                 });
             };
-            if map.contains_key(&raw) {
+            let earlier = &keys[*key_start..];
+            let duplicate = match seen {
+                Some(seen) => seen.contains(raw.as_ref()),
+                None => earlier.iter().any(|k| *k == *raw),
+            };
+            if duplicate {
                 return Err(YamlError {
                     len: raw.chars().count().max(1),
                     pos,
@@ -240,63 +278,77 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
                     hint: Some("each field may appear only once; remove or merge the repeated one".into()),
                 });
             }
-            *pending_key = Some((raw, pos));
+            let raw = raw.into_owned();
+            match seen {
+                Some(seen) => {
+                    seen.insert(raw.clone());
+                }
+                None if earlier.len() + 1 >= LARGE_MAP => {
+                    *seen = Some(earlier.iter().cloned().chain([raw.clone()]).collect());
+                }
+                None => {}
+            }
+            keys.push(raw);
+            *pending_key = Some(pos);
             continue;
         }
 
-        // The node's pointer: its parent's, then its own segment.
-        let key_pos = match stack.last() {
-            None => {
-                path.clear();
-                None
-            }
-            Some(Frame::Seq { items, pointer_len }) => {
-                path.truncate(*pointer_len);
-                path.push('/');
-                path.push_str(itoa_buf.format(items.len()));
-                None
-            }
-            Some(Frame::Map {
-                pointer_len,
-                pending_key: Some((key, key_pos)),
-                ..
-            }) => {
-                path.truncate(*pointer_len);
-                path.push('/');
-                if key.contains(['/', '~']) {
-                    path.push_str(&escape_pointer_segment(key));
-                } else {
-                    path.push_str(key);
+        if SPANS {
+            // The node's pointer: its parent's, then its own segment.
+            let key_pos = match stack.last() {
+                None => {
+                    path.clear();
+                    None
                 }
-                Some(*key_pos)
-            }
-            Some(Frame::Map { .. }) => unreachable!("keys are handled above"),
-        };
-        let len = match &node {
-            NodeStart::Scalar { len, .. } => *len,
-            _ => 1,
-        };
-        spans.insert(
-            &path,
-            NodeSpan {
-                key: key_pos,
-                start: pos,
-                len,
-            },
-        );
+                Some(Frame::Seq { start, pointer_len }) => {
+                    path.truncate(*pointer_len);
+                    path.push('/');
+                    path.push_str(itoa_buf.format(values.len() - start));
+                    None
+                }
+                Some(Frame::Map {
+                    pointer_len,
+                    pending_key: Some(key_pos),
+                    ..
+                }) => {
+                    let key = keys.last().map_or("", String::as_str);
+                    path.truncate(*pointer_len);
+                    path.push('/');
+                    if key.contains(['/', '~']) {
+                        path.push_str(&escape_pointer_segment(key));
+                    } else {
+                        path.push_str(key);
+                    }
+                    Some(*key_pos)
+                }
+                Some(Frame::Map { .. }) => unreachable!("keys are handled above"),
+            };
+            let len = match &node {
+                NodeStart::Scalar { len, .. } => *len,
+                _ => 1,
+            };
+            spans.insert(
+                &path,
+                NodeSpan {
+                    key: key_pos,
+                    start: pos,
+                    len,
+                },
+            );
+        }
         match node {
             NodeStart::Scalar { raw, force_string, .. } => {
                 let value = if force_string {
-                    Value::String(raw)
+                    Value::String(raw.into_owned())
                 } else {
-                    resolve_plain(&raw).map_err(|message| YamlError {
+                    resolve_plain(raw).map_err(|message| YamlError {
                         len: 1,
                         pos,
                         message,
                         hint: Some("write a finite number, or quote the value to make it text".into()),
                     })?
                 };
-                attach(&mut stack, &mut root, value);
+                attach(&mut stack, &mut values, &mut root, value);
             }
             NodeStart::Seq | NodeStart::Map => {
                 if stack.len() >= MAX_DEPTH {
@@ -310,14 +362,16 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
                 let pointer_len = path.len();
                 stack.push(if matches!(node, NodeStart::Seq) {
                     Frame::Seq {
-                        items: Vec::new(),
+                        start: values.len(),
                         pointer_len,
                     }
                 } else {
                     Frame::Map {
-                        map: Map::new(),
+                        start: values.len(),
+                        key_start: keys.len(),
                         pointer_len,
                         pending_key: None,
+                        seen: None,
                     }
                 });
             }
@@ -339,9 +393,9 @@ impl IndexBuf {
     }
 }
 
-enum NodeStart {
+enum NodeStart<'t> {
     Scalar {
-        raw: String,
+        raw: Cow<'t, str>,
         force_string: bool,
         len: usize,
     },
@@ -349,13 +403,14 @@ enum NodeStart {
     Map,
 }
 
-fn attach(stack: &mut [Frame], root: &mut Option<Value>, value: Value) {
+/// Adds a finished value to the open collection (a mapping's value follows its key).
+fn attach(stack: &mut [Frame], values: &mut Vec<Value>, root: &mut Option<Value>, value: Value) {
     match stack.last_mut() {
         None => *root = Some(value),
-        Some(Frame::Seq { items, .. }) => items.push(value),
-        Some(Frame::Map { map, pending_key, .. }) => {
-            if let Some((key, _)) = pending_key.take() {
-                map.insert(key, value);
+        Some(Frame::Seq { .. }) => values.push(value),
+        Some(Frame::Map { pending_key, .. }) => {
+            if pending_key.take().is_some() {
+                values.push(value);
             }
         }
     }
@@ -363,47 +418,53 @@ fn attach(stack: &mut [Frame], root: &mut Option<Value>, value: Value) {
 
 /// Resolves a plain scalar with the YAML 1.2 core schema. Infinities and NaN are
 /// refused: JSON cannot hold them and no record field needs them.
-fn resolve_plain(raw: &str) -> Result<Value, String> {
-    match raw {
+fn resolve_plain(raw: Cow<'_, str>) -> Result<Value, String> {
+    match raw.as_ref() {
         "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
         "true" | "True" | "TRUE" => return Ok(Value::Bool(true)),
         "false" | "False" | "FALSE" => return Ok(Value::Bool(false)),
         _ => {}
     }
-    let lower = raw.to_ascii_lowercase();
-    if matches!(lower.trim_start_matches(['+', '-']), ".inf" | ".nan") {
+    let unsigned = raw.trim_start_matches(['+', '-']);
+    if unsigned.eq_ignore_ascii_case(".inf") || unsigned.eq_ignore_ascii_case(".nan") {
         return Err(format!("`{raw}` is not a finite number"));
     }
-    if is_core_int(raw) {
-        if let Ok(i) = raw.parse::<i64>() {
+    // Text is by far the most common plain scalar: only what starts like a number
+    // (a sign, a digit or a dot) is tried as one.
+    if !raw.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.')) {
+        return Ok(Value::String(raw.into_owned()));
+    }
+    let s = raw.as_ref();
+    if is_core_int(s) {
+        if let Ok(i) = s.parse::<i64>() {
             return Ok(Value::Number(i.into()));
         }
         // Too large for i64: keep it as a float, like other YAML 1.2 loaders.
-        if let Some(n) = raw.parse::<f64>().ok().and_then(Number::from_f64) {
+        if let Some(n) = s.parse::<f64>().ok().and_then(Number::from_f64) {
             return Ok(Value::Number(n));
         }
     }
-    if let Some(hex) = raw.strip_prefix("0x")
+    if let Some(hex) = s.strip_prefix("0x")
         && !hex.is_empty()
         && hex.bytes().all(|b| b.is_ascii_hexdigit())
         && let Ok(i) = i64::from_str_radix(hex, 16)
     {
         return Ok(Value::Number(i.into()));
     }
-    if let Some(oct) = raw.strip_prefix("0o")
+    if let Some(oct) = s.strip_prefix("0o")
         && !oct.is_empty()
         && oct.bytes().all(|b| (b'0'..=b'7').contains(&b))
         && let Ok(i) = i64::from_str_radix(oct, 8)
     {
         return Ok(Value::Number(i.into()));
     }
-    if is_core_float(raw) {
-        return match raw.parse::<f64>().ok().and_then(Number::from_f64) {
+    if is_core_float(s) {
+        return match s.parse::<f64>().ok().and_then(Number::from_f64) {
             Some(n) => Ok(Value::Number(n)),
             None => Err(format!("`{raw}` is not a finite number")),
         };
     }
-    Ok(Value::String(raw.to_owned()))
+    Ok(Value::String(raw.into_owned()))
 }
 
 /// `[-+]?[0-9]+`

@@ -502,10 +502,7 @@ impl<'t> Renderer<'t> {
             .render(minijinja::value::Serde(&context))
             .map_err(|e| template_diagnostic(&self.theme.templates, &e))?;
         if html.contains(ROOT_MARK) {
-            html = html.replace(
-                ROOT_MARK,
-                &context["page"]["root"].as_str().unwrap_or_default().to_owned(),
-            );
+            html = html.replace(ROOT_MARK, context["page"]["root"].as_str().unwrap_or_default());
         }
         Ok(OutputFile {
             path,

@@ -22,10 +22,18 @@ pub const EXCHANGE_RATES_FILE: &str = "content/data/exchange-rates.yaml";
 pub fn no_private_use_marks(doc: &Document, out: &mut Vec<Diagnostic>) {
     use crate::locale::{FALLBACK_END, FALLBACK_LANG_END, FALLBACK_START};
     use crate::render::ROOT_MARK;
-    if let Some(offset) = doc
-        .text
-        .find([FALLBACK_START, FALLBACK_LANG_END, FALLBACK_END, ROOT_MARK])
-    {
+    const MARKS: [char; 4] = [FALLBACK_START, FALLBACK_LANG_END, FALLBACK_END, ROOT_MARK];
+    // The characters are encoded as 0xEE 0x80 0x80..0x83: a text without the byte 0xEE
+    // (found by `memchr`) has none, and searching for it is much cheaper than decoding
+    // every character.
+    debug_assert!(MARKS.iter().all(|c| {
+        let mut buf = [0; 4];
+        c.encode_utf8(&mut buf).as_bytes()[0] == 0xEE
+    }));
+    if !doc.text.as_bytes().contains(&0xEE) {
+        return;
+    }
+    if let Some(offset) = doc.text.find(MARKS) {
         let (line, column) = crate::config::line_col(&doc.text, offset);
         out.push(
             Diagnostic::error(
@@ -482,7 +490,7 @@ fn modality_rules(p: &Project, doc: &Document, out: &mut Vec<Diagnostic>) {
         _ => {}
     }
     for (pointer, message, hint) in problems {
-        let pointer = if pointer == "/countries" && doc.spans.get("/countries").is_none() {
+        let pointer = if pointer == "/countries" && doc.spans().get("/countries").is_none() {
             "/modality"
         } else {
             pointer

@@ -11,8 +11,13 @@ use crate::schema::SchemaSet;
 
 /// The diagnostics for one document against its schema.
 pub fn check_document(doc: &Document, schema_name: &str, schemas: &SchemaSet) -> Vec<Diagnostic> {
-    schemas
-        .validator(schema_name)
+    let validator = schemas.validator(schema_name);
+    // Most documents are valid: `is_valid` neither tracks paths nor collects errors, and
+    // only a document that fails is walked again for its errors.
+    if validator.is_valid(&doc.front) {
+        return Vec::new();
+    }
+    validator
         .iter_errors(&doc.front)
         .flat_map(|error| describe(doc, &error, schemas))
         .collect()
@@ -46,7 +51,7 @@ pub fn field_name(root: &Value, pointer: &str) -> String {
 /// Where a diagnostic about `pointer` goes: `(line, column, length)`. With `on_key`, the
 /// key of a mapping entry is preferred to its value.
 pub fn locate(doc: &Document, pointer: &str, on_key: bool) -> (usize, usize, usize) {
-    match doc.spans.find(pointer) {
+    match doc.spans().find(pointer) {
         Some((found, span)) if !found.is_empty() => {
             let last = found.rsplit('/').next().unwrap_or_default();
             match span.key {
