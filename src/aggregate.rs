@@ -35,6 +35,7 @@ pub fn edition_scope<'a>(dataset: &'a Dataset, edition: &Edition) -> Vec<&'a Rec
         .projects
         .values()
         .filter(|p| overlaps(&p.data, &edition.index.data.period))
+        .map(|p| &**p)
         .collect()
 }
 
@@ -1054,7 +1055,7 @@ mod tests {
             ("e-after", e),
         ]
         .into_iter()
-        .map(|(id, v)| (id.to_owned(), record(id, v)))
+        .map(|(id, v)| (id.to_owned(), std::sync::Arc::new(record(id, v))))
         .collect();
         let actor = |kind: &str, country: &str| json!({"name": "n", "type": kind, "country": country});
         let actors = [
@@ -1063,7 +1064,7 @@ mod tests {
             ("found-mex", actor("foundation", "MEX")),
         ]
         .into_iter()
-        .map(|(id, v)| (id.to_owned(), record(id, v)))
+        .map(|(id, v)| (id.to_owned(), std::sync::Arc::new(record(id, v))))
         .collect();
         let rates = serde_json::from_value(json!({
             "source": {"title": "r"}, "per_usd": {"MXN": {"2010": 10.0, "2011": 12.42}}

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
@@ -631,10 +632,12 @@ pub struct Edition {
 pub struct Dataset {
     pub config: SiteConfig,
     pub vocabularies: Vocabularies,
-    pub projects: BTreeMap<String, Record<Project>>,
-    pub actors: BTreeMap<String, Record<Actor>>,
-    pub funds: BTreeMap<String, Record<Fund>>,
-    pub exchanges: BTreeMap<String, Record<Exchange>>,
+    // Records are shared (`Arc`) so that `serve`'s incremental builds reuse the records of
+    // unchanged files without copying them.
+    pub projects: BTreeMap<String, Arc<Record<Project>>>,
+    pub actors: BTreeMap<String, Arc<Record<Actor>>>,
+    pub funds: BTreeMap<String, Arc<Record<Fund>>>,
+    pub exchanges: BTreeMap<String, Arc<Record<Exchange>>>,
     pub editions: BTreeMap<i32, Edition>,
     pub exchange_rates: Option<ExchangeRates>,
     pub country_facts: BTreeMap<String, CountryFacts>,
@@ -642,13 +645,13 @@ pub struct Dataset {
 
 impl Dataset {
     pub fn actor(&self, id: &str) -> Option<&Record<Actor>> {
-        self.actors.get(id)
+        self.actors.get(id).map(|r| &**r)
     }
     pub fn fund(&self, id: &str) -> Option<&Record<Fund>> {
-        self.funds.get(id)
+        self.funds.get(id).map(|r| &**r)
     }
     pub fn project(&self, id: &str) -> Option<&Record<Project>> {
-        self.projects.get(id)
+        self.projects.get(id).map(|r| &**r)
     }
 
     /// The USD value of `money`, using the money's year or else `default_year`.

@@ -306,7 +306,7 @@ pub fn write_site(
                 Ok(r) => r,
                 Err(d) => return push_problems(&template_problems, d),
             };
-            let projects: Vec<&Record<Project>> = dataset.projects.values().collect();
+            let projects: Vec<&Record<Project>> = dataset.projects.values().map(|p| &**p).collect();
             let rows: Rows = match make_rows(&views_of(locale), &renderer, &projects) {
                 Ok(rows) => rows.into_iter().collect(),
                 Err(d) => return push_problems(&template_problems, vec![d]),
@@ -579,6 +579,7 @@ pub fn update_site(
             .projects
             .values()
             .filter(|p| hashes.get(&p.id) != current.get(&p.id))
+            .map(|p| &**p)
             .collect();
         match make_rows(&views_of(locale), &renderer, &stale) {
             Ok(made) => rows.extend(made),

@@ -86,17 +86,17 @@ impl<'a> Fingerprints<'a> {
 
     fn project(&self, h: &mut impl Hasher, id: &str) {
         id.hash(h);
-        self.record(h, self.data.projects.get(id));
+        self.record(h, self.data.projects.get(id).map(|r| &**r));
     }
 
     fn actor(&self, h: &mut impl Hasher, id: &str) {
         id.hash(h);
-        self.record(h, self.data.actors.get(id));
+        self.record(h, self.data.actors.get(id).map(|r| &**r));
     }
 
     fn fund(&self, h: &mut impl Hasher, id: &str) {
         id.hash(h);
-        self.record(h, self.data.funds.get(id));
+        self.record(h, self.data.funds.get(id).map(|r| &**r));
     }
 
     /// The fingerprint of an initiative's own files (its table row shows nothing else).

@@ -255,10 +255,10 @@ pub fn assemble(
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 enum Typed {
-    Project(Record<Project>),
-    Actor(Record<Actor>),
-    Fund(Record<Fund>),
-    Exchange(Record<Exchange>),
+    Project(Arc<Record<Project>>),
+    Actor(Arc<Record<Actor>>),
+    Fund(Arc<Record<Fund>>),
+    Exchange(Arc<Record<Exchange>>),
     Edition(i32, Record<ReportEdition>),
     Chapter(i32, Record<Chapter>),
     Rates(ExchangeRates),
@@ -269,10 +269,10 @@ impl Typed {
     /// Reads a document that passed its schema into its model type.
     fn read(doc: &Document) -> Result<Typed, Diagnostic> {
         Ok(match &doc.kind {
-            DocKind::Record(Collection::Project) => Typed::Project(record(doc)?),
-            DocKind::Record(Collection::Actor) => Typed::Actor(record(doc)?),
-            DocKind::Record(Collection::Fund) => Typed::Fund(record(doc)?),
-            DocKind::Record(Collection::Exchange) => Typed::Exchange(record(doc)?),
+            DocKind::Record(Collection::Project) => Typed::Project(Arc::new(record(doc)?)),
+            DocKind::Record(Collection::Actor) => Typed::Actor(Arc::new(record(doc)?)),
+            DocKind::Record(Collection::Fund) => Typed::Fund(Arc::new(record(doc)?)),
+            DocKind::Record(Collection::Exchange) => Typed::Exchange(Arc::new(record(doc)?)),
             DocKind::ReportEdition { year } => Typed::Edition(*year, record(doc)?),
             DocKind::ReportChapter { year } => Typed::Chapter(*year, record(doc)?),
             DocKind::ExchangeRates => Typed::Rates(value(doc)?),
@@ -392,10 +392,15 @@ fn attach_translation(dataset: &mut Dataset, docs: &Documents, doc: &Document, d
     };
     let id = doc.id.as_str();
     let slot = match &doc.kind {
-        DocKind::Record(Collection::Project) => dataset.projects.get_mut(id).map(|r| &mut r.translations),
-        DocKind::Record(Collection::Actor) => dataset.actors.get_mut(id).map(|r| &mut r.translations),
-        DocKind::Record(Collection::Fund) => dataset.funds.get_mut(id).map(|r| &mut r.translations),
-        DocKind::Record(Collection::Exchange) => dataset.exchanges.get_mut(id).map(|r| &mut r.translations),
+        DocKind::Record(Collection::Project) => {
+            dataset.projects.get_mut(id).map(|r| &mut Arc::make_mut(r).translations)
+        }
+        DocKind::Record(Collection::Actor) => dataset.actors.get_mut(id).map(|r| &mut Arc::make_mut(r).translations),
+        DocKind::Record(Collection::Fund) => dataset.funds.get_mut(id).map(|r| &mut Arc::make_mut(r).translations),
+        DocKind::Record(Collection::Exchange) => dataset
+            .exchanges
+            .get_mut(id)
+            .map(|r| &mut Arc::make_mut(r).translations),
         DocKind::ReportEdition { year } => dataset.editions.get_mut(year).map(|e| &mut e.index.translations),
         DocKind::ReportChapter { year } => dataset
             .editions
