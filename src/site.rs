@@ -18,7 +18,7 @@ use crate::model::Dataset;
 use crate::model::{Project, Record};
 use crate::opendata::{Sources, sums};
 use crate::render::deps::{FileHashes, Fingerprints};
-use crate::render::views::{Index, PageJob, Rows, Views};
+use crate::render::views::{Fragments, Index, PageJob, Rows, Views};
 use crate::render::{BuildInfo, OutputFile, ROOT_MARK, Renderer, SiteLanguage, Theme};
 use crate::schema::SchemaSet;
 use crate::write::Staging;
@@ -87,20 +87,20 @@ pub struct Memory {
 /// The table rows of one language with the fingerprint of each initiative's files.
 type KeptRows = (HashMap<String, u64>, Rows);
 
-/// The table row of each of `projects` in the language of `views` (`project-row.html`),
-/// made in parallel.
+/// The fragments of each of `projects` in the language of `views` (`project-row.html`,
+/// `project-link.html`), made in parallel.
 fn make_rows(
     views: &Views<'_>,
     renderer: &Renderer<'_>,
     projects: &[&Record<Project>],
-) -> Result<Vec<(String, String)>, Diagnostic> {
+) -> Result<Vec<(String, Fragments)>, Diagnostic> {
     projects
         .par_iter()
         .map(|p| {
             let context = json!({ "p": views.project_summary(p), "root": ROOT_MARK.to_string() });
-            renderer
-                .fragment("project-row.html", &context)
-                .map(|row| (p.id.clone(), row))
+            let row = renderer.fragment("project-row.html", &context)?;
+            let link = renderer.fragment("project-link.html", &context)?;
+            Ok((p.id.clone(), Fragments { row, link }))
         })
         .collect()
 }

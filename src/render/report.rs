@@ -1013,9 +1013,7 @@ impl Views<'_> {
                             "id": ids.claim(&row_anchor(&parts)),
                             "label": self.key_labels(f, &parts).join(" · "),
                             "value": r.value.map_or_else(|| self.t("report.no_data"), |n| self.format_number(f.def.unit, n)),
-                            "projects": r.records.iter().filter_map(|id| self.data.project(id)).map(|p| json!({
-                                "title": self.field(p, "title", &p.data.title), "href": format!("projects/{}/index.html", p.id), "years": Views::years(&p.data),
-                            })).collect::<Vec<_>>(),
+                            "projects": r.records.iter().filter_map(|id| self.data.project(id)).map(|p| self.project_link(p)).collect::<Vec<_>>(),
                         })
                     })
                     .collect();

@@ -240,8 +240,18 @@ pub struct Views<'a> {
     pub rows: &'a Rows,
 }
 
-/// Pre-rendered table rows of initiatives, by id (see [`Views::rows`]).
-pub type Rows = HashMap<String, String>;
+/// Pre-rendered fragments of initiatives, by id (see [`Views::rows`]).
+pub type Rows = HashMap<String, Fragments>;
+
+/// What many pages show of one initiative, rendered once per language with
+/// [`super::ROOT_MARK`] for the page's root.
+#[derive(Clone, Debug, Default)]
+pub struct Fragments {
+    /// Its row in the tables of initiatives (`project-row.html`).
+    pub row: String,
+    /// A link to it with its years (`project-link.html`).
+    pub link: String,
+}
 
 impl<'a> Views<'a> {
     /// The language of the pages being made.
@@ -469,16 +479,14 @@ impl<'a> Views<'a> {
         list
     }
 
-    /// An initiative as a table of initiatives lists it: its pre-rendered row, and the
-    /// fields a theme's own table may want.
+    /// An initiative as a table of initiatives lists it: its row (`project-row.html`).
     pub(crate) fn project_item(&self, p: &Record<Project>) -> Value {
-        json!({
-            "id": p.id,
-            "href": format!("projects/{}/index.html", p.id),
-            "title": self.field(p, "title", &p.data.title),
-            "years": Self::years(&p.data),
-            "row": self.rows.get(&p.id),
-        })
+        json!({ "row": self.rows.get(&p.id).map(|f| f.row.as_str()) })
+    }
+
+    /// An initiative as a list links it: `link` (`project-link.html`).
+    pub(crate) fn project_link(&self, p: &Record<Project>) -> Value {
+        json!({ "link": self.rows.get(&p.id).map(|f| f.link.as_str()) })
     }
 
     pub(crate) fn project_summary(&self, p: &Record<Project>) -> Value {
@@ -839,7 +847,7 @@ impl<'a> Views<'a> {
                 roles.insert(self.t("actor.role_monitoring"));
             }
             if !roles.is_empty() {
-                let mut s = self.project_item(p);
+                let mut s = self.project_link(p);
                 s["roles"] = json!(roles.into_iter().collect::<Vec<_>>());
                 involvement.push(s);
             }
@@ -1212,7 +1220,9 @@ impl<'a> Views<'a> {
             "posted": self.locale.date(&e.posted),
             "open_until": self.opt_date(&e.open_until),
             "status": self.label("exchange-statuses", &e.status),
-            "resulting_project": e.resulting_project.as_ref().and_then(|p| self.data.project(p)).map(|p| self.project_item(p)),
+            "resulting_project": e.resulting_project.as_ref().and_then(|p| self.data.project(p)).map(|p| json!({
+                "href": format!("projects/{}/index.html", p.id), "title": self.field(p, "title", &p.data.title),
+            })),
             "sources": self.sources(&e.sources),
         })
     }
@@ -1236,13 +1246,22 @@ impl<'a> Views<'a> {
                 capable.entry(s.as_str()).or_default().push(&a.id);
             }
         }
+        // What a request shows of each matching offer and capable actor, made once.
+        let offers: Vec<(&Record<crate::model::Exchange>, Value)> = open("offer")
+            .map(|o| {
+                let s = &summaries[o.id.as_str()];
+                (&**o, json!({ "id": o.id, "title": s["title"], "by": s["by"] }))
+            })
+            .collect();
+        let refs: HashMap<&str, Value> = capable.values().flatten().map(|a| (*a, self.actor_ref(a))).collect();
         let requests: Vec<Value> = open("request")
             .map(|r| {
                 let shares = |sectors: &[String]| sectors.iter().any(|s| r.data.sectors.contains(s));
                 let mut v = summaries[r.id.as_str()].clone();
-                v["offers"] = open("offer")
-                    .filter(|o| shares(&o.data.sectors))
-                    .map(|o| summaries[o.id.as_str()].clone())
+                v["offers"] = offers
+                    .iter()
+                    .filter(|(o, _)| shares(&o.data.sectors))
+                    .map(|(_, light)| light.clone())
                     .collect();
                 let actors: BTreeSet<&str> = r
                     .data
@@ -1250,7 +1269,7 @@ impl<'a> Views<'a> {
                     .iter()
                     .flat_map(|s| capable.get(s.as_str()).into_iter().flatten().copied())
                     .collect();
-                v["actors"] = actors.into_iter().map(|a| self.actor_ref(a)).collect();
+                v["actors"] = actors.into_iter().map(|a| refs[a].clone()).collect();
                 v
             })
             .collect();
