@@ -1,32 +1,66 @@
 //! `openssc-data.zip`: the downloads plus the site's sources, in one deterministic archive.
 //!
-//! Entries are sorted by path, deflated at level 1 (fast: the archive is rebuilt on every build), dated 1980-01-01 00:00:00 (the zip
-//! epoch), with Unix permissions 0644 and no extra fields, so the same files give the same
-//! bytes.
+//! Entries are sorted by path, deflated at level 1 (fast: the archive is rebuilt on every
+//! build), dated 1980-01-01 00:00:00 (the zip epoch), with Unix permissions 0644 and no extra
+//! fields, so the same files give the same bytes.
+//!
+//! Each entry is deflated on its own ([`prepare`], on any thread, as soon as its file is
+//! made), then the compressed entries are copied into the archive in path order
+//! ([`assemble`]): the archive's bytes do not depend on which thread deflated what.
 
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 
-use zip::write::SimpleFileOptions;
+use rayon::prelude::*;
+use zip::write::{PreparedZipFile, SimpleFileOptions};
 use zip::{CompressionMethod, DateTime, System, ZipWriter};
 
-/// The bytes of a zip archive of `entries` (`/`-separated relative path, bytes), written
-/// in path order whatever their order in `entries`.
-pub fn zip(entries: &[(String, &[u8])]) -> zip::result::ZipResult<Vec<u8>> {
-    let mut sorted: Vec<&(String, &[u8])> = entries.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
-    sorted.dedup_by(|a, b| a.0 == b.0);
-    let options = SimpleFileOptions::default()
+/// One entry, deflated, ready to be copied into the archive.
+pub type Entry = zip::result::ZipResult<PreparedZipFile>;
+
+fn options() -> SimpleFileOptions {
+    SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
         .compression_level(Some(1))
         .last_modified_time(DateTime::default())
         .system(System::Unix)
-        .unix_permissions(0o644);
-    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
-    for (path, bytes) in sorted {
-        writer.start_file(path.as_str(), options)?;
-        writer.write_all(bytes)?;
+        .unix_permissions(0o644)
+}
+
+/// The entry `path` (`/`-separated, relative) holding `bytes`, deflated.
+pub fn prepare(path: &str, bytes: &[u8]) -> Entry {
+    PreparedZipFile::from_data(path, options(), bytes)
+}
+
+/// Every entry of `entries`, deflated in parallel, in the same order.
+pub fn prepare_all<'a>(entries: impl IntoParallelIterator<Item = (&'a str, &'a [u8])>) -> Vec<Entry> {
+    entries.into_par_iter().map(|(p, b)| prepare(p, b)).collect()
+}
+
+/// The bytes of the zip archive of `entries`, written in path order whatever their order
+/// in `entries` (of two entries with the same path, the first is kept). Fails when one
+/// entry failed to deflate.
+pub fn assemble(entries: Vec<Entry>) -> zip::result::ZipResult<Vec<u8>> {
+    let mut entries = entries.into_iter().collect::<Result<Vec<_>, _>>()?;
+    entries.sort_by(|a, b| a.file_name_raw().cmp(b.file_name_raw()));
+    entries.dedup_by(|a, b| a.file_name_raw() == b.file_name_raw());
+    // Local header (30 bytes) and central header (46) with the name twice, room for their
+    // Unix and zip64 fields, and the end records: the archive is written without growing.
+    let size = entries
+        .iter()
+        .map(|e| e.compressed_size() as usize + 2 * e.file_name_raw().len() + 128)
+        .sum::<usize>()
+        + 1024;
+    let mut writer = ZipWriter::new(Cursor::new(Vec::with_capacity(size)));
+    for entry in entries {
+        writer.add_prepared_file(entry)?;
     }
     Ok(writer.finish()?.into_inner())
+}
+
+/// The bytes of a zip archive of `entries` (`/`-separated relative path, bytes), written
+/// in path order whatever their order in `entries`.
+pub fn zip(entries: &[(String, &[u8])]) -> zip::result::ZipResult<Vec<u8>> {
+    assemble(prepare_all(entries.par_iter().map(|(p, b)| (p.as_str(), *b))))
 }
 
 #[cfg(test)]
@@ -49,5 +83,16 @@ mod tests {
         let archive = zip::ZipArchive::new(Cursor::new(a)).unwrap();
         let names: Vec<&[u8]> = archive.file_names_raw().collect();
         assert_eq!(names, [b"a/c.csv".as_slice(), b"b.txt".as_slice()]);
+    }
+
+    #[test]
+    fn entries_deflated_apart_read_back_as_written() {
+        let big: Vec<u8> = (0..200_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+        let bytes = zip(&[("big.bin".into(), big.as_slice()), ("empty".into(), b"".as_slice())]).unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let mut read = Vec::new();
+        std::io::Read::read_to_end(&mut archive.by_name("big.bin").unwrap(), &mut read).unwrap();
+        assert_eq!(read, big);
+        assert_eq!(archive.by_name("empty").unwrap().size(), 0);
     }
 }

@@ -204,10 +204,9 @@ fn exchange(views: &Views<'_>, e: &Record<Exchange>) -> Value {
     v
 }
 
-/// Every record of the site in one document.
-/// `projects` are the initiatives' values made by [`project`], in id order (made once for
-/// both this file and the per-initiative files).
-pub fn records(views: &Views<'_>, license: Value, generator: &str, projects: Vec<Value>) -> Value {
+/// Every record of the site in one document, but for its initiatives (`"projects": []`),
+/// which [`records_bytes`] adds already serialized.
+fn records(views: &Views<'_>, license: Value, generator: &str) -> Value {
     let data = views.data;
     let config = &data.config;
     let editions: Vec<Value> = data
@@ -265,7 +264,7 @@ pub fn records(views: &Views<'_>, license: Value, generator: &str, projects: Vec
         "license": license,
         "generator": generator,
         "exchange_rates": data.exchange_rates,
-        "projects": projects,
+        "projects": [],
         "actors": data.actors.values().map(|a| actor(views, a)).collect::<Vec<_>>(),
         "funds": data.funds.values().map(|f| fund(views, f)).collect::<Vec<_>>(),
         "exchanges": data.exchanges.values().map(|e| exchange(views, e)).collect::<Vec<_>>(),
@@ -274,9 +273,70 @@ pub fn records(views: &Views<'_>, license: Value, generator: &str, projects: Vec
     })
 }
 
+/// `records.json`: every record of the site in one document. `projects` are the
+/// initiatives' files (`data/projects/<id>.json`, [`to_bytes`] of [`project`]) in id order:
+/// they are indented into the document as they are, not serialized a second time, so the
+/// bytes are those of [`to_bytes`] of the whole document.
+pub fn records_bytes(views: &Views<'_>, license: Value, generator: &str, projects: &[Vec<u8>]) -> Vec<u8> {
+    with_projects(to_bytes(&records(views, license, generator)), projects)
+}
+
+/// `rest` ([`to_bytes`] of an object whose `projects` is `[]`) with the items of
+/// `projects` (each [`to_bytes`] of one item) in that array.
+fn with_projects(rest: Vec<u8>, projects: &[Vec<u8>]) -> Vec<u8> {
+    // A key of the top-level object is the only text after a new line and two spaces (a
+    // string's new lines are escaped; deeper keys are indented further).
+    const KEY: &[u8] = b"\n  \"projects\": []";
+    let Some(at) = rest.windows(KEY.len()).position(|w| w == KEY) else {
+        return rest;
+    };
+    if projects.is_empty() {
+        return rest;
+    }
+    let items = at + KEY.len() - 2;
+    // Four more spaces on every line of each initiative (an item of a top-level array).
+    let lines: usize = projects.iter().map(|p| p.iter().filter(|&&b| b == b'\n').count()).sum();
+    let size = rest.len() + projects.iter().map(Vec::len).sum::<usize>() + 4 * lines + 2 * projects.len() + 4;
+    let mut out = Vec::with_capacity(size);
+    out.extend_from_slice(&rest[..items]);
+    out.push(b'[');
+    for (i, project) in projects.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        let project = project.strip_suffix(b"\n").unwrap_or(project);
+        for (j, line) in project.split(|&b| b == b'\n').enumerate() {
+            out.extend_from_slice(if j == 0 { b"    " } else { b"\n    " });
+            out.extend_from_slice(line);
+        }
+    }
+    out.extend_from_slice(b"\n  ]");
+    out.extend_from_slice(&rest[items + 2..]);
+    out
+}
+
 /// Pretty-printed JSON with a final newline.
 pub fn to_bytes(value: &Value) -> Vec<u8> {
-    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+    let mut bytes = Vec::with_capacity(8 * 1024);
+    // Writing to memory cannot fail; a `Value` always serializes.
+    let _ = serde_json::to_writer_pretty(&mut bytes, value);
     bytes.push(b'\n');
     bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initiatives_added_serialized_give_the_bytes_of_the_whole_document() {
+        let projects = vec![
+            json!({"id": "a", "n": [1, 2], "o": {"k": "line\nbreak"}, "e": []}),
+            json!({"id": "b", "projects": [], "x": {}}),
+        ];
+        let whole = |projects: Vec<Value>| {
+            to_bytes(&json!({"title": "t", "license": {"projects": []}, "projects": projects, "actors": [{"id": "c"}]}))
+        };
+        let files: Vec<Vec<u8>> = projects.iter().map(to_bytes).collect();
+        assert_eq!(with_projects(whole(vec![]), &files), whole(projects));
+        assert_eq!(with_projects(whole(vec![]), &[]), whole(vec![]));
+    }
 }

@@ -33,7 +33,7 @@ pub mod xlsx;
 use rayon::prelude::*;
 use serde_json::{Value, json};
 
-use crate::model::Actor;
+use crate::model::{Actor, Project, Record};
 use crate::render::views::Views;
 use crate::render::{BuildInfo, OutputFile, PageSpec};
 use crate::schema::Vocabularies;
@@ -180,33 +180,87 @@ impl OpenData {
             files.push(OutputFile { path, bytes });
         };
         let license = datapackage::license(data);
-        // The costly files are made in parallel up front, then listed in the page's order.
-        let project_values: Vec<Value> = data
-            .projects
-            .values()
-            .collect::<Vec<_>>()
-            .par_iter()
-            .map(|p| json::project(views, p))
+        let date = build.date.as_deref();
+        let package = json::to_bytes(&datapackage::descriptor(data, &tables, date, &build.generator));
+        let records_path = format!("{DIR}/records.json");
+        let iati_path = format!("{DIR}/iati-activities.xml");
+        let workbook_path = format!("{DIR}/openssc.xlsx");
+        let package_path = format!("{DIR}/datapackage.json");
+        let csv_paths: Vec<String> = tables[..own_tables]
+            .iter()
+            .map(|t| format!("{DIR}/{}", t.file_name()))
             .collect();
-        let project_files: Vec<Vec<u8>> = project_values.par_iter().map(json::to_bytes).collect();
-        let (records_bytes, (iati_xml, workbook)) = rayon::join(
+        let projects: Vec<&Record<Project>> = data.projects.values().map(|p| &**p).collect();
+        let project_paths: Vec<String> = projects.iter().map(|p| project_file(&p.id)).collect();
+        let listed_others: Vec<&OutputFile> = others
+            .iter()
+            .filter(|f| f.path.starts_with(&format!("{DIR}/")))
+            .collect();
+        // The costly files are made in parallel, each deflated for the archive as soon as
+        // it is made, beside the workbook (made on one thread by `rust_xlsxwriter`); then
+        // they are listed in the page's order and the archive assembled.
+        let ((workbook, workbook_entry), made) = rayon::join(
             || {
-                json::to_bytes(&json::records(
-                    views,
-                    license.to_json(),
-                    &build.generator,
-                    project_values,
-                ))
+                let workbook = xlsx::workbook(&tables, date);
+                let entry = workbook.as_ref().ok().map(|b| archive::prepare(&workbook_path, b));
+                (workbook, entry)
             },
             || {
-                rayon::join(
-                    || iati::activities(views, build.date.as_deref()),
-                    || xlsx::workbook(&tables, build.date.as_deref()),
-                )
+                let (source_entries, (project_files, ((records, iati_xml), csv_files))) = rayon::join(
+                    || {
+                        archive::prepare_all(
+                            listed_others
+                                .par_iter()
+                                .map(|f| (f.path.as_str(), f.bytes.as_slice()))
+                                .chain(
+                                    sources
+                                        .content
+                                        .par_iter()
+                                        .chain(&sources.schemas)
+                                        .map(|(p, b)| (p.as_str(), b.as_slice())),
+                                ),
+                        )
+                    },
+                    || {
+                        // Each initiative's value is made once, serialized, and let go; its
+                        // file's bytes are also its part of `records.json`.
+                        let project_files: Vec<Vec<u8>> = projects
+                            .par_iter()
+                            .map(|p| json::to_bytes(&json::project(views, p)))
+                            .collect();
+                        let rest = rayon::join(
+                            || {
+                                rayon::join(
+                                    || json::records_bytes(views, license.to_json(), &build.generator, &project_files),
+                                    || iati::activities(views, date),
+                                )
+                            },
+                            || tables[..own_tables].par_iter().map(csv::to_csv).collect::<Vec<_>>(),
+                        );
+                        (project_files, rest)
+                    },
+                );
+                let mut own: Vec<(&str, &[u8])> = vec![(&package_path, &package), (&records_path, &records)];
+                own.extend(
+                    csv_paths
+                        .iter()
+                        .map(String::as_str)
+                        .zip(csv_files.iter().map(Vec::as_slice)),
+                );
+                if let Some(xml) = &iati_xml {
+                    own.push((&iati_path, xml.as_bytes()));
+                }
+                own.extend(
+                    project_paths
+                        .iter()
+                        .map(String::as_str)
+                        .zip(project_files.iter().map(Vec::as_slice)),
+                );
+                let own_entries = archive::prepare_all(own);
+                (own_entries, source_entries, project_files, records, iati_xml, csv_files)
             },
         );
-        let csv_files: Vec<Vec<u8>> = tables[..own_tables].par_iter().map(csv::to_csv).collect();
-        let package = datapackage::descriptor(data, &tables, build.date.as_deref(), &build.generator);
+        let (own_entries, source_entries, project_files, records_bytes, iati_xml, csv_files) = made;
         let package_path = format!("{DIR}/datapackage.json");
         add(
             &mut files,
@@ -221,9 +275,8 @@ impl OpenData {
                 anchor: None,
             }),
             package_path,
-            json::to_bytes(&package),
+            package,
         );
-        let records_path = format!("{DIR}/records.json");
         let record_count = data.projects.len()
             + data.actors.len()
             + data.funds.len()
@@ -244,8 +297,7 @@ impl OpenData {
             records_path,
             records_bytes,
         );
-        for (table, bytes) in tables[..own_tables].iter().zip(csv_files) {
-            let path = format!("{DIR}/{}", table.file_name());
+        for ((table, bytes), path) in tables[..own_tables].iter().zip(csv_files).zip(csv_paths) {
             add(
                 &mut files,
                 Some(Download {
@@ -263,7 +315,7 @@ impl OpenData {
             );
         }
         if let Some(xml) = iati_xml {
-            let path = format!("{DIR}/iati-activities.xml");
+            let path = iati_path;
             add(
                 &mut files,
                 Some(Download {
@@ -280,14 +332,11 @@ impl OpenData {
                 xml.into_bytes(),
             );
         }
-        for (p, bytes) in data.projects.values().zip(project_files) {
-            add(&mut files, None, project_file(&p.id), bytes);
+        for (path, bytes) in project_paths.into_iter().zip(project_files) {
+            add(&mut files, None, path, bytes);
         }
         // The other modules' data files: listed, not written here.
-        let mut listed: Vec<&OutputFile> = others
-            .iter()
-            .filter(|f| f.path.starts_with(&format!("{DIR}/")))
-            .collect();
+        let mut listed = listed_others;
         listed.sort_by(|a, b| a.path.cmp(&b.path));
         for f in listed {
             let described = tables[own_tables..]
@@ -326,7 +375,7 @@ impl OpenData {
         // The workbook of every table. Writing it in memory fails only on limits the
         // tables do not reach (a million rows); it is then left out rather than broken.
         if let Ok(bytes) = workbook {
-            let path = format!("{DIR}/openssc.xlsx");
+            let path = workbook_path;
             downloads.push(Download {
                 path: path.clone(),
                 format: "data.format_xlsx",
@@ -340,20 +389,11 @@ impl OpenData {
             files.push(OutputFile { path, bytes });
         }
         // The archive: every file under `data/` so far, and the sources.
-        let mut entries: Vec<(String, &[u8])> = files
-            .iter()
-            .chain(others.iter().filter(|f| f.path.starts_with(&format!("{DIR}/"))))
-            .map(|f| (f.path.clone(), f.bytes.as_slice()))
-            .collect();
-        entries.extend(
-            sources
-                .content
-                .iter()
-                .chain(&sources.schemas)
-                .map(|(p, b)| (p.clone(), b.as_slice())),
-        );
-        let entry_count = entries.len();
-        if let Ok(bytes) = archive::zip(&entries) {
+        let mut entries = own_entries;
+        entries.extend(workbook_entry);
+        let entry_count = entries.len() + source_entries.len();
+        entries.extend(source_entries);
+        if let Ok(bytes) = archive::assemble(entries) {
             let path = format!("{DIR}/openssc-data.zip");
             downloads.push(Download {
                 path: path.clone(),

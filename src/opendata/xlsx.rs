@@ -5,6 +5,8 @@
 //! columns booleans, full dates (`YYYY-MM-DD`) spreadsheet dates, every other column text (partial dates stay text, as in the CSV, since they may
 //! be partial: `2011`, `2011-05`). Empty cells are left blank.
 //!
+//! Its zip entries are deflated at level 3 (see [`workbook`]).
+//!
 //! Deterministic: the document's creation time is the build date (else 1980-01-01), and
 //! `rust_xlsxwriter` writes its zip entries with a fixed timestamp, so the same tables give
 //! the same bytes.
@@ -26,6 +28,9 @@ pub fn workbook(tables: &[Table], date: Option<&str>) -> Result<Vec<u8>, XlsxErr
         |(y, m, d)| ExcelDateTime::from_ymd(y, m, d),
     )?;
     workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
+    // Level 3 rather than the default 6: about half the deflate time for a workbook about
+    // an eighth larger (4.9 → 5.5 MB at 10,000 initiatives); it is made on every build.
+    workbook.set_zip_compression_level(3);
     let bold = Format::new().set_bold();
     let date_format = Format::new().set_num_format("yyyy-mm-dd");
     let mut names: Vec<String> = Vec::new();
