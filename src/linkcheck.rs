@@ -38,6 +38,16 @@ fn attribute_values<'h>(html: &'h str, attr: &str) -> Vec<&'h str> {
 /// Resolves `link` relative to `page` (both `/`-separated); `None` if it climbs above
 /// the site root.
 fn resolve(page: &str, link: &str) -> Option<String> {
+    // The common case, `../../x/y.html` from a page two folders deep: no segment to resolve
+    // after the climb to the root.
+    let depth = page.matches('/').count();
+    if let Some(rest) = link.get(3 * depth..)
+        && link.as_bytes()[..3 * depth].chunks(3).all(|c| c == b"../")
+        && !rest.starts_with("../")
+        && !rest.split('/').any(|s| s.is_empty() || s == "." || s == "..")
+    {
+        return Some(rest.to_owned());
+    }
     let mut parts: Vec<&str> = page.split('/').collect();
     parts.pop();
     for segment in link.split('/') {
@@ -194,7 +204,13 @@ impl LinkChecker {
         let mut kept: PageLinks = Vec::new();
         let mut links = attribute_values(html, "href");
         links.extend(attribute_values(html, "src"));
+        // A page repeats many links (every row of a table links its countries): each
+        // distinct one is checked once.
+        let mut seen: HashSet<&str> = HashSet::with_capacity(links.len().min(4096));
         for raw in links {
+            if !seen.insert(raw) {
+                continue;
+            }
             let link = unescape(raw);
             let lower = link.to_ascii_lowercase();
             if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("mailto:") {
@@ -396,5 +412,17 @@ mod tests {
             Some("c/index.html")
         );
         assert_eq!(resolve("index.html", "../x.html"), None);
+        assert_eq!(
+            resolve("a/b/index.html", "../../c/d/e.html").as_deref(),
+            Some("c/d/e.html")
+        );
+        assert_eq!(resolve("a/b/index.html", "../c.html").as_deref(), Some("a/c.html"));
+        assert_eq!(
+            resolve("a/b/index.html", "../../c/./d.html").as_deref(),
+            Some("c/d.html")
+        );
+        assert_eq!(resolve("a/b/index.html", "../../../x.html"), None);
+        assert_eq!(resolve("a/index.html", "../x/../y.html").as_deref(), Some("y.html"));
+        assert_eq!(resolve("index.html", "x/").as_deref(), Some("x"));
     }
 }

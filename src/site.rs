@@ -560,6 +560,7 @@ pub fn update_site(
     let made: Mutex<Vec<OutputFile>> = Mutex::new(Vec::new());
     let fingerprints: Mutex<HashMap<String, u64>> = Mutex::new(HashMap::new());
     let template_problems: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
+    let mut prints: Option<Vec<u64>> = None;
     for (locale, language) in locales.iter().zip(&languages) {
         let renderer = match renderer(&inputs, language, locale, &languages) {
             Ok(r) => r,
@@ -594,9 +595,11 @@ pub fn update_site(
             rows: &rows,
             ..views_of(locale)
         };
-        views.jobs().into_par_iter().for_each(|job| {
+        let jobs = views.jobs();
+        // Every language has the same pages, with the same inputs.
+        let prints = prints.get_or_insert_with(|| jobs.par_iter().map(|job| deps.of(job)).collect::<Vec<u64>>());
+        jobs.into_par_iter().zip(prints.par_iter()).for_each(|(job, &print)| {
             let key = format!("{}{}", language.prefix, job.path());
-            let print = deps.of(&job);
             let unchanged = memory.pages.get(&key) == Some(&print);
             fingerprints
                 .lock()
