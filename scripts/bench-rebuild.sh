@@ -61,6 +61,10 @@ wait_for() {
 start=$(date +%s.%N)
 wait_for '^built ' 1 >/dev/null
 echo "first (full) build: $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.2f", e-s}') s for $n projects"
+# Each build writes hundreds of megabytes (the data archive): let them reach the disk before
+# the next edit, so that the kernel's writeback does not share the timed rebuild's cores.
+settle_disk() { sync; sleep 1; }
+settle_disk
 
 project=$site/content/projects/project-000007.md
 actor=$site/content/actors/actor-000003.md
@@ -83,6 +87,7 @@ for r in $(seq 1 "$runs"); do
     now=$(date +%s.%N)
     settles=$((settles + 1))
     dline=$(wait_for '^data downloads updated' "$settles")
+    settle_disk
     rebuild[$kind]+="$(sed -E 's/.* in ([0-9.]+) s.*/\1/' <<<"$line") "
     seen[$kind]+="$(awk -v s="$edited" -v e="$now" 'BEGIN{printf "%.3f", e-s}') "
     data[$kind]+="$(sed -E 's/.* in ([0-9.]+) s.*/\1/' <<<"$dline") "

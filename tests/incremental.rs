@@ -136,6 +136,12 @@ fn incremental_builds_equal_full_builds_after_each_edit() {
     session.rebuild(&["content/actors/servivienda.md"]);
     session.assert_same_as_full_build("renaming an actor");
 
+    // The type of an actor of an initiative the 2011 report counts: its figures count
+    // participation by type.
+    session.edit("content/actors/lindavista-center.md", "type: ngo", "type: foundation");
+    session.rebuild(&["content/actors/lindavista-center.md"]);
+    session.assert_same_as_full_build("changing an actor's type");
+
     // A new project (a copy under a new id), then removed again: pages appear and go.
     let source = site.path().join("content/projects/servivienda-colombia-honduras.md");
     let copy = site.path().join("content/projects/servivienda-copy.md");

@@ -29,6 +29,8 @@ pub struct Fingerprints<'a> {
     data_files: u64,
     /// The files of each collection's folder (`content/actors/`, ...).
     folders: HashMap<&'static str, u64>,
+    /// What each edition's report shows, by year (see [`Fingerprints::new`]).
+    editions: HashMap<i32, u64>,
 }
 
 /// The folders whose files [`Fingerprints`] hashes together.
@@ -67,7 +69,36 @@ impl<'a> Fingerprints<'a> {
             everything: everything.finish(),
             data_files: data_files.finish(),
             folders: folders.into_iter().map(|(f, h)| (f, h.finish())).collect(),
+            editions: HashMap::new(),
         }
+        .with_editions()
+    }
+
+    /// What each edition's report reads (`aggregate` and `report.rs`): its own files (index,
+    /// chapters, translations), the initiatives in its scope, the type and country of every
+    /// actor (figures count by them; names are not shown), and the data files (US dollars,
+    /// country facts).
+    fn with_editions(mut self) -> Self {
+        let mut actors = hasher();
+        for a in self.data.actors.values() {
+            (&a.id, &a.data.kind, &a.data.country).hash(&mut actors);
+        }
+        let actors = actors.finish();
+        let mut sorted: Vec<(&String, &u64)> = self.files.iter().collect();
+        sorted.sort_unstable();
+        for edition in self.data.editions.values() {
+            let mut h = hasher();
+            let folder = format!("content/reports/{}/", edition.year);
+            for (path, hash) in sorted.iter().filter(|(p, _)| p.starts_with(&folder)) {
+                (path, hash).hash(&mut h);
+            }
+            for p in crate::aggregate::edition_scope(self.data, edition) {
+                self.project(&mut h, &p.id);
+            }
+            (actors, self.data_files).hash(&mut h);
+            self.editions.insert(edition.year, h.finish());
+        }
+        self
     }
 
     /// Adds a record (its file and its translations' files) to `h`; a missing record
@@ -233,8 +264,12 @@ impl<'a> Fingerprints<'a> {
                     }
                 }
             }
-            // Counts and the report: every record.
-            PageJob::Ready(_) | PageJob::Home | PageJob::CountryList | PageJob::SectorList | PageJob::Edition(..) => {
+            PageJob::Edition(year, ..) => {
+                13u8.hash(&mut h);
+                self.editions.get(year).hash(&mut h);
+            }
+            // Counts: every record.
+            PageJob::Ready(_) | PageJob::Home | PageJob::CountryList | PageJob::SectorList => {
                 8u8.hash(&mut h);
                 self.everything.hash(&mut h);
             }
