@@ -105,13 +105,23 @@ fn sources(root: &Path) -> Result<crate::opendata::Sources, Error> {
     })
 }
 
+/// What the site is made from: the last setup and a checked dataset.
+fn site_inputs<'a>(
+    setup: &'a Setup,
+    checked: &'a validate::Checked,
+    build: &'a crate::render::BuildInfo,
+) -> site::Inputs<'a> {
+    site::Inputs {
+        dataset: &checked.dataset,
+        schemas: &setup.schemas,
+        theme: &setup.theme,
+        build,
+    }
+}
+
 /// Does the check fail the build? Under `strict`, warnings count as errors.
 fn failed(options: &BuildOptions, checked: &validate::Checked) -> bool {
-    let strict = options.strict || checked.dataset.config.strict;
-    checked
-        .diagnostics
-        .iter()
-        .any(|d| d.severity == crate::diagnostics::Severity::Error || strict)
+    crate::fails(&checked.diagnostics, Some(&checked.dataset.config), options.strict)
 }
 
 impl IncrementalBuild {
@@ -190,7 +200,7 @@ impl IncrementalBuild {
             return Ok(BuildOutcome::Failed(checked.diagnostics));
         }
         let sources = sources(&self.root)?;
-        let inputs = crate::Inputs {
+        let inputs = crate::BuildInputs {
             checked: &checked,
             schemas: &setup.schemas,
             theme: &setup.theme,
@@ -223,12 +233,7 @@ impl IncrementalBuild {
             return Ok(BuildOutcome::Failed(checked.diagnostics));
         }
         let build = crate::build_info(&self.options);
-        let inputs = site::Inputs {
-            dataset: &checked.dataset,
-            schemas: &state.setup.schemas,
-            theme: &state.setup.theme,
-            build: &build,
-        };
+        let inputs = site_inputs(&state.setup, &checked, &build);
         let memory = std::mem::take(&mut state.memory);
         match site::update_site(inputs, &self.output, &hashes, memory) {
             Ok(memory) => {
@@ -270,12 +275,7 @@ impl Rebuild for IncrementalBuild {
             Err(e) => return Some(Err(e)),
         };
         let build = crate::build_info(&self.options);
-        let inputs = site::Inputs {
-            dataset: &checked.dataset,
-            schemas: &state.setup.schemas,
-            theme: &state.setup.theme,
-            build: &build,
-        };
+        let inputs = site_inputs(&state.setup, &checked, &build);
         Some(
             match site::refresh_data(inputs, &self.output, &sources, &mut state.memory) {
                 Ok(()) => Ok(BuildOutcome::Built {

@@ -62,10 +62,7 @@ impl CheckOutcome {
 
     /// Does the site fail the check? Under `strict`, warnings count as errors.
     pub fn failed(&self, strict: bool) -> bool {
-        let strict = strict || self.config().is_some_and(|c| c.strict);
-        self.diagnostics()
-            .iter()
-            .any(|d| d.severity == Severity::Error || strict)
+        fails(self.diagnostics(), self.config(), strict)
     }
 
     fn config(&self) -> Option<&SiteConfig> {
@@ -74,6 +71,13 @@ impl CheckOutcome {
             CheckOutcome::Unreadable(_) => None,
         }
     }
+}
+
+/// Do `diagnostics` fail a check? Under `strict` (or the site's own `strict`), warnings
+/// count as errors.
+pub(crate) fn fails(diagnostics: &[Diagnostic], config: Option<&SiteConfig>, strict: bool) -> bool {
+    let strict = strict || config.is_some_and(|c| c.strict);
+    diagnostics.iter().any(|d| d.severity == Severity::Error || strict)
 }
 
 /// Loads and validates the site at `root`: configuration, schemas, every record.
@@ -189,7 +193,7 @@ pub fn build_site_with(
             schemas: schema::SchemaSet::source_files(root),
         })
     })?;
-    let inputs = Inputs {
+    let inputs = BuildInputs {
         checked: &checked,
         schemas: &schemas,
         theme: &theme,
@@ -199,7 +203,7 @@ pub fn build_site_with(
 }
 
 /// What [`build_checked`] builds from.
-pub(crate) struct Inputs<'a> {
+pub(crate) struct BuildInputs<'a> {
     pub checked: &'a Checked,
     pub schemas: &'a schema::SchemaSet,
     pub theme: &'a render::Theme,
@@ -220,7 +224,7 @@ pub(crate) fn build_checked(
     root: &Path,
     output: &Path,
     options: &BuildOptions,
-    inputs: Inputs<'_>,
+    inputs: BuildInputs<'_>,
     progress: &dyn site::Progress,
     remember: Option<&render::deps::FileHashes>,
 ) -> Result<(BuildOutcome, Option<site::Memory>), Error> {

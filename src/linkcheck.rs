@@ -287,24 +287,19 @@ impl LinkChecker {
     /// the broken links of the pages made and the paths of the kept pages that now hold a
     /// broken link (the caller checks those pages again from their files, for the message),
     /// and the memory for the next check.
-    pub fn finish_incremental(mut self, previous: LinkMemory) -> (Vec<BrokenLink>, Vec<String>, LinkMemory) {
-        let mut made = self
-            .links
-            .take()
-            .map(|l| l.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner))
-            .unwrap_or_default();
-        let made_ids = lock(&self.ids).clone();
+    pub fn finish_incremental(self, previous: LinkMemory) -> (Vec<BrokenLink>, Vec<String>, LinkMemory) {
+        let (paths, made_ids, mut made, pending, broken) = self.into_parts();
         let LinkMemory {
             ids: mut all_ids,
             links: old_links,
         } = previous;
-        all_ids.retain(|path, _| self.paths.contains(path) && !made_ids.contains_key(path));
+        all_ids.retain(|path, _| paths.contains(path) && !made_ids.contains_key(path));
         all_ids.extend(made_ids);
-        let mut kept_links: HashMap<String, PageLinks> = old_links
+        let kept_links: HashMap<String, PageLinks> = old_links
             .into_iter()
             .filter(|(path, _)| all_ids.contains_key(path) && !made.contains_key(path))
             .collect();
-        let path_hashes: HashSet<u64> = self.paths.iter().map(|p| id_hash(p)).collect();
+        let path_hashes: HashSet<u64> = paths.iter().map(|p| id_hash(p)).collect();
         let ids_by_hash: HashMap<u64, &Vec<u64>> = all_ids.iter().map(|(p, ids)| (id_hash(p), ids)).collect();
         let mut recheck: Vec<String> = kept_links
             .iter()
@@ -319,9 +314,8 @@ impl LinkChecker {
             .collect();
         recheck.sort();
         // Pending fragments of the pages made are checked against every page's ids.
-        lock(&self.ids).clone_from(&all_ids);
-        let broken = self.finish();
-        made.extend(kept_links.drain());
+        let broken = check_pending(pending, broken, &all_ids);
+        made.extend(kept_links);
         let memory = LinkMemory {
             ids: all_ids,
             links: made,
@@ -330,43 +324,65 @@ impl LinkChecker {
     }
 
     /// The memory of a check of every page (made with [`LinkChecker::remembering`]).
-    pub fn finish_remembering(mut self) -> (Vec<BrokenLink>, LinkMemory) {
-        let links = self
-            .links
-            .take()
-            .map(|l| l.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner))
-            .unwrap_or_default();
-        let ids = lock(&self.ids).clone();
-        (self.finish(), LinkMemory { ids, links })
+    pub fn finish_remembering(self) -> (Vec<BrokenLink>, LinkMemory) {
+        let (_, ids, links, pending, broken) = self.into_parts();
+        (check_pending(pending, broken, &ids), LinkMemory { ids, links })
     }
 
     /// Every broken link, sorted by page and link.
     pub fn finish(self) -> Vec<BrokenLink> {
-        let ids = self.ids.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut broken = self
-            .broken
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for p in self
-            .pending
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-        {
-            let found = ids
-                .get(&p.target)
-                .is_some_and(|set| set.binary_search(&id_hash(&p.fragment)).is_ok());
-            if !found {
-                broken.push(BrokenLink {
-                    reason: format!("{} has no element with id `{}`", p.target, p.fragment),
-                    page: p.page,
-                    link: p.link,
-                });
-            }
-        }
-        broken.sort_by(|a, b| (&a.page, &a.link).cmp(&(&b.page, &b.link)));
-        broken.dedup();
-        broken
+        let (_, ids, _, pending, broken) = self.into_parts();
+        check_pending(pending, broken, &ids)
     }
+
+    /// The planned paths, every page's ids and remembered links, the pending fragments and
+    /// the broken links found so far.
+    #[allow(clippy::type_complexity)]
+    fn into_parts(
+        self,
+    ) -> (
+        HashSet<String>,
+        HashMap<String, Vec<u64>>,
+        HashMap<String, PageLinks>,
+        Vec<PendingFragment>,
+        Vec<BrokenLink>,
+    ) {
+        (
+            self.paths,
+            into_inner(self.ids),
+            self.links.map(into_inner).unwrap_or_default(),
+            into_inner(self.pending),
+            into_inner(self.broken),
+        )
+    }
+}
+
+/// The value of a mutex, poisoned or not.
+fn into_inner<T>(m: Mutex<T>) -> T {
+    m.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Adds to `broken` the links to ids on other pages that `ids` does not have; sorts.
+fn check_pending(
+    pending: Vec<PendingFragment>,
+    mut broken: Vec<BrokenLink>,
+    ids: &HashMap<String, Vec<u64>>,
+) -> Vec<BrokenLink> {
+    for p in pending {
+        let found = ids
+            .get(&p.target)
+            .is_some_and(|set| set.binary_search(&id_hash(&p.fragment)).is_ok());
+        if !found {
+            broken.push(BrokenLink {
+                reason: format!("{} has no element with id `{}`", p.target, p.fragment),
+                page: p.page,
+                link: p.link,
+            });
+        }
+    }
+    broken.sort_by(|a, b| (&a.page, &a.link).cmp(&(&b.page, &b.link)));
+    broken.dedup();
+    broken
 }
 
 #[cfg(test)]

@@ -5,8 +5,7 @@
 //! - **Building** goes through the [`Rebuild`] trait.
 //!   [`IncrementalBuild`](crate::incremental::IncrementalBuild) builds in full first and
 //!   after changes outside `content/`, and otherwise makes again only what a change
-//!   affects, the open data last ([`Rebuild::settle`]); [`FullBuild`] calls
-//!   [`build_site`](crate::build_site) every time.
+//!   affects, the open data last ([`Rebuild::settle`]).
 //! - **Watching** uses `notify` on `content/`, `schemas/`, `themes/`, `templates/`, `static/`,
 //!   `i18n/` (recursively, those that exist) and on the site folder itself (not recursively:
 //!   `openssc.toml`, and one of those folders appearing or disappearing). Bursts of events are
@@ -80,19 +79,6 @@ pub trait Rebuild {
     /// is nothing to do.
     fn settle(&mut self) -> Option<Result<BuildOutcome, Error>> {
         None
-    }
-}
-
-/// Rebuilds the whole site with [`build_site`](crate::build_site) on every change.
-pub struct FullBuild {
-    pub root: PathBuf,
-    pub output: PathBuf,
-    pub options: BuildOptions,
-}
-
-impl Rebuild for FullBuild {
-    fn rebuild(&mut self, _changes: &Changes) -> Result<BuildOutcome, Error> {
-        crate::build_site(&self.root, &self.output, &self.options)
     }
 }
 

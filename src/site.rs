@@ -69,6 +69,23 @@ pub struct Inputs<'a> {
     pub build: &'a BuildInfo,
 }
 
+impl<'a> Inputs<'a> {
+    /// The views of the pages of `locale`'s language, without pre-rendered rows.
+    fn views<'v>(&self, locale: &'v Arc<Locale>, index: &'v Index) -> Views<'v>
+    where
+        'a: 'v,
+    {
+        static NO_ROWS: std::sync::LazyLock<Rows> = std::sync::LazyLock::new(Rows::new);
+        Views {
+            data: self.dataset,
+            schemas: self.schemas,
+            locale,
+            index,
+            rows: &NO_ROWS,
+        }
+    }
+}
+
 /// What a build leaves for `serve`'s next one, which makes again only what changed.
 #[derive(Debug, Default)]
 pub struct Memory {
@@ -87,6 +104,13 @@ pub struct Memory {
 /// The table rows of one language with the fingerprint of each initiative's files.
 type KeptRows = (HashMap<String, u64>, Rows);
 
+impl Memory {
+    /// How many files the output holds (with `data/SHA256SUMS` and the marker file).
+    pub fn file_count(&self) -> usize {
+        self.files.len() + 2
+    }
+}
+
 /// The fragments of each of `projects` in the language of `views` (`project-row.html`,
 /// `project-link.html`), made in parallel.
 fn make_rows(
@@ -103,13 +127,6 @@ fn make_rows(
             Ok((p.id.clone(), Fragments { row, link }))
         })
         .collect()
-}
-
-impl Memory {
-    /// How many files the output holds (with the marker file).
-    pub fn file_count(&self) -> usize {
-        self.files.len() + 2
-    }
 }
 
 /// The languages of a site with their locales, the default first.
@@ -167,14 +184,7 @@ fn other_files(
     report_data: Vec<OutputFile>,
 ) -> Vec<OutputFile> {
     let mut files = report_data;
-    let no_rows = Rows::new();
-    let views_of = |locale| Views {
-        data: inputs.dataset,
-        schemas: inputs.schemas,
-        locale,
-        index,
-        rows: &no_rows,
-    };
+    let views_of = |locale| inputs.views(locale, index);
     for (locale, language) in locales.iter().zip(languages) {
         files.extend(crate::render::report::edition_chart_files(
             &views_of(locale),
@@ -245,14 +255,7 @@ pub fn write_site(
     let dataset = inputs.dataset;
     let (languages, locales) = languages_and_locales(&inputs);
     let index = stage(progress, "index", || Index::new(dataset));
-    let no_rows = Rows::new();
-    let views_of = |locale| Views {
-        data: dataset,
-        schemas: inputs.schemas,
-        locale,
-        index: &index,
-        rows: &no_rows,
-    };
+    let views_of = |locale| inputs.views(locale, &index);
     let default_views = views_of(&locales[0]);
     let (report_data, open_data) = stage(progress, "open data", || {
         let report_data = crate::render::report::edition_data_files(&default_views);
@@ -296,6 +299,8 @@ pub fn write_site(
         }
     };
     let template_problems: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
+    let deps = remember.map(|files| Fingerprints::new(dataset, &index, files));
+    let projects: Vec<&Record<Project>> = dataset.projects.values().map(|p| &**p).collect();
     stage(progress, "render", || {
         for (locale, language) in locales.iter().zip(&languages) {
             let jobs = match default_jobs.take() {
@@ -306,7 +311,6 @@ pub fn write_site(
                 Ok(r) => r,
                 Err(d) => return push_problems(&template_problems, d),
             };
-            let projects: Vec<&Record<Project>> = dataset.projects.values().map(|p| &**p).collect();
             let rows: Rows = match make_rows(&views_of(locale), &renderer, &projects) {
                 Ok(rows) => rows.into_iter().collect(),
                 Err(d) => return push_problems(&template_problems, vec![d]),
@@ -315,7 +319,6 @@ pub fn write_site(
                 rows: &rows,
                 ..views_of(locale)
             };
-            let deps = remember.map(|files| Fingerprints::new(dataset, &index, files));
             jobs.into_par_iter().for_each(|job| {
                 if let Some(deps) = &deps {
                     let key = format!("{}{}", language.prefix, job.path());
@@ -334,17 +337,11 @@ pub fn write_site(
                 }
                 progress.page_done();
             });
-            if let Some(files) = remember {
-                let deps = Fingerprints::new(dataset, &index, files);
-                let hashes = dataset
-                    .projects
-                    .keys()
-                    .map(|id| (id.clone(), deps.project_record(id)))
-                    .collect();
+            if let Some(deps) = &deps {
                 kept_rows
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(language.code.clone(), (hashes, rows));
+                    .insert(language.code.clone(), (deps.project_records(), rows));
             }
         }
     });
@@ -456,14 +453,7 @@ pub fn refresh_data(
     let dataset = inputs.dataset;
     let (languages, locales) = languages_and_locales(&inputs);
     let index = Index::new(dataset);
-    let no_rows = Rows::new();
-    let views_of = |locale| Views {
-        data: dataset,
-        schemas: inputs.schemas,
-        locale,
-        index: &index,
-        rows: &no_rows,
-    };
+    let views_of = |locale| inputs.views(locale, &index);
     let default_views = views_of(&locales[0]);
     let report_data = crate::render::report::edition_data_files(&default_views);
     let open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources);
@@ -524,14 +514,7 @@ pub fn update_site(
     let (languages, locales) = languages_and_locales(&inputs);
     let index = Index::new(dataset);
     let deps = Fingerprints::new(dataset, &index, files);
-    let no_rows = Rows::new();
-    let views_of = |locale| Views {
-        data: dataset,
-        schemas: inputs.schemas,
-        locale,
-        index: &index,
-        rows: &no_rows,
-    };
+    let views_of = |locale| inputs.views(locale, &index);
     let data_page = format!("{}/index.html", crate::opendata::DIR);
     let mut page_paths: Vec<String> = views_of(&locales[0]).jobs().iter().map(PageJob::path).collect();
     page_paths.push(data_page.clone());
@@ -561,6 +544,7 @@ pub fn update_site(
     let fingerprints: Mutex<HashMap<String, u64>> = Mutex::new(HashMap::new());
     let template_problems: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
     let mut prints: Option<Vec<u64>> = None;
+    let current = deps.project_records();
     for (locale, language) in locales.iter().zip(&languages) {
         let renderer = match renderer(&inputs, language, locale, &languages) {
             Ok(r) => r,
@@ -570,12 +554,7 @@ pub fn update_site(
             }
         };
         // The rows of the initiatives whose files changed are made again.
-        let (mut hashes, mut rows) = memory.rows.remove(&language.code).unwrap_or_default();
-        let current: HashMap<String, u64> = dataset
-            .projects
-            .keys()
-            .map(|id| (id.clone(), deps.project_record(id)))
-            .collect();
+        let (hashes, mut rows) = memory.rows.remove(&language.code).unwrap_or_default();
         let stale: Vec<&Record<Project>> = dataset
             .projects
             .values()
@@ -590,7 +569,6 @@ pub fn update_site(
             }
         }
         rows.retain(|id, _| current.contains_key(id));
-        hashes = current;
         let views = Views {
             rows: &rows,
             ..views_of(locale)
@@ -618,7 +596,7 @@ pub fn update_site(
                 Err(d) => push_problems(&template_problems, vec![d]),
             }
         });
-        memory.rows.insert(language.code.clone(), (hashes, rows));
+        memory.rows.insert(language.code.clone(), (current.clone(), rows));
     }
     if let Err(e) = template_failure(template_problems) {
         return Err((e, memory));

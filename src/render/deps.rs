@@ -53,7 +53,16 @@ impl<'a> Fingerprints<'a> {
         let mut data_files = hasher();
         let mut folders: Vec<(&'static str, std::collections::hash_map::DefaultHasher)> =
             FOLDERS.iter().map(|f| (*f, hasher())).collect();
+        // Each edition's files, by year.
+        let mut reports: HashMap<i32, std::collections::hash_map::DefaultHasher> = HashMap::new();
         for (path, hash) in sorted {
+            if let Some(year) = path
+                .strip_prefix("content/reports/")
+                .and_then(|rest| rest.split_once('/'))
+                .and_then(|(year, _)| year.parse().ok())
+            {
+                (path, hash).hash(reports.entry(year).or_insert_with(hasher));
+            }
             (path, hash).hash(&mut everything);
             if path.starts_with("content/data/") {
                 (path, hash).hash(&mut data_files);
@@ -71,27 +80,21 @@ impl<'a> Fingerprints<'a> {
             folders: folders.into_iter().map(|(f, h)| (f, h.finish())).collect(),
             editions: HashMap::new(),
         }
-        .with_editions()
+        .with_editions(reports)
     }
 
     /// What each edition's report reads (`aggregate` and `report.rs`): its own files (index,
     /// chapters, translations), the initiatives in its scope, the type and country of every
     /// actor (figures count by them; names are not shown), and the data files (US dollars,
     /// country facts).
-    fn with_editions(mut self) -> Self {
+    fn with_editions(mut self, reports: HashMap<i32, std::collections::hash_map::DefaultHasher>) -> Self {
         let mut actors = hasher();
         for a in self.data.actors.values() {
             (&a.id, &a.data.kind, &a.data.country).hash(&mut actors);
         }
         let actors = actors.finish();
-        let mut sorted: Vec<(&String, &u64)> = self.files.iter().collect();
-        sorted.sort_unstable();
         for edition in self.data.editions.values() {
-            let mut h = hasher();
-            let folder = format!("content/reports/{}/", edition.year);
-            for (path, hash) in sorted.iter().filter(|(p, _)| p.starts_with(&folder)) {
-                (path, hash).hash(&mut h);
-            }
+            let mut h = reports.get(&edition.year).cloned().unwrap_or_else(hasher);
             for p in crate::aggregate::edition_scope(self.data, edition) {
                 self.project(&mut h, &p.id);
             }
@@ -130,11 +133,18 @@ impl<'a> Fingerprints<'a> {
         self.record(h, self.data.funds.get(id).map(|r| &**r));
     }
 
-    /// The fingerprint of an initiative's own files (its table row shows nothing else).
-    pub fn project_record(&self, id: &str) -> u64 {
-        let mut h = hasher();
-        self.project(&mut h, id);
-        h.finish()
+    /// The fingerprint of each initiative's own files (its table row and link show nothing
+    /// else), by id.
+    pub fn project_records(&self) -> HashMap<String, u64> {
+        self.data
+            .projects
+            .keys()
+            .map(|id| {
+                let mut h = hasher();
+                self.project(&mut h, id);
+                (id.clone(), h.finish())
+            })
+            .collect()
     }
 
     /// The fingerprint of a job's page.
