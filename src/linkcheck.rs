@@ -19,20 +19,36 @@ pub struct BrokenLink {
     pub reason: String,
 }
 
-/// The values of `attr="..."` attributes in `html` (double-quoted, as our templates
-/// and the Markdown renderer write them).
-fn attribute_values<'h>(html: &'h str, attr: &str) -> Vec<&'h str> {
-    let needle = format!(" {attr}=\"");
-    let mut values = Vec::new();
-    let mut rest = html;
-    while let Some(i) = rest.find(&needle) {
-        rest = &rest[i + needle.len()..];
-        if let Some(end) = rest.find('"') {
-            values.push(&rest[..end]);
-            rest = &rest[end..];
+/// The values of a page's `id`, `href` and `src` attributes (double-quoted, as our
+/// templates and the Markdown renderer write them), in one pass over the page: ids, then
+/// every `href`, then every `src`.
+fn attribute_values(html: &str) -> (Vec<&str>, Vec<&str>) {
+    let bytes = html.as_bytes();
+    let (mut ids, mut hrefs, mut srcs) = (Vec::new(), Vec::new(), Vec::new());
+    let mut next = 0;
+    for equals in memchr::memmem::find_iter(bytes, b"=\"") {
+        if equals < next {
+            continue; // inside the value before
         }
+        let start = equals + 2;
+        let Some(length) = memchr::memchr(b'"', &bytes[start..]) else {
+            break;
+        };
+        next = start + length;
+        let name = &bytes[..equals];
+        let list = if name.ends_with(b" id") {
+            &mut ids
+        } else if name.ends_with(b" href") {
+            &mut hrefs
+        } else if name.ends_with(b" src") {
+            &mut srcs
+        } else {
+            continue;
+        };
+        list.push(&html[start..next]);
     }
-    values
+    hrefs.append(&mut srcs);
+    (ids, hrefs)
 }
 
 /// Resolves `link` relative to `page` (both `/`-separated); `None` if it climbs above
@@ -193,17 +209,13 @@ impl LinkChecker {
 
     /// Checks the links of the page at `path` and keeps its ids.
     pub fn page(&self, path: &str, html: &str) {
-        let mut own_ids: Vec<u64> = attribute_values(html, "id")
-            .into_iter()
-            .map(|id| id_hash(&unescape(id)))
-            .collect();
+        let (ids, links) = attribute_values(html);
+        let mut own_ids: Vec<u64> = ids.into_iter().map(|id| id_hash(&unescape(id))).collect();
         own_ids.sort_unstable();
         own_ids.dedup();
         let mut broken = Vec::new();
         let mut pending = Vec::new();
         let mut kept: PageLinks = Vec::new();
-        let mut links = attribute_values(html, "href");
-        links.extend(attribute_values(html, "src"));
         // A page repeats many links (every row of a table links its countries): each
         // distinct one is checked once.
         let mut seen: HashSet<&str> = HashSet::with_capacity(links.len().min(4096));
@@ -388,6 +400,15 @@ fn check_pending(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attribute_values_finds_ids_then_hrefs_then_srcs() {
+        let html = r#"<p id="top" class="x"><a href="a.html" title="src=&quot;no&quot;">a</a><img src="b.png" alt="c" data-href="no"><a href="d.html#top">d</a><span id="">e</span>"#;
+        let (ids, links) = attribute_values(html);
+        assert_eq!(ids, ["top", ""]);
+        assert_eq!(links, ["a.html", "d.html#top", "b.png"]);
+        assert_eq!(attribute_values("<a href=\"open"), (vec![], vec![]));
+    }
 
     fn page(path: &str, html: &str) -> OutputFile {
         OutputFile {

@@ -21,7 +21,7 @@ use crate::render::deps::{FileHashes, Fingerprints};
 use crate::render::views::{Fragments, Index, PageJob, Rows, Views};
 use crate::render::{BuildInfo, OutputFile, ROOT_MARK, Renderer, SiteLanguage, Theme};
 use crate::schema::SchemaSet;
-use crate::write::Staging;
+use crate::write::{Staging, remove_with_empty_folders, write_in_place};
 
 /// Follows a build: the stages as they start and end, and the pages as they are written.
 /// Every method has a default that does nothing.
@@ -219,6 +219,15 @@ fn other_files(
     files
 }
 
+/// A rendered page's text (always UTF-8: it was a `String`); `from_utf8` checks that
+/// much faster than `from_utf8_lossy`, which is only the fallback.
+fn page_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 fn push_problems(problems: &Mutex<Vec<Diagnostic>>, mut more: Vec<Diagnostic>) {
     problems
         .lock()
@@ -257,11 +266,13 @@ pub fn write_site(
     let index = stage(progress, "index", || Index::new(dataset));
     let views_of = |locale| inputs.views(locale, &index);
     let default_views = views_of(&locales[0]);
-    let (report_data, open_data) = stage(progress, "open data", || {
+    let (report_data, mut open_data) = stage(progress, "open data", || {
         let report_data = crate::render::report::edition_data_files(&default_views);
         let open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources);
         (report_data, open_data)
     });
+    let downloads = std::mem::take(&mut open_data.files);
+    let open_data = open_data;
 
     // Every page as a job, with every path the build writes known before the first page is
     // made: the link check needs them. Every language has the same pages; each language's
@@ -278,17 +289,10 @@ pub fn write_site(
     for language in &languages {
         planned.extend(page_paths.iter().map(|p| format!("{}{p}", language.prefix)));
     }
-    planned.extend(open_data.files.iter().map(|f| f.path.clone()));
+    planned.extend(downloads.iter().map(|f| f.path.clone()));
     planned.extend(others.iter().map(|f| f.path.clone()));
     planned.push(sums::PATH.to_owned());
     let mut links = LinkChecker::new(planned);
-    if remember.is_some() {
-        links = links.remembering();
-    }
-    progress.add_pages((page_paths.len() * languages.len()) as u64);
-    let fingerprints: Mutex<HashMap<String, u64>> = Mutex::new(HashMap::new());
-    let kept_rows: Mutex<HashMap<String, KeptRows>> = Mutex::new(HashMap::new());
-
     let io_error: Mutex<Option<crate::Error>> = Mutex::new(None);
     let write = |path: &str, bytes: &[u8]| {
         if let Err(e) = staging.write(path, bytes) {
@@ -298,6 +302,24 @@ pub fn write_site(
                 .get_or_insert(e);
         }
     };
+    // The downloads and other files are written now, before the pages: nothing is in the
+    // output before the commit, and their bytes (the largest part of a build's memory:
+    // the archive, `records.json`, one JSON per initiative) are let go before the pages
+    // are made.
+    let data_files: Vec<String> = downloads.iter().map(|f| f.path.clone()).collect();
+    stage(progress, "write data", || {
+        downloads
+            .into_par_iter()
+            .chain(others.into_par_iter())
+            .for_each(|f| write(&f.path, &f.bytes));
+    });
+    if remember.is_some() {
+        links = links.remembering();
+    }
+    progress.add_pages((page_paths.len() * languages.len()) as u64);
+    let fingerprints: Mutex<HashMap<String, u64>> = Mutex::new(HashMap::new());
+    let kept_rows: Mutex<HashMap<String, KeptRows>> = Mutex::new(HashMap::new());
+
     let template_problems: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
     let deps = remember.map(|files| Fingerprints::new(dataset, &index, files));
     let projects: Vec<&Record<Project>> = dataset.projects.values().map(|p| &**p).collect();
@@ -330,7 +352,7 @@ pub fn write_site(
                 }
                 match renderer.render(views.page(job)) {
                     Ok(page) => {
-                        links.page(&page.path, &String::from_utf8_lossy(&page.bytes));
+                        links.page(&page.path, &page_text(&page.bytes));
                         write(&page.path, &page.bytes);
                     }
                     Err(d) => push_problems(&template_problems, vec![d]),
@@ -351,13 +373,6 @@ pub fn write_site(
         return Err(BuildFailure::BrokenLinks(broken));
     }
 
-    stage(progress, "write data", || {
-        open_data
-            .files
-            .par_iter()
-            .chain(others.par_iter())
-            .for_each(|f| write(&f.path, &f.bytes));
-    });
     if let Some(e) = io_error.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
         return Err(BuildFailure::Io(e));
     }
@@ -371,36 +386,11 @@ pub fn write_site(
             .unwrap_or_else(std::sync::PoisonError::into_inner),
         links: link_memory,
         files: staging.digests().into_iter().filter(|(p, _)| p != sums::PATH).collect(),
-        data_files: open_data.files.iter().map(|f| f.path.clone()).collect(),
+        data_files,
         rows: kept_rows
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     }))
-}
-
-/// Writes `bytes` to `output/path` through a file beside it, renamed over it, so that a
-/// server never reads half a file.
-fn write_in_place(output: &Path, path: &str, bytes: &[u8]) -> Result<(), crate::Error> {
-    let file = output.join(path);
-    if let Some(folder) = file.parent() {
-        std::fs::create_dir_all(folder).map_err(|e| crate::Error::Io(folder.to_path_buf(), e))?;
-    }
-    let temporary = output.join(format!("{path}.openssc-partial"));
-    std::fs::write(&temporary, bytes).map_err(|e| crate::Error::Io(temporary.clone(), e))?;
-    std::fs::rename(&temporary, &file).map_err(|e| crate::Error::Io(file.clone(), e))
-}
-
-/// Removes `output/path` and the folders it leaves empty.
-fn remove_in_place(output: &Path, path: &str) {
-    let file = output.join(path);
-    let _ = std::fs::remove_file(&file);
-    let mut folder = file.parent();
-    while let Some(f) = folder.filter(|f| *f != output) {
-        if std::fs::remove_dir(f).is_err() {
-            break;
-        }
-        folder = f.parent();
-    }
 }
 
 /// Writes the files whose bytes differ from what `memory` says the output holds.
@@ -477,7 +467,7 @@ pub fn refresh_data(
             .render(open_data.page(&views));
         match page {
             Ok(page) => {
-                links.page(&page.path, &String::from_utf8_lossy(&page.bytes));
+                links.page(&page.path, &page_text(&page.bytes));
                 pages.push(page);
             }
             Err(d) => problems.push(d),
@@ -490,7 +480,7 @@ pub fn refresh_data(
     write_changed(output, memory, &open_data.files)?;
     write_changed(output, memory, &pages)?;
     for path in &gone {
-        remove_in_place(output, path);
+        let _ = remove_with_empty_folders(output, path);
         memory.files.remove(path);
     }
     memory.data_files = open_data.files.iter().map(|f| f.path.clone()).collect();
@@ -588,7 +578,7 @@ pub fn update_site(
             }
             match renderer.render(views.page(job)) {
                 Ok(page) => {
-                    links.page(&page.path, &String::from_utf8_lossy(&page.bytes));
+                    links.page(&page.path, &page_text(&page.bytes));
                     made.lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
                         .push(page);
@@ -615,7 +605,7 @@ pub fn update_site(
         .cloned()
         .collect();
     for path in gone {
-        remove_in_place(output, &path);
+        let _ = remove_with_empty_folders(output, &path);
         memory.files.remove(&path);
     }
     memory.pages = fingerprints

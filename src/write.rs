@@ -1,13 +1,24 @@
-//! Writing the site: into a fresh folder beside the output, swapped in only when every
-//! file is written, so a failed build leaves the previous output as it was.
+//! Writing the site. Into a fresh folder beside the output, swapped in when every file is
+//! written; or, when the output is a previous build that lists its files in
+//! `data/SHA256SUMS`, in place: only the files whose bytes changed are written (beside the
+//! output first) and moved in, and the files no longer made are removed. Either way nothing
+//! in the output changes until [`Staging::commit`], so a failed build leaves the previous
+//! output as it was.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::SystemTime;
 
 use crate::error::Error;
+use crate::opendata::sums;
 
 /// The file every built site carries, so a later build knows the folder is its own.
 pub const MARKER_FILE: &str = ".openssc-output";
+
+/// What [`MARKER_FILE`] says.
+const MARKER_TEXT: &str = "This folder was written by openssc build and is replaced by the next build.\n";
 
 /// Refuses to replace a folder that is not a previous build: the site itself, a folder
 /// that holds it, or any non-empty folder without [`MARKER_FILE`].
@@ -35,23 +46,74 @@ fn check_replaceable(output: &Path, site_root: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// A build being written: a fresh folder beside the output that files are written into as
-/// they are made (from any thread), swapped in by [`Staging::commit`]. Dropped without a
-/// commit, it removes the folder, so a failed build leaves the previous output as it was.
+/// What the previous build left in the output: every file's SHA-256 from its
+/// `data/SHA256SUMS`, and when that list was written. A file of the list that was changed
+/// after it (its size or its modification time says so) is not trusted.
+struct Previous {
+    digests: HashMap<String, [u8; 32]>,
+    listed_at: SystemTime,
+}
+
+impl Previous {
+    /// The previous build's list, if `output` holds a build with a readable one. Without
+    /// it (no build there, or a build interrupted while it moved files in, which removes
+    /// the list first) the output is replaced whole.
+    fn read(output: &Path) -> Option<Previous> {
+        if !output.join(MARKER_FILE).is_file() {
+            return None;
+        }
+        let list = output.join(sums::PATH);
+        let listed_at = std::fs::metadata(&list).ok()?.modified().ok()?;
+        let text = std::fs::read_to_string(&list).ok()?;
+        let mut digests = sums::parse(&text)?;
+        // The list leaves itself out; it is part of the output all the same.
+        digests.insert(sums::PATH.to_owned(), sums::digest(text.as_bytes()));
+        Some(Previous { digests, listed_at })
+    }
+
+    /// Whether `output/path` already holds `bytes`, whose SHA-256 is `digest`.
+    fn holds(&self, output: &Path, path: &str, bytes: &[u8], digest: &[u8; 32]) -> bool {
+        if self.digests.get(path) != Some(digest) {
+            return false;
+        }
+        std::fs::symlink_metadata(output.join(path)).is_ok_and(|m| {
+            m.is_file() && m.len() == bytes.len() as u64 && m.modified().is_ok_and(|t| t <= self.listed_at)
+        })
+    }
+}
+
+/// How a build is written.
+enum Mode {
+    /// Into a fresh folder, swapped in place of the output.
+    Fresh,
+    /// Into the output as it is: changed files are written into the pending folder first,
+    /// named by number, and moved to their place by the commit.
+    InPlace {
+        previous: Previous,
+        pending: Mutex<Vec<(String, PathBuf)>>,
+        next: AtomicUsize,
+    },
+}
+
+/// A build being written (from any thread), made visible by [`Staging::commit`]. Dropped
+/// without a commit, it removes what it wrote beside the output, so a failed build leaves
+/// the previous output as it was.
 pub struct Staging {
+    /// The fresh folder, or the folder of pending files of an in-place build.
     dir: PathBuf,
     output: PathBuf,
     retired: PathBuf,
-    /// Every file written, with its SHA-256, for `data/SHA256SUMS`.
+    mode: Mode,
+    /// Every file of the site, with its SHA-256, for `data/SHA256SUMS`.
     written: Mutex<Vec<(String, [u8; 32])>>,
     /// Folders made so far (most files share theirs with others: one check each).
-    folders: Mutex<std::collections::HashSet<PathBuf>>,
+    folders: Mutex<HashSet<PathBuf>>,
     committed: bool,
 }
 
 impl Staging {
     /// Prepares to replace `output`, which must be empty, missing, or a previous build (see
-    /// [`MARKER_FILE`]).
+    /// [`MARKER_FILE`]). A previous build is updated in place.
     pub fn create(output: &Path, site_root: &Path) -> Result<Staging, Error> {
         check_replaceable(output, site_root)?;
         let parent = match output.parent() {
@@ -69,71 +131,128 @@ impl Staging {
             std::fs::remove_dir_all(&dir).map_err(|e| Error::Io(dir.clone(), e))?;
         }
         std::fs::create_dir_all(&dir).map_err(|e| Error::Io(dir.clone(), e))?;
-        let marker = dir.join(MARKER_FILE);
-        std::fs::write(
-            &marker,
-            "This folder was written by openssc build and is replaced by the next build.\n",
-        )
-        .map_err(|e| Error::Io(marker.clone(), e))?;
+        let mode = match Previous::read(output) {
+            Some(previous) => Mode::InPlace {
+                previous,
+                pending: Mutex::new(Vec::new()),
+                next: AtomicUsize::new(0),
+            },
+            None => {
+                let marker = dir.join(MARKER_FILE);
+                std::fs::write(&marker, MARKER_TEXT).map_err(|e| Error::Io(marker.clone(), e))?;
+                Mode::Fresh
+            }
+        };
         Ok(Staging {
             dir,
             output: output.to_path_buf(),
             retired,
+            mode,
             written: Mutex::new(Vec::new()),
-            folders: Mutex::new(std::collections::HashSet::new()),
+            folders: Mutex::new(HashSet::new()),
             committed: false,
         })
     }
 
     /// Writes one file of the site (`path` relative to the output, `/`-separated).
     pub fn write(&self, path: &str, bytes: &[u8]) -> Result<(), Error> {
-        let file = self.dir.join(path);
-        if let Some(folder) = file.parent() {
-            let known = self
-                .folders
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .contains(folder);
-            if !known {
-                std::fs::create_dir_all(folder).map_err(|e| Error::Io(folder.to_path_buf(), e))?;
-                self.folders
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(folder.to_path_buf());
+        let digest = sums::digest(bytes);
+        match &self.mode {
+            Mode::Fresh => {
+                let file = self.dir.join(path);
+                if let Some(folder) = file.parent() {
+                    self.make_folder(folder)?;
+                }
+                std::fs::write(&file, bytes).map_err(|e| Error::Io(file.clone(), e))?;
+            }
+            Mode::InPlace {
+                previous,
+                pending,
+                next,
+            } => {
+                if !previous.holds(&self.output, path, bytes, &digest) {
+                    let file = self.dir.join(next.fetch_add(1, Ordering::Relaxed).to_string());
+                    std::fs::write(&file, bytes).map_err(|e| Error::Io(file.clone(), e))?;
+                    lock(pending).push((path.to_owned(), file));
+                }
             }
         }
-        std::fs::write(&file, bytes).map_err(|e| Error::Io(file.clone(), e))?;
-        let digest = crate::opendata::sums::digest(bytes);
-        self.written
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push((path.to_owned(), digest));
+        lock(&self.written).push((path.to_owned(), digest));
+        Ok(())
+    }
+
+    /// Makes `folder` and its parents unless this build made it already.
+    fn make_folder(&self, folder: &Path) -> Result<(), Error> {
+        if !lock(&self.folders).contains(folder) {
+            std::fs::create_dir_all(folder).map_err(|e| Error::Io(folder.to_path_buf(), e))?;
+            lock(&self.folders).insert(folder.to_path_buf());
+        }
         Ok(())
     }
 
     /// Every file written so far with its SHA-256.
     pub fn digests(&self) -> Vec<(String, [u8; 32])> {
-        self.written
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        lock(&self.written).clone()
     }
 
-    /// How many files were written (the marker included).
+    /// How many files the site has (the marker included).
     pub fn count(&self) -> usize {
-        self.written
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .len()
-            + 1
+        lock(&self.written).len() + 1
     }
 
-    /// Swaps the new site in place of the output. Returns the number of files written.
+    /// Makes the new site the output: swaps the fresh folder in, or moves the changed
+    /// files in place and removes the files no longer made. Returns the number of files
+    /// the site has.
     pub fn commit(mut self) -> Result<usize, Error> {
         let count = self.count();
-        swap(&self.output, &self.dir, &self.retired)?;
+        match &self.mode {
+            Mode::Fresh => swap(&self.output, &self.dir, &self.retired)?,
+            Mode::InPlace { pending, .. } => {
+                let pending = std::mem::take(&mut *lock(pending));
+                self.move_in(pending)?;
+                let _ = std::fs::remove_dir_all(&self.dir);
+            }
+        }
         self.committed = true;
         Ok(count)
+    }
+
+    /// The in-place commit: takes `data/SHA256SUMS` away first, so that a build
+    /// interrupted here leaves an output the next build replaces whole; removes the files this build
+    /// did not make (and the folders they leave empty); moves the changed files in, the
+    /// new `data/SHA256SUMS` last.
+    fn move_in(&self, mut pending: Vec<(String, PathBuf)>) -> Result<(), Error> {
+        let made: HashSet<String> = lock(&self.written).iter().map(|(p, _)| p.clone()).collect();
+        let stale = stale_files(&self.output, &made)?;
+        if pending.is_empty() && stale.is_empty() {
+            return Ok(());
+        }
+        let list = self.output.join(sums::PATH);
+        if !pending.iter().any(|(path, _)| path == sums::PATH) {
+            // Unchanged, but set aside all the same until the other files are in.
+            let aside = self.dir.join("SHA256SUMS");
+            std::fs::rename(&list, &aside).map_err(|e| Error::Io(list.clone(), e))?;
+            pending.push((sums::PATH.to_owned(), aside));
+        } else if list.exists() {
+            std::fs::remove_file(&list).map_err(|e| Error::Io(list.clone(), e))?;
+        }
+        for path in &stale {
+            remove_with_empty_folders(&self.output, path)?;
+        }
+        // The checksum list last: while it is missing, the output is not trusted.
+        pending.sort_by_key(|(path, _)| path == sums::PATH);
+        for (path, file) in pending {
+            let target = self.output.join(&path);
+            if let Some(folder) = target.parent() {
+                self.make_folder(folder)?;
+            }
+            std::fs::rename(&file, &target).map_err(|e| Error::Io(target.clone(), e))?;
+        }
+        let marker = self.output.join(MARKER_FILE);
+        if std::fs::read_to_string(&marker).ok().as_deref() != Some(MARKER_TEXT) {
+            std::fs::write(&marker, MARKER_TEXT).map_err(|e| Error::Io(marker.clone(), e))?;
+        }
+        Ok(())
     }
 }
 
@@ -143,6 +262,63 @@ impl Drop for Staging {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The files (and links) under `output` that are not in `made` and are not the marker, as
+/// `/`-separated paths relative to `output`.
+fn stale_files(output: &Path, made: &HashSet<String>) -> Result<Vec<String>, Error> {
+    let mut stale = Vec::new();
+    for entry in walkdir::WalkDir::new(output).min_depth(1) {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(output).to_path_buf();
+            Error::Io(path, e.into())
+        })?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let Ok(relative) = entry.path().strip_prefix(output) else {
+            continue;
+        };
+        let relative = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        if relative != MARKER_FILE && !made.contains(&relative) {
+            stale.push(relative);
+        }
+    }
+    Ok(stale)
+}
+
+/// Writes `bytes` to `output/path` through a file beside it, renamed over it, so that a
+/// server never reads half a file.
+pub(crate) fn write_in_place(output: &Path, path: &str, bytes: &[u8]) -> Result<(), Error> {
+    let file = output.join(path);
+    if let Some(folder) = file.parent() {
+        std::fs::create_dir_all(folder).map_err(|e| Error::Io(folder.to_path_buf(), e))?;
+    }
+    let temporary = output.join(format!("{path}.openssc-partial"));
+    std::fs::write(&temporary, bytes).map_err(|e| Error::Io(temporary.clone(), e))?;
+    std::fs::rename(&temporary, &file).map_err(|e| Error::Io(file.clone(), e))
+}
+
+/// Removes `output/path` and the folders it leaves empty.
+pub(crate) fn remove_with_empty_folders(output: &Path, path: &str) -> Result<(), Error> {
+    let file = output.join(path);
+    std::fs::remove_file(&file).map_err(|e| Error::Io(file.clone(), e))?;
+    let mut folder = file.parent();
+    while let Some(f) = folder.filter(|f| *f != output) {
+        if std::fs::remove_dir(f).is_err() {
+            break;
+        }
+        folder = f.parent();
+    }
+    Ok(())
 }
 
 fn swap(output: &Path, staging: &Path, retired: &Path) -> Result<(), Error> {

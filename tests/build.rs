@@ -403,6 +403,116 @@ fn failed_render_leaves_previous_output_untouched_and_rebuild_replaces_it() {
     assert_eq!(names, ["out"], "no staging or retired folder is left beside the output");
 }
 
+// 4b. A build over a previous one updates it in place.
+
+/// The inode number of every file under `dir`: a file written again gets a new one.
+fn inodes(dir: &Path) -> BTreeMap<String, u64> {
+    use std::os::unix::fs::MetadataExt;
+    common::read_tree(dir)
+        .into_keys()
+        .map(|path| {
+            let inode = std::fs::metadata(dir.join(&path)).unwrap().ino();
+            (path, inode)
+        })
+        .collect()
+}
+
+#[test]
+fn rebuild_over_a_previous_build_writes_only_the_files_that_changed() {
+    let parent = output_parent();
+    let out = parent.path().join("out");
+    let site = common::site(None);
+    build_ok(site.path(), &out);
+    let first = inodes(&out);
+
+    build_ok(site.path(), &out);
+    let again = inodes(&out);
+    let rewritten: Vec<&String> = again.keys().filter(|p| first.get(*p) != again.get(*p)).collect();
+    assert!(
+        rewritten.is_empty(),
+        "an unchanged site writes no file again: {rewritten:?}"
+    );
+    assert_eq!(again.len(), first.len());
+
+    let project = site.path().join("content/projects/test-bilateral-project.md");
+    let text = std::fs::read_to_string(&project).unwrap();
+    let edited = text.replacen("Fixture bilateral project", "Renamed bilateral project", 1);
+    assert_ne!(text, edited);
+    std::fs::write(&project, edited).unwrap();
+    std::fs::remove_file(site.path().join("content/projects/test-triangular-project.md")).unwrap();
+    let files = build_ok(site.path(), &out);
+
+    let fresh = parent.path().join("fresh");
+    assert_eq!(build_ok(site.path(), &fresh), files);
+    let in_place = common::read_tree(&out);
+    assert!(
+        in_place == common::read_tree(&fresh),
+        "the output updated in place differs from a fresh build: {:?}",
+        in_place
+            .keys()
+            .filter(|p| common::read_tree(&fresh).get(*p) != in_place.get(*p))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        !out.join("projects/test-triangular-project").exists(),
+        "a removed page's folder goes"
+    );
+    let after = inodes(&out);
+    let rewritten: Vec<&String> = after.keys().filter(|p| first.get(*p) != after.get(*p)).collect();
+    assert!(rewritten.contains(&&"projects/test-bilateral-project/index.html".to_owned()));
+    assert!(rewritten.contains(&&"data/SHA256SUMS".to_owned()));
+    for kept in ["static/style.css", "robots.txt", ".openssc-output"] {
+        assert_eq!(first.get(kept), after.get(kept), "{kept} was written again");
+    }
+    let names: Vec<String> = std::fs::read_dir(parent.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "nothing is left beside the outputs: {names:?}");
+}
+
+#[test]
+fn rebuild_restores_a_file_changed_by_hand_even_at_the_same_size() {
+    let parent = output_parent();
+    let out = parent.path().join("out");
+    let site = common::site(None);
+    build_ok(site.path(), &out);
+    let built = common::read_tree(&out);
+    let page = out.join("index.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&page, html.replacen("<html", "<HTML", 1)).unwrap();
+    std::fs::remove_file(out.join("robots.txt")).unwrap();
+    build_ok(site.path(), &out);
+    let rebuilt = common::read_tree(&out);
+    let differ: Vec<&String> = built.keys().filter(|p| rebuilt.get(*p) != built.get(*p)).collect();
+    assert!(differ.is_empty(), "the rebuild restores the build's files: {differ:?}");
+}
+
+/// A build interrupted while it moved files in has removed `data/SHA256SUMS` first: the
+/// next build does not trust what the output holds and replaces it whole.
+#[test]
+fn output_without_its_checksum_list_is_replaced_whole() {
+    let parent = output_parent();
+    let out = parent.path().join("out");
+    let site = common::site(None);
+    build_ok(site.path(), &out);
+    let built = common::read_tree(&out);
+    let first = inodes(&out);
+    std::fs::remove_file(out.join("data/SHA256SUMS")).unwrap();
+    let page = out.join("index.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(&page, html.replacen("<html", "<HTML", 1)).unwrap();
+    build_ok(site.path(), &out);
+    assert!(common::read_tree(&out) == built);
+    let after = inodes(&out);
+    assert_ne!(
+        first.get("robots.txt"),
+        after.get("robots.txt"),
+        "every file is written again"
+    );
+}
+
 // 5. The internal link check.
 
 #[test]

@@ -418,6 +418,11 @@ impl OpenData {
             bytes: None,
             anchor: None,
         });
+        // The Data page describes the tables, it does not list their rows: let them go
+        // (at 10,000 initiatives they are a few hundred thousand strings).
+        for table in &mut tables {
+            table.rows = Vec::new();
+        }
         OpenData {
             tables,
             files,

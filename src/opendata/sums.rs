@@ -2,6 +2,7 @@
 //! (`<hex>  <path>`, one a line, sorted by path), so that `sha256sum -c data/SHA256SUMS`
 //! run from the output folder checks a copy of the site.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use sha2::{Digest, Sha256};
@@ -25,6 +26,24 @@ pub fn text(mut digests: Vec<(String, [u8; 32])>) -> String {
         })
 }
 
+/// The `(path, SHA-256)` pairs of a checksum file's text; `None` if a line is not
+/// `<64 hex digits>  <path>`.
+pub fn parse(text: &str) -> Option<HashMap<String, [u8; 32]>> {
+    let mut digests = HashMap::new();
+    for line in text.lines() {
+        let (hex, path) = line.split_once("  ")?;
+        if hex.len() != 64 || path.is_empty() {
+            return None;
+        }
+        let mut digest = [0u8; 32];
+        for (byte, pair) in digest.iter_mut().zip(hex.as_bytes().chunks(2)) {
+            *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        digests.insert(path.to_owned(), digest);
+    }
+    Some(digests)
+}
+
 /// The SHA-256 of `bytes`.
 pub fn digest(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
@@ -33,6 +52,19 @@ pub fn digest(bytes: &[u8]) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_reads_what_text_writes() {
+        let files = vec![
+            ("a b/c.html".to_owned(), digest(b"abc")),
+            ("d.txt".to_owned(), digest(b"")),
+        ];
+        let parsed = parse(&text(files.clone())).unwrap();
+        assert_eq!(parsed, files.into_iter().collect::<HashMap<_, _>>());
+        assert_eq!(parse("xyz  a.txt\n"), None);
+        assert_eq!(parse(&format!("{}  a.txt\n", "g".repeat(64))), None);
+        assert_eq!(parse(""), Some(HashMap::new()));
+    }
 
     #[test]
     fn known_digest_and_format() {
