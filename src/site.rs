@@ -266,13 +266,24 @@ pub fn write_site(
     let index = stage(progress, "index", || Index::new(dataset));
     let views_of = |locale| inputs.views(locale, &index);
     let default_views = views_of(&locales[0]);
-    let (report_data, mut open_data) = stage(progress, "open data", || {
+    let io_error: Mutex<Option<crate::Error>> = Mutex::new(None);
+    let write = |path: &str, bytes: &[u8]| {
+        if let Err(e) = staging.write(path, bytes) {
+            io_error
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get_or_insert(e);
+        }
+    };
+    // The downloads are written as they are made, before the pages: nothing is in the
+    // output before the commit, and their bytes (the largest part of a build's memory:
+    // the archive, `records.json`, one JSON per initiative) are let go at once.
+    let (report_data, open_data) = stage(progress, "open data", || {
         let report_data = crate::render::report::edition_data_files(&default_views);
-        let open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources);
+        let sink = |f: OutputFile| write(&f.path, &f.bytes);
+        let open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources, &sink);
         (report_data, open_data)
     });
-    let downloads = std::mem::take(&mut open_data.files);
-    let open_data = open_data;
 
     // Every page as a job, with every path the build writes known before the first page is
     // made: the link check needs them. Every language has the same pages; each language's
@@ -289,29 +300,12 @@ pub fn write_site(
     for language in &languages {
         planned.extend(page_paths.iter().map(|p| format!("{}{p}", language.prefix)));
     }
-    planned.extend(downloads.iter().map(|f| f.path.clone()));
+    planned.extend(open_data.files.iter().cloned());
     planned.extend(others.iter().map(|f| f.path.clone()));
     planned.push(sums::PATH.to_owned());
     let mut links = LinkChecker::new(planned);
-    let io_error: Mutex<Option<crate::Error>> = Mutex::new(None);
-    let write = |path: &str, bytes: &[u8]| {
-        if let Err(e) = staging.write(path, bytes) {
-            io_error
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .get_or_insert(e);
-        }
-    };
-    // The downloads and other files are written now, before the pages: nothing is in the
-    // output before the commit, and their bytes (the largest part of a build's memory:
-    // the archive, `records.json`, one JSON per initiative) are let go before the pages
-    // are made.
-    let data_files: Vec<String> = downloads.iter().map(|f| f.path.clone()).collect();
     stage(progress, "write data", || {
-        downloads
-            .into_par_iter()
-            .chain(others.into_par_iter())
-            .for_each(|f| write(&f.path, &f.bytes));
+        others.into_par_iter().for_each(|f| write(&f.path, &f.bytes));
     });
     if remember.is_some() {
         links = links.remembering();
@@ -386,7 +380,7 @@ pub fn write_site(
             .unwrap_or_else(std::sync::PoisonError::into_inner),
         links: link_memory,
         files: staging.digests().into_iter().filter(|(p, _)| p != sums::PATH).collect(),
-        data_files,
+        data_files: open_data.files.clone(),
         rows: kept_rows
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
@@ -446,8 +440,11 @@ pub fn refresh_data(
     let views_of = |locale| inputs.views(locale, &index);
     let default_views = views_of(&locales[0]);
     let report_data = crate::render::report::edition_data_files(&default_views);
-    let open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources);
-    let data_files: std::collections::HashSet<&str> = open_data.files.iter().map(|f| f.path.as_str()).collect();
+    let made: Mutex<Vec<OutputFile>> = Mutex::new(Vec::new());
+    let sink = |f: OutputFile| made.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(f);
+    let open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources, &sink);
+    let downloads = made.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let data_files: std::collections::HashSet<&str> = open_data.files.iter().map(String::as_str).collect();
     let gone: Vec<String> = memory
         .data_files
         .iter()
@@ -455,7 +452,7 @@ pub fn refresh_data(
         .cloned()
         .collect();
     let mut planned: Vec<String> = memory.files.keys().filter(|p| !gone.contains(p)).cloned().collect();
-    planned.extend(open_data.files.iter().map(|f| f.path.clone()));
+    planned.extend(open_data.files.iter().cloned());
     planned.push(sums::PATH.to_owned());
     let links = LinkChecker::new(planned.iter().cloned()).remembering();
     let mut pages = Vec::new();
@@ -477,13 +474,13 @@ pub fn refresh_data(
         return Err(BuildFailure::Diagnostics(problems));
     }
     finish_links(output, links, &planned, memory).map_err(BuildFailure::BrokenLinks)?;
-    write_changed(output, memory, &open_data.files)?;
+    write_changed(output, memory, &downloads)?;
     write_changed(output, memory, &pages)?;
     for path in &gone {
         let _ = remove_with_empty_folders(output, path);
         memory.files.remove(path);
     }
-    memory.data_files = open_data.files.iter().map(|f| f.path.clone()).collect();
+    memory.data_files = open_data.files.clone();
     let digests: Vec<(String, [u8; 32])> = memory.files.iter().map(|(p, d)| (p.clone(), *d)).collect();
     write_in_place(output, sums::PATH, sums::text(digests).as_bytes()).map_err(BuildFailure::Io)
 }

@@ -155,30 +155,42 @@ impl Words {
 pub struct OpenData {
     /// The CSV tables, in the Data page's order.
     pub tables: Vec<Table>,
-    /// Every file under `data/` (no pages), in the Data page's order, then one JSON per initiative.
-    pub files: Vec<OutputFile>,
+    /// The path of every file under `data/` handed to the sink (no pages), in the Data
+    /// page's order, one JSON per initiative after the tables.
+    pub files: Vec<String>,
     downloads: Vec<Download>,
     license: datapackage::License,
 }
 
 impl OpenData {
-    /// Computes every download. `others` are data files other modules write under `data/`
-    /// (the report's figures): the Data Package describes their CSVs and the Data page lists
-    /// them; they are not part of [`OpenData::files`].
-    pub fn build(views: &Views<'_>, build: &BuildInfo, others: &[OutputFile], sources: &Sources) -> OpenData {
+    /// Computes every download and hands each file to `sink` as soon as it is made and
+    /// deflated for the archive, so that the downloads are never all held at once. `others`
+    /// are data files other modules write under `data/` (the report's figures): the Data
+    /// Package describes their CSVs and the Data page lists them; they are not part of
+    /// [`OpenData::files`].
+    pub fn build(
+        views: &Views<'_>,
+        build: &BuildInfo,
+        others: &[OutputFile],
+        sources: &Sources,
+        sink: &(dyn Fn(OutputFile) + Sync),
+    ) -> OpenData {
         let data = views.data;
         let mut tables = tables::all(views);
         let own_tables = tables.len();
         tables.extend(extra::tables(others));
-        let mut files = Vec::new();
         let mut downloads = Vec::new();
-        let mut add = |files: &mut Vec<OutputFile>, download: Option<Download>, path: String, bytes: Vec<u8>| {
-            if let Some(mut d) = download {
-                d.bytes = Some(bytes.len());
-                downloads.push(d);
-            }
-            files.push(OutputFile { path, bytes });
+        // Hands a file to the sink; returns its size.
+        let emit = |path: &str, bytes: Vec<u8>| {
+            let size = bytes.len();
+            sink(OutputFile {
+                path: path.to_owned(),
+                bytes,
+            });
+            size
         };
+        // Deflates a file for the archive, then hands it to the sink.
+        let prepare_and_emit = |path: &str, bytes: Vec<u8>| (archive::prepare(path, &bytes), emit(path, bytes));
         let license = datapackage::license(data);
         let date = build.date.as_deref();
         let package = json::to_bytes(&datapackage::descriptor(data, &tables, date, &build.generator));
@@ -196,9 +208,9 @@ impl OpenData {
             .iter()
             .filter(|f| f.path.starts_with(&format!("{DIR}/")))
             .collect();
-        // The costly files are made in parallel, each deflated for the archive as soon as
-        // it is made, beside the workbook (made on one thread by `rust_xlsxwriter`); then
-        // they are listed in the page's order and the archive assembled.
+        // The costly files are made in parallel, each deflated for the archive and handed to
+        // the sink as soon as it is made, beside the workbook (made on one thread by
+        // `rust_xlsxwriter`); then the archive is assembled.
         let ((workbook, workbook_entry), made) = rayon::join(
             || {
                 let workbook = xlsx::workbook(&tables, date);
@@ -206,7 +218,7 @@ impl OpenData {
                 (workbook, entry)
             },
             || {
-                let (source_entries, (project_files, ((records, iati_xml), csv_files))) = rayon::join(
+                let (source_entries, (project_entries, ((records, iati), csvs))) = rayon::join(
                     || {
                         archive::prepare_all(
                             listed_others
@@ -222,8 +234,8 @@ impl OpenData {
                         )
                     },
                     || {
-                        // Each initiative's value is made once, serialized, and let go; its
-                        // file's bytes are also its part of `records.json`.
+                        // Each initiative's value is made once and serialized; its file's
+                        // bytes are also its part of `records.json`, then they go.
                         let project_files: Vec<Vec<u8>> = projects
                             .par_iter()
                             .map(|p| json::to_bytes(&json::project(views, p)))
@@ -231,39 +243,54 @@ impl OpenData {
                         let rest = rayon::join(
                             || {
                                 rayon::join(
-                                    || json::records_bytes(views, license.to_json(), &build.generator, &project_files),
-                                    || iati::activities(views, date),
+                                    || {
+                                        let records = json::records_bytes(
+                                            views,
+                                            license.to_json(),
+                                            &build.generator,
+                                            &project_files,
+                                        );
+                                        prepare_and_emit(&records_path, records)
+                                    },
+                                    || {
+                                        iati::activities(views, date)
+                                            .map(|xml| prepare_and_emit(&iati_path, xml.into_bytes()))
+                                    },
                                 )
                             },
-                            || tables[..own_tables].par_iter().map(csv::to_csv).collect::<Vec<_>>(),
+                            || {
+                                tables[..own_tables]
+                                    .par_iter()
+                                    .zip(&csv_paths)
+                                    .map(|(table, path)| prepare_and_emit(path, csv::to_csv(table)))
+                                    .collect::<Vec<_>>()
+                            },
                         );
-                        (project_files, rest)
+                        let project_entries: Vec<(archive::Entry, usize)> = project_paths
+                            .par_iter()
+                            .zip(project_files)
+                            .map(|(path, bytes)| prepare_and_emit(path, bytes))
+                            .collect();
+                        (project_entries, rest)
                     },
                 );
-                let mut own: Vec<(&str, &[u8])> = vec![(&package_path, &package), (&records_path, &records)];
-                own.extend(
-                    csv_paths
-                        .iter()
-                        .map(String::as_str)
-                        .zip(csv_files.iter().map(Vec::as_slice)),
-                );
-                if let Some(xml) = &iati_xml {
-                    own.push((&iati_path, xml.as_bytes()));
-                }
-                own.extend(
-                    project_paths
-                        .iter()
-                        .map(String::as_str)
-                        .zip(project_files.iter().map(Vec::as_slice)),
-                );
-                let own_entries = archive::prepare_all(own);
-                (own_entries, source_entries, project_files, records, iati_xml, csv_files)
+                (source_entries, project_entries, records, iati, csvs)
             },
         );
-        let (own_entries, source_entries, project_files, records_bytes, iati_xml, csv_files) = made;
-        let package_path = format!("{DIR}/datapackage.json");
+        let (source_entries, project_entries, (records_entry, records_size), iati, csvs) = made;
+        let mut files = Vec::new();
+        let mut entries = Vec::new();
+        let mut add = |download: Option<Download>, path: String, entry: archive::Entry, size: usize| {
+            if let Some(mut d) = download {
+                d.bytes = Some(size);
+                downloads.push(d);
+            }
+            files.push(path);
+            entries.push(entry);
+        };
+        let package_entry = archive::prepare(&package_path, &package);
+        let package_size = emit(&package_path, package);
         add(
-            &mut files,
             Some(Download {
                 path: package_path.clone(),
                 format: "data.format_datapackage",
@@ -275,7 +302,8 @@ impl OpenData {
                 anchor: None,
             }),
             package_path,
-            package,
+            package_entry,
+            package_size,
         );
         let record_count = data.projects.len()
             + data.actors.len()
@@ -283,7 +311,6 @@ impl OpenData {
             + data.exchanges.len()
             + data.editions.values().map(|e| 1 + e.chapters.len()).sum::<usize>();
         add(
-            &mut files,
             Some(Download {
                 path: records_path.clone(),
                 format: "data.format_json",
@@ -295,11 +322,11 @@ impl OpenData {
                 anchor: None,
             }),
             records_path,
-            records_bytes,
+            records_entry,
+            records_size,
         );
-        for ((table, bytes), path) in tables[..own_tables].iter().zip(csv_files).zip(csv_paths) {
+        for ((table, (entry, size)), path) in tables[..own_tables].iter().zip(csvs).zip(csv_paths) {
             add(
-                &mut files,
                 Some(Download {
                     path: path.clone(),
                     format: "data.format_csv",
@@ -311,13 +338,13 @@ impl OpenData {
                     anchor: Some(format!("table-{}", table.name)),
                 }),
                 path,
-                bytes,
+                entry,
+                size,
             );
         }
-        if let Some(xml) = iati_xml {
+        if let Some((entry, size)) = iati {
             let path = iati_path;
             add(
-                &mut files,
                 Some(Download {
                     path: path.clone(),
                     format: "data.format_iati",
@@ -329,11 +356,12 @@ impl OpenData {
                     anchor: None,
                 }),
                 path,
-                xml.into_bytes(),
+                entry,
+                size,
             );
         }
-        for (path, bytes) in project_paths.into_iter().zip(project_files) {
-            add(&mut files, None, path, bytes);
+        for (path, (entry, size)) in project_paths.into_iter().zip(project_entries) {
+            add(None, path, entry, size);
         }
         // The other modules' data files: listed, not written here.
         let mut listed = listed_others;
@@ -386,10 +414,10 @@ impl OpenData {
                 bytes: Some(bytes.len()),
                 anchor: None,
             });
-            files.push(OutputFile { path, bytes });
+            emit(&path, bytes);
+            files.push(path);
         }
         // The archive: every file under `data/` so far, and the sources.
-        let mut entries = own_entries;
         entries.extend(workbook_entry);
         let entry_count = entries.len() + source_entries.len();
         entries.extend(source_entries);
@@ -405,7 +433,8 @@ impl OpenData {
                 bytes: Some(bytes.len()),
                 anchor: None,
             });
-            files.push(OutputFile { path, bytes });
+            emit(&path, bytes);
+            files.push(path);
         }
         // Written by `site::write_site` once every file exists; its size is not known yet.
         downloads.push(Download {
