@@ -13,8 +13,11 @@
 # Each command runs as a whole process under /usr/bin/time (peak resident memory); wall
 # time is the median of the runs. Within one run the commands alternate (check, build,
 # hugo, check, build, hugo, ...) so that a noisy neighbour affects all of them alike.
-# Outputs are deleted before each build, outside the timing. Prints one table row per N,
-# the openssc/Hugo ratios and the growth between consecutive Ns; rows also go to
+# `build` and `hugo` are builds into a deleted output folder (deleted outside the timing: a
+# fresh clone in CI); `rebuild` and `hugo_re` are the same builds run again at once over
+# that output, nothing changed (a rebuild kept between runs: openssc updates it in place and
+# writes no file, Hugo writes every file again). Prints one table row per N, the
+# openssc/Hugo ratios and the growth between consecutive Ns; rows also go to
 # $BENCH_DIR/results.tsv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,8 +76,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 echo "openssc $($openssc --version 2>/dev/null | head -n 1), ${hugo_bin:+$($hugo_bin version | cut -d' ' -f1-2), }$(nproc) cores, $runs runs, $(date -u +%Y-%m-%d)"
 echo "command: scripts/bench.sh --runs $runs$([ $check_only = 1 ] && echo ' --check-only')$([ $hugo_wanted = 0 ] && echo ' --no-hugo') ${sizes[*]}"
 results=$work/results.tsv
-printf 'N\tcheck_s\tcheck_MiB\tbuild_s\tbuild_MiB\thugo_s\thugo_MiB\n' > "$results"
-printf '%8s %9s %9s %9s %9s %9s %9s %11s %10s\n' N check_s check_MiB build_s build_MiB hugo_s hugo_MiB build/hugo mem_ratio
+printf 'N\tcheck_s\tcheck_MiB\tbuild_s\tbuild_MiB\thugo_s\thugo_MiB\trebuild_s\thugo_re_s\n' > "$results"
+printf '%8s %9s %9s %9s %9s %9s %9s %11s %10s %10s %10s %11s\n' N check_s check_MiB build_s build_MiB hugo_s hugo_MiB build/hugo mem_ratio rebuild_s hugo_re_s re/hugo_re
 declare -A check_t build_t hugo_t
 for n in "${sizes[@]}"; do
   site=$work/site-$n
@@ -84,30 +87,33 @@ for n in "${sizes[@]}"; do
   else
     "$gen" --projects "$n" "$site" 2>/dev/null
   fi
-  rm -f "$work"/{check,build,hugo}.txt
+  rm -f "$work"/{check,build,hugo,rebuild,hugo_re}.txt
   for i in $(seq 0 "$runs"); do
     run check "$openssc" --root "$site" check --strict
     if [ "$check_only" = 0 ]; then
       rm -rf "$work/out-$n"
       run build "$openssc" --root "$site" build --strict --output-dir "$work/out-$n"
+      run rebuild "$openssc" --root "$site" build --strict --output-dir "$work/out-$n"
     fi
     if [ -n "$hugo_bin" ]; then
       rm -rf "$work/hugo-out-$n"
       run hugo "$hugo_bin" --source "$hugo_site" --destination "$work/hugo-out-$n" --quiet
+      run hugo_re "$hugo_bin" --source "$hugo_site" --destination "$work/hugo-out-$n" --quiet
     fi
     if [ "$i" = 0 ]; then # the warm-up run (page cache, first writes) is not counted
-      rm -f "$work"/{check,build,hugo}.txt
+      rm -f "$work"/{check,build,hugo,rebuild,hugo_re}.txt
     fi
   done
   c=$(median check); cm=$(peak check)
-  b=-; bm=-; h=-; hm=-; r=-; rm_=-
-  if [ "$check_only" = 0 ]; then b=$(median build); bm=$(peak build); fi
+  b=-; bm=-; h=-; hm=-; r=-; rm_=-; rb=-; hr=-; rr=-
+  if [ "$check_only" = 0 ]; then b=$(median build); bm=$(peak build); rb=$(median rebuild); fi
   if [ -n "$hugo_bin" ]; then
     h=$(median hugo); hm=$(peak hugo); r=$(ratio "$b" "$h"); rm_=$(ratio "$bm" "$hm")
+    hr=$(median hugo_re); rr=$(ratio "$rb" "$hr")
   fi
   check_t[$n]=$c; build_t[$n]=$b; hugo_t[$n]=$h
-  printf '%8s %9s %9s %9s %9s %9s %9s %11s %10s\n' "$n" "$c" "$cm" "$b" "$bm" "$h" "$hm" "$r" "$rm_"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$c" "$cm" "$b" "$bm" "$h" "$hm" >> "$results"
+  printf '%8s %9s %9s %9s %9s %9s %9s %11s %10s %10s %10s %11s\n' "$n" "$c" "$cm" "$b" "$bm" "$h" "$hm" "$r" "$rm_" "$rb" "$hr" "$rr"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$c" "$cm" "$b" "$bm" "$h" "$hm" "$rb" "$hr" >> "$results"
 done
 # Growth: time(N2)/time(N1) for consecutive sizes, against the size ratio N2/N1.
 prev=""
