@@ -40,7 +40,7 @@
 //!
 //! # Sanitization
 //!
-//! All HTML, the author's and the one written from Markdown, goes through the allowlist:
+//! All HTML, the author's and the one written from Markdown, is held to the allowlist:
 //!
 //! - Elements: text-level `a abbr b bdi br cite code del dfn em i img ins kbd mark q rp rt
 //!   ruby s samp small span strong sub sup time u var wbr`; blocks `p div blockquote pre hr
@@ -66,6 +66,13 @@
 //! - Links that leave the site (`http:`, `https:`, `//host`) get
 //!   `rel="noopener noreferrer"`; no `target` is ever added.
 //! - Comments are removed.
+//!
+//! What the allowlist does to the HTML written from Markdown alone is known in advance:
+//! a part (the body, a note) that carries no raw HTML of the author skips ammonia's parse
+//! and serialization, and [`clean_trusted`] writes what ammonia would have written (the
+//! same attribute and URL checks, html5ever's escaping and void tags), provided the HTML
+//! has the regular form proven equal; otherwise, and for every part with raw HTML, the
+//! part goes through ammonia. Unit tests compare both ways on every part they render.
 //!
 //! Each part (the body, each note) is sanitized on its own: an element left open in raw
 //! HTML whose content is text to the HTML parser (an inline `<textarea>`, `<title>`...)
@@ -204,6 +211,16 @@ pub fn render_with(markdown: &str, ids: &mut IdSet, options: &RenderOptions) -> 
     }
 }
 
+/// Which way [`safe_html`] may sanitize: the differential test compares the two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sanitize {
+    /// Parts without raw HTML through [`clean_trusted`] when it can, ammonia otherwise.
+    Fast,
+    /// Every part through ammonia.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Ammonia,
+}
+
 fn render_marked(
     markdown: &str,
     ids: &mut IdSet,
@@ -211,7 +228,21 @@ fn render_marked(
     marker: &str,
     sanitizer: &Builder,
 ) -> Rendered {
+    render_sanitized(markdown, ids, options, marker, sanitizer, Sanitize::Fast)
+}
+
+fn render_sanitized(
+    markdown: &str,
+    ids: &mut IdSet,
+    options: &RenderOptions,
+    marker: &str,
+    sanitizer: &Builder,
+    mode: Sanitize,
+) -> Rendered {
     let (body, definitions) = split_footnotes(Parser::new_ext(markdown, markdown_options()));
+    // Whether a part carries the author's HTML is decided on the parser's events, before
+    // `transform` adds HTML events of its own (which are trusted).
+    let body_trusted = !has_raw_html(&body);
     let mut pass = Pass::new(ids, marker, options.top_level, &definitions);
     let body = pass.transform(body);
     let mut definitions: Vec<Vec<Event>> = definitions.into_iter().map(|(_, events)| events).collect();
@@ -219,14 +250,16 @@ fn render_marked(
     let mut note_events = Vec::new();
     while note_events.len() < pass.notes.len() {
         let events = std::mem::take(&mut definitions[pass.notes[note_events.len()].definition]);
-        note_events.push(pass.transform(events));
+        let trusted = !has_raw_html(&events);
+        note_events.push((pass.transform(events), trusted));
     }
 
+    let fast = |trusted: bool| trusted && mode == Sanitize::Fast;
     let mut survived = HashSet::new();
-    let mut html = safe_html(body, sanitizer, marker, &mut survived);
+    let mut html = safe_html(body, fast(body_trusted), sanitizer, marker, &mut survived);
     let note_html: Vec<String> = note_events
         .into_iter()
-        .map(|events| safe_html(events, sanitizer, marker, &mut survived))
+        .map(|(events, trusted)| safe_html(events, fast(trusted), sanitizer, marker, &mut survived))
         .collect();
 
     let Pass {
@@ -789,13 +822,371 @@ fn heading_texts(events: &[Event]) -> Vec<String> {
     texts
 }
 
+/// Does the part carry HTML written by the author (which only ammonia may clean)?
+fn has_raw_html(events: &[Event]) -> bool {
+    events
+        .iter()
+        .any(|e| matches!(e, Event::Html(_) | Event::InlineHtml(_) | Event::Start(Tag::HtmlBlock)))
+}
+
 /// Writes the events as HTML, sanitizes it and names the generated ids; records in
-/// `survived` the generated ids present in the result.
-fn safe_html(events: Vec<Event>, sanitizer: &Builder, marker: &str, survived: &mut HashSet<String>) -> String {
+/// `survived` the generated ids present in the result. `trusted`: the events carry no
+/// HTML of the author, so [`clean_trusted`] may stand in for ammonia.
+fn safe_html(
+    events: Vec<Event>,
+    trusted: bool,
+    sanitizer: &Builder,
+    marker: &str,
+    survived: &mut HashSet<String>,
+) -> String {
     let mut raw = String::new();
     pulldown_cmark::html::push_html(&mut raw, events.into_iter());
-    let clean = sanitizer.clean(&raw).to_string();
+    let fast = if trusted { clean_trusted(&raw, marker) } else { None };
+    #[cfg(test)]
+    tests::count_part(&raw, marker, fast.as_deref());
+    let clean = fast.unwrap_or_else(|| sanitizer.clean(&raw).to_string());
     finish(&clean, marker, survived)
+}
+
+/// Elements [`clean_trusted`] accepts: those pulldown-cmark writes for the extensions
+/// enabled here and those [`Pass`] writes. All are in [`ALLOWED_TAGS`].
+const TRUSTED_TAGS: &[&str] = &[
+    "p",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "code",
+    "ul",
+    "ol",
+    "li",
+    "em",
+    "strong",
+    "del",
+    "a",
+    "img",
+    "br",
+    "hr",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "sup",
+];
+
+/// Elements that close an open `<p>` when they start (HTML parsing, "in body").
+const CLOSES_P: &[&str] = &[
+    "p",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "ul",
+    "ol",
+    "li",
+    "hr",
+    "table",
+];
+
+/// What `sanitizer(marker).clean(raw).to_string()` returns, computed without parsing a
+/// DOM, for the HTML pulldown-cmark writes from Markdown that carries no raw HTML;
+/// `None` as soon as `raw` leaves the narrow form for which this is proven equal (the
+/// caller then runs ammonia, so `None` is always safe).
+///
+/// The form: text where `&` only starts `&amp;` `&lt;` `&gt;` `&quot;` `&#x27;` `&#39;`
+/// and no NUL or CR occurs (html5ever's tokenizer would change them); tags of
+/// [`TRUSTED_TAGS`] written `<name a="v">`, `</name>` or, for void elements,
+/// `<name a="v" />`; every element closed in order (so html5ever builds the tree the tags
+/// say: no implied end tag, no adoption agency, no foster parenting), and none of the
+/// cases where the HTML tree builder would rearrange it: a block start while a `<p>` is
+/// open, a heading in a heading, a link in a link, a list item outside a list, table
+/// parts out of place, text other than whitespace between table parts, a newline just
+/// after `<pre>` (the parser drops it).
+///
+/// On that tree ammonia keeps every element (all allowed, none removed with content)
+/// and treats attributes as [`trusted_attributes`] replays; then html5ever serializes:
+/// `<name a="v">`, void elements without an end tag, `&` `<` `>` and U+00A0 escaped in
+/// text and values, plus `"` in values.
+fn clean_trusted(raw: &str, marker: &str) -> Option<String> {
+    let mut out = String::with_capacity(raw.len() + raw.len() / 8);
+    let mut open: Vec<&str> = Vec::new();
+    let mut after_pre = false;
+    let mut rest = raw;
+    while !rest.is_empty() {
+        let lt = rest.find('<').unwrap_or(rest.len());
+        if lt > 0 {
+            let text = &rest[..lt];
+            let in_table_parts = matches!(open.last(), Some(&("table" | "thead" | "tbody" | "tr")));
+            if (after_pre && text.starts_with('\n'))
+                || (in_table_parts && !text.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\x0c')))
+            {
+                return None;
+            }
+            push_text(&mut out, text)?;
+            rest = &rest[lt..];
+            after_pre = false;
+            continue;
+        }
+        let (tag, after) = parse_tag(rest)?;
+        rest = after;
+        after_pre = false;
+        match tag {
+            HtmlTag::End(name) => {
+                if open.pop() != Some(name) {
+                    return None;
+                }
+                out.push_str("</");
+                out.push_str(name);
+                out.push('>');
+            }
+            HtmlTag::Start {
+                name,
+                attributes,
+                self_closing,
+            } => {
+                let void = matches!(name, "br" | "hr" | "img");
+                let parent = open.last().copied();
+                let placed = match name {
+                    "thead" | "tbody" => parent == Some("table"),
+                    "tr" => matches!(parent, Some("thead" | "tbody")),
+                    "th" | "td" => parent == Some("tr"),
+                    "li" => matches!(parent, Some("ul" | "ol")),
+                    _ => !matches!(parent, Some("table" | "thead" | "tbody" | "tr")),
+                };
+                let is_heading = |n: &str| matches!(n, "h2" | "h3" | "h4" | "h5" | "h6");
+                if !TRUSTED_TAGS.contains(&name)
+                    || self_closing && !void
+                    || !placed
+                    || CLOSES_P.contains(&name) && open.contains(&"p")
+                    || is_heading(name) && open.iter().any(|n| is_heading(n))
+                    || name == "a" && open.contains(&"a")
+                {
+                    return None;
+                }
+                out.push('<');
+                out.push_str(name);
+                for (attribute, value) in trusted_attributes(name, attributes, marker) {
+                    out.push(' ');
+                    out.push_str(attribute);
+                    out.push_str("=\"");
+                    push_serialized(&mut out, &value, true);
+                    out.push('"');
+                }
+                out.push('>');
+                if !void {
+                    open.push(name);
+                }
+                after_pre = name == "pre";
+            }
+        }
+    }
+    open.is_empty().then_some(out)
+}
+
+/// A tag as pulldown-cmark writes it; attribute values still escaped.
+enum HtmlTag<'a> {
+    Start {
+        name: &'a str,
+        attributes: Vec<(&'a str, Cow<'a, str>)>,
+        self_closing: bool,
+    },
+    End(&'a str),
+}
+
+/// Reads the tag at the start of `html` (`<name a="v" b="w">`, `<name />`, `</name>`, names
+/// in lowercase ASCII, single spaces) and returns it with what follows; `None` for any
+/// other form, and for a repeated attribute (the parser would keep only the first).
+fn parse_tag(html: &str) -> Option<(HtmlTag<'_>, &str)> {
+    let is_name = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    let rest = html.strip_prefix('<')?;
+    if let Some(rest) = rest.strip_prefix('/') {
+        let len = rest.bytes().take_while(|&b| is_name(b)).count();
+        let after = rest[len..].strip_prefix('>')?;
+        return (len > 0).then_some((HtmlTag::End(&rest[..len]), after));
+    }
+    let len = rest.bytes().take_while(|&b| is_name(b)).count();
+    if len == 0 {
+        return None;
+    }
+    let name = &rest[..len];
+    let mut rest = &rest[len..];
+    let mut attributes: Vec<(&str, Cow<str>)> = Vec::new();
+    loop {
+        if let Some(after) = rest.strip_prefix('>') {
+            let tag = HtmlTag::Start {
+                name,
+                attributes,
+                self_closing: false,
+            };
+            return Some((tag, after));
+        }
+        if let Some(after) = rest.strip_prefix(" />") {
+            let tag = HtmlTag::Start {
+                name,
+                attributes,
+                self_closing: true,
+            };
+            return Some((tag, after));
+        }
+        rest = rest.strip_prefix(' ')?;
+        let len = rest.bytes().take_while(|&b| is_name(b) || b == b'-').count();
+        let attribute = &rest[..len];
+        let after = rest[len..].strip_prefix("=\"")?;
+        let end = after.find('"')?;
+        if len == 0 || attributes.iter().any(|(a, _)| *a == attribute) {
+            return None;
+        }
+        attributes.push((attribute, decode_entities(&after[..end])?));
+        rest = &after[end + 1..];
+    }
+}
+
+/// Replays ammonia's treatment of an allowed element's attributes (`clean_child`, then
+/// `adjust_node_attributes`): drops those neither generic nor allowed on the element, and
+/// URLs (`href`, `src`) that `Url::parse` reads with a scheme not allowed or cannot read
+/// except as relative; then runs [`filter_attribute`], replacing values and dropping with
+/// `swap_remove` in reverse order as ammonia does (the order of attributes shows).
+/// Relative URLs pass through unchanged.
+fn trusted_attributes<'a>(
+    element: &str,
+    mut attributes: Vec<(&'a str, Cow<'a, str>)>,
+    marker: &str,
+) -> Vec<(&'a str, Cow<'a, str>)> {
+    attributes.retain(|(attribute, value)| {
+        let allowed = GENERIC_ATTRIBUTES.contains(attribute)
+            || *attribute == marker
+            || TAG_ATTRIBUTES
+                .iter()
+                .any(|(tag, list)| *tag == element && list.contains(attribute));
+        let is_url = matches!(*attribute, "href" | "src") || (element == "a" && *attribute == "ping");
+        allowed && (!is_url || url_allowed(value))
+    });
+    let mut dropped = Vec::new();
+    for (i, (attribute, value)) in attributes.iter_mut().enumerate() {
+        match filter_attribute(element, attribute, value) {
+            Some(new) if new != *value => *value = Cow::Owned(new.into_owned()),
+            Some(_) => {}
+            None => dropped.push(i),
+        }
+    }
+    for i in dropped.into_iter().rev() {
+        attributes.swap_remove(i);
+    }
+    attributes
+}
+
+/// ammonia's URL check with this module's configuration (schemes [`URL_SCHEMES`],
+/// relative URLs passed through).
+fn url_allowed(value: &str) -> bool {
+    match ammonia::Url::parse(value) {
+        Ok(url) => URL_SCHEMES.contains(&url.scheme()),
+        Err(error) => error == ammonia::url::ParseError::RelativeUrlWithoutBase,
+    }
+}
+
+/// The character references pulldown-cmark and [`escape`] write, and what they stand for.
+const ENTITIES: &[(&str, char)] = &[
+    ("&amp;", '&'),
+    ("&lt;", '<'),
+    ("&gt;", '>'),
+    ("&quot;", '"'),
+    ("&#x27;", '\''),
+    ("&#39;", '\''),
+];
+
+/// The character reference at the start of `text`: the character and its length.
+fn entity_at(text: &str) -> Option<(char, usize)> {
+    ENTITIES
+        .iter()
+        .find(|(entity, _)| text.starts_with(entity))
+        .map(|(entity, c)| (*c, entity.len()))
+}
+
+/// Decodes the references of [`ENTITIES`]; `None` for any other `&`, and for NUL and
+/// CR, which html5ever's tokenizer would not keep as they are.
+fn decode_entities(text: &str) -> Option<Cow<'_, str>> {
+    if !text.bytes().any(|b| matches!(b, b'&' | 0 | b'\r')) {
+        return Some(Cow::Borrowed(text));
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.bytes().position(|b| matches!(b, b'&' | 0 | b'\r')) {
+        out.push_str(&rest[..i]);
+        let (decoded, len) = entity_at(&rest[i..])?;
+        out.push(decoded);
+        rest = &rest[i + len..];
+    }
+    out.push_str(rest);
+    Some(Cow::Owned(out))
+}
+
+/// Appends a text of pulldown-cmark's HTML (no `<`) as html5ever would serialize what it
+/// parses from it: [`decode_entities`] then [`push_serialized`], in one pass.
+fn push_text(out: &mut String, text: &str) -> Option<()> {
+    let bytes = text.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        let (replacement, len) = match bytes[i] {
+            b'&' => {
+                let (decoded, len) = entity_at(&text[i..])?;
+                let serialized = match decoded {
+                    '&' => "&amp;",
+                    '<' => "&lt;",
+                    '>' => "&gt;",
+                    '"' => "\"",
+                    _ => "'",
+                };
+                (serialized, len)
+            }
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            0xC2 if bytes.get(i + 1) == Some(&0xA0) => ("&nbsp;", 2),
+            0 | b'\r' => return None,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push_str(&text[start..i]);
+        out.push_str(replacement);
+        i += len;
+        start = i;
+    }
+    out.push_str(&text[start..]);
+    Some(())
+}
+
+/// Appends text or an attribute value escaped as html5ever's serializer does: `&`, `<`,
+/// `>` and U+00A0 (`&nbsp;`), and `"` in attribute values.
+fn push_serialized(out: &mut String, text: &str, attribute: bool) {
+    let bytes = text.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        let (replacement, len) = match bytes[i] {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' if attribute => ("&quot;", 1),
+            0xC2 if bytes.get(i + 1) == Some(&0xA0) => ("&nbsp;", 2),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push_str(&text[start..i]);
+        out.push_str(replacement);
+        i += len;
+        start = i;
+    }
+    out.push_str(&text[start..]);
 }
 
 /// The last step on sanitized HTML: marker attributes become `id` (a repeated id is
@@ -993,6 +1384,248 @@ fn write_notes(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
+    use std::path::Path;
+
+    thread_local! {
+        /// Parts sanitized on this thread: (through `clean_trusted`, in all).
+        static PARTS: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+    }
+
+    /// Called by [`safe_html`] for every part in test builds: counts the parts that took
+    /// the fast path and checks each against ammonia, so that every test rendering
+    /// Markdown in this module is also a differential test of [`clean_trusted`].
+    pub(super) fn count_part(raw: &str, marker: &str, fast: Option<&str>) {
+        let (taken, all) = PARTS.get();
+        PARTS.set((taken + usize::from(fast.is_some()), all + 1));
+        if let Some(fast) = fast {
+            let slow = sanitizer(marker).clean(raw).to_string();
+            assert_eq!(fast, slow, "clean_trusted differs from ammonia on {raw:?}");
+        }
+    }
+
+    /// Renders `markdown` both ways, asserts the results are equal (HTML, headings and
+    /// the ids claimed) and returns the result and whether every part took the fast path.
+    fn render_both(markdown: &str) -> (Rendered, bool) {
+        let marker = marker_for(markdown);
+        let sanitizer = sanitizer(&marker);
+        let options = RenderOptions::default();
+        let mut fast_ids = IdSet::with_reserved(&["main", "fn-1"]);
+        let mut slow_ids = fast_ids.clone();
+        let before = PARTS.get();
+        let fast = render_sanitized(markdown, &mut fast_ids, &options, &marker, &sanitizer, Sanitize::Fast);
+        let after = PARTS.get();
+        let slow = render_sanitized(
+            markdown,
+            &mut slow_ids,
+            &options,
+            &marker,
+            &sanitizer,
+            Sanitize::Ammonia,
+        );
+        assert_eq!(fast, slow, "fast path differs on {markdown:?}");
+        assert_eq!(fast_ids.used, slow_ids.used, "ids differ on {markdown:?}");
+        let all_fast = after.0 - before.0 == after.1 - before.1;
+        (fast, all_fast)
+    }
+
+    /// Hand-written cases: URLs of every kind, titles, images, footnotes, tables,
+    /// headings, code, entities, breaks, raw HTML.
+    const EDGE_CASES: &[&str] = &[
+        "plain text",
+        "",
+        "[js](javascript:alert(1)) [JS](JAVASCRIPT:alert(1)) [vb](vbscript:x) [d](data:text/html,x)",
+        "![js](javascript:alert(1)) ![d](data:image/png;base64,AAAA) ![](javascript:x)",
+        "[rel](../a/b.html) [abs](/abs) [frag](#x) [q](?q=1&r=2) [dot](./x) [colon](:x) [c2](a:b)",
+        "[h](http://example.org/a?b=1&c=2#f) [s](https://example.org/) [S](HTTPS://EXAMPLE.ORG)",
+        "[pr](//evil.example/) [bs](\\\\evil) [sp]( https://x.y )",
+        "[empty host](http://) [bad v6](http://[::1) [bad port](http://x:99999/) [pct](http://%zz/)",
+        "[m](mailto:a@b.c) <a@b.c> <https://auto.link/x?y=1&z=2> <ftp://x.y> <irc://x> <HTTP://UP>",
+        "[t](/x \"title with \\\"quotes\\\" & 'single' <b>\") [u](/y 'single \"double\"')",
+        "[p](/x (paren title)) [e](<>) [sp](<url with spaces>) [u](/ü/ñ?q=é) [z](%zz) [q](/a'b\"c)",
+        "![](/no-alt.png) ![alt *em* `code` [link](/l)](/img.png \"T\") ![a\nb](/i.png)",
+        "[![i](/i.png)](/l) [a <https://b.c> d](/e) *a <http://x>* [a [b](/b) c](/c)",
+        "Ref[^1] and again[^1] and [^missing].\n\n[^1]: Note with [link](https://x.y) and ![i](/i.png).",
+        "[^n] [^N]\n\n[^n]: first para\n\n    second para\n\n[^unused]: never",
+        "[a[^1]](/x) ![b[^1]](/y)\n\n[^1]: in link",
+        "a[^a]\n\n[^a]: refers to [^b]\n\n[^b]: back to [^a] and <b>raw</b>",
+        "x[^é]\n\n[^é]: accent label\n\n[^南]: unused",
+        "| a | b | c |\n|:-:|--:|:--|\n| `<x>` | &amp; | [l](https://x) |\n| ![i](/i.png) | `|` | x[^1] |\n\n[^1]: n",
+        "| only header |\n|---|",
+        "# Title {#custom-id}\n# Title {#bad id!}\n## Same\n## Same\n### {#x .c key=\"v\"} tail\n#### `code` *em*",
+        "# Quote \" amp & lt < {#a:b.c_d}\n###### six\n####### seven",
+        "Setext\n===\n\nTwo\n---",
+        "`<script>` `a & b` `` ` `` `\u{a0}`",
+        "```rust\nfn main() { let x = \"<>\"; }\n```\n```rust,ignore\nx\n```\n```\"onerror=x\ny\n```\n~~~c++ extra\n~~~",
+        "```\n\nleading blank\n```\n\n    indented <code> &amp;\n",
+        "&amp; &nbsp; &#x27; &#39; &quot; &lt; &gt; &copy; &#0; &#x0; &#xD; &bogus; & &amp",
+        "a\u{a0}b \u{a0} non-breaking",
+        "Coopération Sud–Sud 南南合作 🚀 ‘curly’ “quotes” — dash",
+        "quotes \"double\" 'single' <not a tag > 3 > 2 < 4",
+        "hard  \nbreak\\\nslash\nsoft",
+        "---\n***\ntext\n___",
+        "> quote\n> > nested\n>\n> - list\n\n> [!NOTE]\n> alert",
+        "1. one\n2. two\n\n3. three\n\n999999999. big\n\n0. zero",
+        "- [ ] task\n- [x] done\n* a\n\n* b loose\n\n  para",
+        "- a\n  - b\n    - c\n      1. d\n\n         ```\n         code\n         ```",
+        "~~strike~~ **strong _em_** ***both*** _a*b*c_ H~2~O x^2^",
+        "NUL \0 char",
+        "CR\r\nline\rlone",
+        "form\x0cfeed tab\tinside",
+        "[ref]\n\n[ref]: /url \"T\"\n\n[REF] [other][ref] [collapsed][]\n\n[collapsed]: https://c.d",
+        "<script>alert(1)</script>",
+        "<b onclick=x>bold</b> a <span title=t lang=fr>inline</span> b",
+        "<!-- comment -->\ntext",
+        "text <!-- c --> more",
+        "<div data-openssc-id=\"main\">x</div>\n\n# main",
+        "<textarea>\n\n# swallowed",
+        "<img src=x onerror=alert(1)>",
+        "<a href=\"javascript:x\">x</a> <a href=\"https://x\">y</a>",
+        "*em <b>raw in em</b>*",
+        "<details><summary>s</summary>\n\n# inside\n\n</details>",
+        "\\<script\\> \\& \\[x\\]",
+        "http://not.a.link www.example.com",
+    ];
+
+    /// A few thousand documents made of pieces of the edge cases, deterministically.
+    fn generated_cases() -> Vec<String> {
+        const PIECES: &[&str] = &[
+            "word",
+            "*em*",
+            "**strong**",
+            "`code <x>`",
+            "[l](https://e.org/?a=1&b=2)",
+            "[r](../r.html \"t'\\\"\")",
+            "[j](javascript:x)",
+            "![i](/i.png)",
+            "![](https://e.org/i.png)",
+            "<https://auto.org>",
+            "<m@e.org>",
+            "&amp;&nbsp;&#39;",
+            "\u{a0}",
+            "\"'<>",
+            "x[^1]",
+            "y[^2]",
+            "~~del~~",
+            "<b>raw</b>",
+            "é南",
+            "\\*",
+            "  \n",
+        ];
+        const BLOCKS: &[&str] = &[
+            "# H",
+            "## H {#h}",
+            "- ",
+            "1. ",
+            "> ",
+            "| a | b |\n|:-|-:|\n| ",
+            "```x\n",
+            "    ",
+            "",
+            "[^1]: ",
+            "[^2]: ",
+            "---\n",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        (0..3000)
+            .map(|_| {
+                let mut doc = String::new();
+                for _ in 0..1 + next(6) {
+                    doc.push_str(BLOCKS[next(BLOCKS.len())]);
+                    for _ in 0..1 + next(5) {
+                        doc.push_str(PIECES[next(PIECES.len())]);
+                        doc.push_str([" ", "", "\n"][next(3)]);
+                    }
+                    doc.push_str(["\n\n", "\n", " | c |\n"][next(3)]);
+                }
+                doc
+            })
+            .collect()
+    }
+
+    /// The Markdown files under `dir`, recursively, front matter removed.
+    fn markdown_files(dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                markdown_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "md")
+                && let Ok(text) = std::fs::read_to_string(&path)
+            {
+                let body = text
+                    .strip_prefix("---\n")
+                    .and_then(|t| t.split_once("\n---\n"))
+                    .map_or(text.as_str(), |(_, body)| body);
+                out.push(body.to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn fast_path_equals_ammonia() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["content", "tests/fixtures", "docs", "themes"] {
+            markdown_files(&root.join(dir), &mut files);
+        }
+        // A generated corpus too, when asked: `gen_corpus -- --projects 200 DIR`.
+        if let Some(dir) = std::env::var_os("OPENSSC_MD_CORPUS") {
+            markdown_files(Path::new(&dir), &mut files);
+        }
+        assert!(files.len() > 50, "only {} Markdown files found", files.len());
+        let generated = generated_cases();
+        let mut fast = 0;
+        let mut total = 0;
+        for markdown in EDGE_CASES
+            .iter()
+            .copied()
+            .chain(files.iter().map(String::as_str))
+            .chain(generated.iter().map(String::as_str))
+        {
+            total += 1;
+            fast += usize::from(render_both(markdown).1);
+        }
+        // The comparison means something only if the fast path is taken often.
+        assert!(fast * 2 > total, "fast path taken for {fast} of {total} documents");
+    }
+
+    #[test]
+    fn fast_path_covers_plain_markdown_and_leaves_raw_html_to_ammonia() {
+        let (out, fast) = render_both(
+            "# T\n\nText *em* [l](https://e.org/?a=1&b=2 \"t\") ![](/i.png)  \nx[^1]\n\n---\n\n| a |\n|:-:|\n| b |\n\n[^1]: n",
+        );
+        assert!(fast, "{}", out.html);
+        assert!(out.html.contains("<br>\n"), "{}", out.html);
+        assert!(out.html.contains("<hr>"), "{}", out.html);
+        assert!(out.html.contains("<img src=\"/i.png\" alt=\"\">"), "{}", out.html);
+        assert!(out.html.contains("rel=\"noopener noreferrer\""), "{}", out.html);
+        for raw in [
+            "<script>alert(1)</script>\n\ntext",
+            "a <b onclick=x>b</b>",
+            "x[^1]\n\n[^1]: <i>raw</i>",
+        ] {
+            let (out, fast) = render_both(raw);
+            assert!(!fast, "{raw:?}");
+            assert!(
+                !out.html.contains("script") && !out.html.contains("onclick"),
+                "{}",
+                out.html
+            );
+        }
+        // A URL ammonia refuses is dropped the same way, without leaving the fast path.
+        let (out, fast) = render_both("[x](javascript:alert(1)) ![y](data:image/png,x)");
+        assert!(fast, "{}", out.html);
+        assert_eq!(out.html, "<p><a>x</a> y</p>\n");
+    }
 
     #[test]
     fn slugs_are_ascii_and_never_empty() {
