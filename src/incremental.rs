@@ -99,10 +99,7 @@ fn read_file(root: &Path, path: &Path, setup: &Setup) -> File {
 
 /// The source files the data archive holds.
 fn sources(root: &Path) -> Result<crate::opendata::Sources, Error> {
-    Ok(crate::opendata::Sources {
-        content: crate::read_content_files(root)?,
-        schemas: crate::schema::SchemaSet::source_files(root),
-    })
+    crate::read_sources(root)
 }
 
 /// What the site is made from: the last setup and a checked dataset.
@@ -204,7 +201,7 @@ impl IncrementalBuild {
             checked: &checked,
             schemas: &setup.schemas,
             theme: &setup.theme,
-            sources: &sources,
+            sources,
         };
         let (outcome, memory) = crate::build_checked(
             &self.root,
@@ -277,7 +274,7 @@ impl Rebuild for IncrementalBuild {
         let build = crate::build_info(&self.options);
         let inputs = site_inputs(&state.setup, &checked, &build);
         Some(
-            match site::refresh_data(inputs, &self.output, &sources, &mut state.memory) {
+            match site::refresh_data(inputs, &self.output, sources, &mut state.memory) {
                 Ok(()) => Ok(BuildOutcome::Built {
                     files: state.memory.file_count(),
                     warnings: checked.diagnostics,

@@ -187,17 +187,12 @@ pub fn build_site_with(
     let (CheckOutcome::Checked(checked), Some((schemas, theme))) = (outcome, schemas) else {
         unreachable!("an unreadable site always has errors")
     };
-    let sources = site::stage(progress, "read sources", || -> Result<_, Error> {
-        Ok(opendata::Sources {
-            content: read_content_files(root)?,
-            schemas: schema::SchemaSet::source_files(root),
-        })
-    })?;
+    let sources = site::stage(progress, "read sources", || read_sources(root))?;
     let inputs = BuildInputs {
         checked: &checked,
         schemas: &schemas,
         theme: &theme,
-        sources: &sources,
+        sources,
     };
     build_checked(root, output, options, inputs, progress, None).map(|(outcome, _)| outcome)
 }
@@ -207,7 +202,7 @@ pub(crate) struct BuildInputs<'a> {
     pub checked: &'a Checked,
     pub schemas: &'a schema::SchemaSet,
     pub theme: &'a render::Theme,
-    pub sources: &'a opendata::Sources,
+    pub sources: opendata::Sources,
 }
 
 /// The build information of a build with `options`.
@@ -286,17 +281,26 @@ pub(crate) fn failure_outcome(
     }
 }
 
-/// Every file under `<root>/content` as `(content/<path>, bytes)`, sorted by path, skipping
-/// dot-files and dot-folders (as [`load::load_content`] does): the raw records the data
-/// archive holds.
-pub(crate) fn read_content_files(root: &Path) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    let mut files = Vec::new();
-    for path in load::content_files(root)? {
-        let bytes = std::fs::read(&path).map_err(|e| Error::Io(path.clone(), e))?;
-        files.push((load::relative(root, &path), bytes));
-    }
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(files)
+/// The sources the data archive holds, deflated: every file under `<root>/content` as
+/// `content/<path>`, skipping dot-files and dot-folders (as [`load::load_content`] does), and
+/// the schemas in use. (The archive sorts its entries by path.)
+pub(crate) fn read_sources(root: &Path) -> Result<opendata::Sources, Error> {
+    use rayon::prelude::*;
+    // Each file is deflated as soon as it is read and its bytes let go.
+    let mut entries: Vec<opendata::archive::Entry> = load::content_files(root)?
+        .par_iter()
+        .map(|path| {
+            let bytes = std::fs::read(path).map_err(|e| Error::Io(path.clone(), e))?;
+            Ok(opendata::archive::prepare(&load::relative(root, path), &bytes))
+        })
+        .collect::<Result<_, Error>>()?;
+    let schemas = schema::SchemaSet::source_files(root);
+    entries.extend(
+        schemas
+            .iter()
+            .map(|(path, bytes)| opendata::archive::prepare(path, bytes)),
+    );
+    Ok(opendata::Sources { entries })
 }
 
 /// The record whose Markdown body is shown on an output page, if any.

@@ -256,7 +256,7 @@ fn template_failure(problems: Mutex<Vec<Diagnostic>>) -> Result<(), BuildFailure
 /// file), it also returns what [`update_site`] needs to make only what changes next.
 pub fn write_site(
     inputs: Inputs<'_>,
-    sources: &Sources,
+    sources: Sources,
     staging: &Staging,
     progress: &dyn Progress,
     remember: Option<&FileHashes>,
@@ -431,7 +431,7 @@ fn finish_links(
 pub fn refresh_data(
     inputs: Inputs<'_>,
     output: &Path,
-    sources: &Sources,
+    sources: Sources,
     memory: &mut Memory,
 ) -> Result<(), BuildFailure> {
     let dataset = inputs.dataset;

@@ -43,15 +43,15 @@ use table::Table;
 pub const DIR: &str = "data";
 
 /// The site's source files that the archive holds, read by the caller (this module does
-/// no I/O): `/`-separated paths relative to the site's root, with their bytes.
-#[derive(Clone, Debug, Default)]
+/// no I/O) and deflated as they are read ([`archive::prepare`]), so that a build holds them
+/// compressed: every file under `content/` (`content/projects/x.md`, ...), dot-files
+/// excluded, and the schemas in use (`schemas/project.schema.json`,
+/// `schemas/vocab/sectors.yaml`, ...: the built-in ones, replaced by the site's files of the
+/// same name, plus the site's other schema files), by `/`-separated path relative to the
+/// site's root.
+#[derive(Debug, Default)]
 pub struct Sources {
-    /// Every file under `content/` (`content/projects/x.md`, ...), dot-files excluded.
-    pub content: Vec<(String, Vec<u8>)>,
-    /// The schemas in use (`schemas/project.schema.json`, `schemas/vocab/sectors.yaml`,
-    /// ...): the built-in ones, replaced by the site's files of the same name, plus the
-    /// site's other schema files.
-    pub schemas: Vec<(String, Vec<u8>)>,
+    pub entries: Vec<archive::Entry>,
 }
 
 /// The IATI OrganisationType code of an actor: its type's `iati` code, or
@@ -172,7 +172,7 @@ impl OpenData {
         views: &Views<'_>,
         build: &BuildInfo,
         others: &[OutputFile],
-        sources: &Sources,
+        sources: Sources,
         sink: &(dyn Fn(OutputFile) + Sync),
     ) -> OpenData {
         let data = views.data;
@@ -219,20 +219,7 @@ impl OpenData {
             },
             || {
                 let (source_entries, (project_entries, ((records, iati), csvs))) = rayon::join(
-                    || {
-                        archive::prepare_all(
-                            listed_others
-                                .par_iter()
-                                .map(|f| (f.path.as_str(), f.bytes.as_slice()))
-                                .chain(
-                                    sources
-                                        .content
-                                        .par_iter()
-                                        .chain(&sources.schemas)
-                                        .map(|(p, b)| (p.as_str(), b.as_slice())),
-                                ),
-                        )
-                    },
+                    || archive::prepare_all(listed_others.par_iter().map(|f| (f.path.as_str(), f.bytes.as_slice()))),
                     || {
                         // Each initiative's value is made once and serialized; its file's
                         // bytes are also its part of `records.json`, then they go.
@@ -419,8 +406,9 @@ impl OpenData {
         }
         // The archive: every file under `data/` so far, and the sources.
         entries.extend(workbook_entry);
-        let entry_count = entries.len() + source_entries.len();
+        let entry_count = entries.len() + source_entries.len() + sources.entries.len();
         entries.extend(source_entries);
+        entries.extend(sources.entries);
         if let Ok(bytes) = archive::assemble(entries) {
             let path = format!("{DIR}/openssc-data.zip");
             downloads.push(Download {
