@@ -117,8 +117,9 @@ pub struct Document {
     /// Where the YAML is in `text`; its positions are computed when first needed
     /// ([`Document::spans`]).
     spans: LazySpans,
-    /// The Markdown body.
-    pub body: String,
+    /// Where the Markdown body starts in `text` (a range of the text rather than a copy:
+    /// bodies are most of a site's bytes, and every document is held until validation).
+    body_start: usize,
     /// The line of the file where the body starts.
     pub body_line: usize,
 }
@@ -144,6 +145,11 @@ impl LazySpans {
 }
 
 impl Document {
+    /// The Markdown body.
+    pub fn body(&self) -> &str {
+        self.text.get(self.body_start..).unwrap_or_default()
+    }
+
     /// The position of every node of the front matter (or of the YAML file), by JSON
     /// pointer. Parsed again from `text` on the first call (the text parsed once already,
     /// so the positions are those it had), then kept.
@@ -186,18 +192,66 @@ pub fn content_files(root: &Path) -> Result<Vec<PathBuf>, Error> {
     if !content.is_dir() {
         return Err(Error::NoContent(content));
     }
+    // Sorted once at the end rather than folder by folder: walkdir's per-folder sort
+    // compares `DirEntry` names through an indirection, and was the largest sequential
+    // cost of loading. Comparing whole paths component by component gives the same
+    // order as a walk with each folder's names sorted.
     let mut paths: Vec<PathBuf> = Vec::new();
-    for entry in walkdir::WalkDir::new(&content)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
-    {
-        let entry = entry.map_err(|e| Error::Walk(content.clone(), e.to_string()))?;
-        if entry.file_type().is_file() {
-            paths.push(entry.into_path());
+    for entry in walk(&content, false) {
+        match entry {
+            Ok(entry) if entry.file_type().is_file() => paths.push(entry.into_path()),
+            Ok(_) => {}
+            // Walk again in name order, so that the error reported is the first one in
+            // that order, as it always was.
+            Err(_) => return sorted_walk_error(&content),
         }
     }
+    paths.sort_by_cached_key(|path| sort_key(path));
     Ok(paths)
+}
+
+/// A key that sorts paths in the order of a walk with each folder's names sorted (the
+/// order of [`Path`]'s `Ord`, which compares component by component): the path's bytes
+/// with each separator made 0, so that it sorts before any byte of a name and a name
+/// that is a prefix of another comes first. Keys compare as plain bytes; `Path`'s own
+/// comparison parses components, and cost more than the walk.
+fn sort_key(path: &Path) -> Vec<u8> {
+    path.as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .map(|&byte| {
+            if std::path::is_separator(char::from(byte)) {
+                0
+            } else {
+                byte
+            }
+        })
+        .collect()
+}
+
+/// The entries under `content`, skipping dot-files and dot-folders, each folder's in name
+/// order when `sorted`.
+fn walk(content: &Path, sorted: bool) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
+    let walker = walkdir::WalkDir::new(content);
+    let walker = if sorted { walker.sort_by_file_name() } else { walker };
+    walker
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+}
+
+/// The first error of a walk in name order (the walk found one).
+fn sorted_walk_error(content: &Path) -> Result<Vec<PathBuf>, Error> {
+    match walk(content, true).find_map(Result::err) {
+        Some(e) => Err(Error::Walk(content.to_path_buf(), e.to_string())),
+        // The error went away between the walks: walk once more, reporting any.
+        None => walk(content, true)
+            .filter_map(|entry| match entry {
+                Ok(entry) if entry.file_type().is_file() => Some(Ok(entry.into_path())),
+                Ok(_) => None,
+                Err(e) => Some(Err(Error::Walk(content.to_path_buf(), e.to_string()))),
+            })
+            .collect(),
+    }
 }
 
 /// Loads every file under `<root>/content`.
@@ -228,10 +282,14 @@ impl Loaded {
 /// The path of `path` relative to `root`, with `/` separators.
 pub fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
+    let mut out = String::with_capacity(rel.as_os_str().len());
+    for (i, c) in rel.components().enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(&c.as_os_str().to_string_lossy());
+    }
+    out
 }
 
 /// Is `id` a valid record id? (lowercase ASCII letters, digits and `-`, 1 to 80
@@ -357,7 +415,12 @@ fn split_name(file: &str, name: &str) -> Result<(String, Option<String>), Diagno
 /// Loads one file of `<root>/content` (`path` includes `root`).
 pub fn load_file(root: &Path, path: &Path) -> FileOutcome {
     let file = relative(root, path);
-    let under_content = relative(&root.join("content"), path);
+    // The same as `relative(&root.join("content"), path)` for every path of
+    // `content_files`, without a second walk over the components.
+    let under_content = match file.strip_prefix("content/") {
+        Some(rest) => rest.to_owned(),
+        None => relative(&root.join("content"), path),
+    };
     let parts: Vec<&str> = under_content.split('/').collect();
     let place = match classify(&file, &parts) {
         Ok(Place::Asset) => return FileOutcome::Skipped,
@@ -417,10 +480,10 @@ fn read_document(path: &Path, file: String, place: Place) -> Result<Option<Docum
                 kind,
                 id: id.into(),
                 lang: None,
-                text,
                 front,
+                body_start: text.len(),
+                text,
                 spans,
-                body: String::new(),
                 body_line: 1,
             }))
         }
@@ -489,7 +552,7 @@ fn parse_markdown(
                 lang,
                 front: Value::Object(Default::default()),
                 spans: LazySpans::default(),
-                body: text.clone(),
+                body_start: 0,
                 body_line: 1,
                 text,
             });
@@ -541,7 +604,6 @@ fn parse_markdown(
             .with_source(&text));
         }
     };
-    let body = text[body_start..].to_owned();
     Ok(Document {
         file,
         kind,
@@ -549,7 +611,7 @@ fn parse_markdown(
         lang,
         front,
         spans,
-        body,
+        body_start,
         body_line: close_line + 1,
         text,
     })
@@ -573,7 +635,7 @@ mod tests {
     fn splits_front_matter_and_body() {
         let doc = md("---\ntitle: A\n---\nBody *text*.\n").unwrap();
         assert_eq!(doc.front["title"], "A");
-        assert_eq!(doc.body, "Body *text*.\n");
+        assert_eq!(doc.body(), "Body *text*.\n");
         assert_eq!(doc.body_line, 4);
         assert_eq!(doc.spans().get("/title").unwrap().start.line, 2);
     }
@@ -609,6 +671,27 @@ mod tests {
                 .message
                 .contains("does not start with front matter")
         );
+    }
+
+    #[test]
+    fn paths_sort_as_a_walk_in_name_order() {
+        let mut paths: Vec<PathBuf> = [
+            "c/a-b.md",
+            "c/a/z.md",
+            "c/a.md",
+            "c/a0/x.md",
+            "c/b.md",
+            "c/A.md",
+            "c/é.md",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        let mut by_components = paths.clone();
+        by_components.sort();
+        paths.sort_by_cached_key(|path| sort_key(path));
+        assert_eq!(paths, by_components);
+        assert_eq!(paths[1], PathBuf::from("c/a/z.md"), "a folder's files before `a-b.md`");
     }
 
     #[test]

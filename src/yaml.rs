@@ -139,6 +139,9 @@ pub fn parse(text: &str, line_offset: usize) -> Result<(Value, SpanMap), YamlErr
 /// Loading uses it; the positions of a document are computed again (with [`parse`]) only
 /// when a diagnostic needs them.
 pub fn parse_value(text: &str, line_offset: usize) -> Result<Value, YamlError> {
+    if let Some(value) = fast::parse(text) {
+        return Ok(value);
+    }
     parse_inner::<false>(text, line_offset).map(|(value, _)| value)
 }
 
@@ -492,6 +495,354 @@ fn is_core_float(s: &str) -> bool {
     mantissa_ok && exponent_ok
 }
 
+/// A fast path for the YAML that records are made of: block mappings and sequences,
+/// one-line flow collections, plain and one-line quoted scalars.
+///
+/// saphyr-parser spent about three quarters of `check`'s instructions scanning front
+/// matter character by character. This reads the common subset line by line and gives up
+/// (`None`) at the first thing outside it, or anything saphyr could refuse (tabs, control
+/// characters, anchors, tags, duplicate keys, multi-line scalars, escapes, odd
+/// indentation...); [`parse_value`] then parses the text with saphyr as before. So it
+/// only ever returns the value saphyr's events would have given: every error, and every
+/// position, still comes from saphyr. Plain scalars are resolved by the same
+/// [`resolve_plain`]. `tests::fast_path_agrees_with_saphyr` compares both on many inputs.
+mod fast {
+    use std::borrow::Cow;
+
+    use serde_json::{Map, Value};
+
+    use super::resolve_plain;
+
+    /// Deepest nesting the fast path reads; deeper input goes to saphyr (which bounds it
+    /// by [`super::MAX_DEPTH`]).
+    const MAX_DEPTH: usize = 32;
+
+    /// A line holding something other than blanks or a comment.
+    #[derive(Clone, Copy)]
+    struct Line {
+        /// Spaces before the content.
+        indent: usize,
+        /// Byte range of the content, trailing spaces excluded.
+        start: usize,
+        end: usize,
+    }
+
+    struct Reader<'t> {
+        text: &'t str,
+        lines: Vec<Line>,
+        /// The next line to read.
+        next: usize,
+    }
+
+    /// The value of `text`, when it is within the subset; `None` otherwise.
+    pub(super) fn parse(text: &str) -> Option<Value> {
+        // saphyr gives these bytes a meaning of their own (`\0` ends the input, `\r`
+        // breaks a line, a tab may or may not be allowed): leave them to it, with the
+        // byte order mark, which it treats apart too.
+        if text.bytes().any(|b| (b < 0x20 && b != b'\n') || b == 0x7F) || text.contains('\u{feff}') {
+            return None;
+        }
+        let mut lines = Vec::new();
+        let mut offset = 0;
+        for raw in text.split_inclusive('\n') {
+            let line = raw.strip_suffix('\n').unwrap_or(raw);
+            let content = line.trim_start_matches(' ');
+            let indent = line.len() - content.len();
+            let content = content.trim_end_matches(' ');
+            if !content.is_empty() && !content.starts_with('#') {
+                lines.push(Line {
+                    indent,
+                    start: offset + indent,
+                    end: offset + indent + content.len(),
+                });
+            }
+            offset += raw.len();
+        }
+        let mut reader = Reader { text, lines, next: 0 };
+        // An empty document is left to saphyr too (it is rare).
+        reader.lines.first()?;
+        let value = reader.block(0)?;
+        // Everything must have been read as the one root node.
+        (reader.next == reader.lines.len()).then_some(value)
+    }
+
+    /// Is `content` a block sequence entry (`- ...`, or `-` alone)?
+    fn is_entry(content: &str) -> bool {
+        content == "-" || content.starts_with("- ")
+    }
+
+    /// Splits `key: rest` (or `key:`) into the key and the rest after the separating
+    /// spaces. Keys are limited to ASCII letters, digits, `_` and `-` (not first): what
+    /// the record format uses, and nothing YAML reads specially.
+    fn split_key(content: &str) -> Option<(&str, &str)> {
+        let bytes = content.as_bytes();
+        let len = bytes
+            .iter()
+            .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-'))
+            .unwrap_or(bytes.len());
+        if len == 0 || len > 256 || bytes[0] == b'-' || bytes.get(len) != Some(&b':') {
+            return None;
+        }
+        match bytes.get(len + 1) {
+            None => Some((&content[..len], "")),
+            Some(b' ') => Some((&content[..len], content[len + 1..].trim_start_matches(' '))),
+            _ => None,
+        }
+    }
+
+    /// Can a plain scalar start with the text `s` (not empty)? Indicators are left to
+    /// saphyr, and `-` only starts a negative number here.
+    fn plain_start(s: &str) -> bool {
+        let bytes = s.as_bytes();
+        match bytes[0] {
+            b'-' => bytes.get(1).is_some_and(|b| b.is_ascii_digit() || *b == b'.'),
+            b'?' | b':' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"'
+            | b'%' | b'@' | b'`' | b' ' => false,
+            _ => true,
+        }
+    }
+
+    /// Builds a mapping at its exact size; `None` for a duplicate key (saphyr reports it).
+    fn mapping(entries: Vec<(String, Value)>) -> Option<Value> {
+        let count = entries.len();
+        let mut map = Map::with_capacity(count);
+        for (key, value) in entries {
+            map.insert(key, value);
+        }
+        (map.len() == count).then_some(Value::Object(map))
+    }
+
+    /// A one-line quoted scalar at the start of `s`: its value and the rest of `s` after
+    /// the closing quote. Double-quoted scalars with escapes are left to saphyr.
+    fn quoted(s: &str) -> Option<(Value, &str)> {
+        let quote = s.as_bytes()[0];
+        let body = &s[1..];
+        if quote == b'"' {
+            let close = body.find(['"', '\\'])?;
+            if body.as_bytes()[close] != b'"' {
+                return None;
+            }
+            return Some((Value::String(body[..close].to_owned()), &body[close + 1..]));
+        }
+        // Single-quoted: `''` is one quote.
+        let mut value = String::new();
+        let mut rest = body;
+        loop {
+            let close = rest.find('\'')?;
+            value.push_str(&rest[..close]);
+            if rest[close + 1..].starts_with('\'') {
+                value.push('\'');
+                rest = &rest[close + 2..];
+            } else {
+                return Some((Value::String(value), &rest[close + 1..]));
+            }
+        }
+    }
+
+    /// Resolves a plain scalar; `None` when saphyr would report it (an infinity).
+    fn plain(raw: &str) -> Option<Value> {
+        resolve_plain(Cow::Borrowed(raw)).ok()
+    }
+
+    /// Is `rest`, after a quoted scalar or a flow collection, the end of the line (or a
+    /// comment after at least one space)?
+    fn line_ends(rest: &str) -> bool {
+        let trimmed = rest.trim_start_matches(' ');
+        trimmed.is_empty() || (trimmed.starts_with('#') && trimmed.len() < rest.len())
+    }
+
+    impl<'t> Reader<'t> {
+        fn content(&self, line: Line) -> &'t str {
+            &self.text[line.start..line.end]
+        }
+
+        /// The block node that starts on the next line, at that line's indent.
+        fn block(&mut self, depth: usize) -> Option<Value> {
+            if depth > MAX_DEPTH {
+                return None;
+            }
+            let line = *self.lines.get(self.next)?;
+            let content = self.content(line);
+            if is_entry(content) {
+                self.sequence(line.indent, depth)
+            } else {
+                let (key, rest) = split_key(content)?;
+                self.mapping_from(line.indent, key, rest, depth)
+            }
+        }
+
+        /// A block sequence whose entries start at `indent`, from the next line.
+        fn sequence(&mut self, indent: usize, depth: usize) -> Option<Value> {
+            let mut items = Vec::new();
+            while let Some(&line) = self.lines.get(self.next) {
+                let content = self.content(line);
+                if line.indent != indent || !is_entry(content) {
+                    break;
+                }
+                let after = content[1..].trim_start_matches(' ');
+                if after.is_empty() || after.starts_with('#') || is_entry(after) {
+                    return None;
+                }
+                let column = indent + (content.len() - after.len());
+                if let Some((key, rest)) = split_key(after) {
+                    // A mapping in the entry, its first key on the entry's line.
+                    items.push(self.mapping_from(column, key, rest, depth + 1)?);
+                } else {
+                    items.push(self.inline(after, depth + 1)?);
+                    self.next += 1;
+                }
+                match self.lines.get(self.next) {
+                    Some(next) if next.indent > indent => return None,
+                    _ => {}
+                }
+            }
+            Some(Value::Array(items))
+        }
+
+        /// A block mapping at `indent` whose first entry, `key: rest`, is on the next line.
+        fn mapping_from(&mut self, indent: usize, key: &str, rest: &str, depth: usize) -> Option<Value> {
+            if depth > MAX_DEPTH {
+                return None;
+            }
+            let mut entries = Vec::new();
+            let (mut key, mut rest) = (key, rest);
+            loop {
+                let value = if rest.is_empty() || rest.starts_with('#') {
+                    // The value is on the following lines: deeper, or a sequence at the
+                    // mapping's own indent; else it is empty.
+                    self.next += 1;
+                    match self.lines.get(self.next) {
+                        Some(next) if next.indent > indent => self.block(depth + 1)?,
+                        Some(&next) if next.indent == indent && is_entry(self.content(next)) => {
+                            self.sequence(indent, depth + 1)?
+                        }
+                        _ => Value::Null,
+                    }
+                } else {
+                    let value = self.inline(rest, depth + 1)?;
+                    self.next += 1;
+                    value
+                };
+                entries.push((key.to_owned(), value));
+                match self.lines.get(self.next) {
+                    None => break,
+                    Some(next) if next.indent < indent => break,
+                    // Deeper after a complete value: a continuation line or an error.
+                    Some(next) if next.indent > indent => return None,
+                    Some(&next) => (key, rest) = split_key(self.content(next))?,
+                }
+            }
+            mapping(entries)
+        }
+
+        /// A value that fits on the rest of its line: a flow collection, a quoted or a
+        /// plain scalar.
+        fn inline(&self, s: &str, depth: usize) -> Option<Value> {
+            match s.as_bytes()[0] {
+                b'[' | b'{' => {
+                    let (value, rest) = flow(s, depth)?;
+                    line_ends(rest).then_some(value)
+                }
+                b'"' | b'\'' => {
+                    let (value, rest) = quoted(s)?;
+                    line_ends(rest).then_some(value)
+                }
+                _ if plain_start(s) => {
+                    // A comment starts at a `#` after a space.
+                    let raw = match s.find(" #") {
+                        Some(i) => s[..i].trim_end_matches(' '),
+                        None => s,
+                    };
+                    // `: ` inside would be a mapping where none may start.
+                    if raw.contains(": ") || raw.ends_with(':') {
+                        return None;
+                    }
+                    plain(raw)
+                }
+                _ => None,
+            }
+        }
+    }
+
+    /// A flow collection at the start of `s`, on one line: its value and the rest of `s`.
+    fn flow(s: &str, depth: usize) -> Option<(Value, &str)> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let open = s.as_bytes()[0];
+        let mut rest = s[1..].trim_start_matches(' ');
+        let close = if open == b'[' { b']' } else { b'}' };
+        let mut items = Vec::new();
+        let mut entries = Vec::new();
+        if rest.as_bytes().first() == Some(&close) {
+            rest = &rest[1..];
+        } else {
+            loop {
+                if open == b'{' {
+                    let bytes = rest.as_bytes();
+                    let len = bytes
+                        .iter()
+                        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-'))
+                        .unwrap_or(bytes.len());
+                    if len == 0 || len > 256 || bytes[0] == b'-' || !rest[len..].starts_with(": ") {
+                        return None;
+                    }
+                    let key = &rest[..len];
+                    let (value, after) = flow_item(rest[len + 2..].trim_start_matches(' '), depth + 1)?;
+                    entries.push((key.to_owned(), value));
+                    rest = after;
+                } else {
+                    let (value, after) = flow_item(rest, depth + 1)?;
+                    items.push(value);
+                    rest = after;
+                }
+                rest = rest.trim_start_matches(' ');
+                match rest.as_bytes().first() {
+                    Some(b',') => {
+                        rest = rest[1..].trim_start_matches(' ');
+                        // A trailing comma is left to saphyr.
+                        if matches!(rest.as_bytes().first(), Some(b']' | b'}') | None) {
+                            return None;
+                        }
+                    }
+                    Some(b) if *b == close => {
+                        rest = &rest[1..];
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        let value = if open == b'[' {
+            Value::Array(items)
+        } else {
+            mapping(entries)?
+        };
+        Some((value, rest))
+    }
+
+    /// One entry of a flow collection (a value, never a `key: value` pair in a sequence)
+    /// and the rest of the line after it.
+    fn flow_item(s: &str, depth: usize) -> Option<(Value, &str)> {
+        match *s.as_bytes().first()? {
+            b'[' | b'{' => flow(s, depth),
+            b'"' | b'\'' => quoted(s),
+            _ if plain_start(s) => {
+                let end = s.find([',', '[', ']', '{', '}', ':', '#']).unwrap_or(s.len());
+                if s[end..].starts_with([':', '#']) {
+                    return None;
+                }
+                let raw = s[..end].trim_end_matches(' ');
+                if raw.is_empty() {
+                    return None;
+                }
+                Some((plain(raw)?, &s[end..]))
+            }
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -576,5 +927,384 @@ mod tests {
     #[test]
     fn empty_text_is_null() {
         assert_eq!(parse("", 0).unwrap().0, Value::Null);
+    }
+
+    /// Compares the fast path with saphyr on `text`: whenever the fast path gives a value,
+    /// saphyr must give the same, in the same order. Returns whether the fast path did.
+    fn agrees(text: &str) -> bool {
+        let Some(fast) = fast::parse(text) else { return false };
+        match parse_inner::<false>(text, 0) {
+            Ok((slow, _)) => assert_eq!(
+                serde_json::to_string(&fast).unwrap(),
+                serde_json::to_string(&slow).unwrap(),
+                "different values for:\n{text}"
+            ),
+            Err(e) => panic!("the fast path accepted what saphyr refuses ({e:?}):\n{text}"),
+        }
+        true
+    }
+
+    /// A tiny deterministic generator (no dependency) for the fast path's test.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((self.0 >> 33) as usize) % n
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[self.below(items.len())]
+        }
+        /// Mostly one of `common`, now and then one of `odd`.
+        fn mostly<'a>(&mut self, common: &[&'a str], odd: &[&'a str]) -> &'a str {
+            if self.below(10) == 0 {
+                self.pick(odd)
+            } else {
+                self.pick(common)
+            }
+        }
+    }
+
+    const COMMON_KEYS: &[&str] = &[
+        "title", "summary", "start", "end", "amount", "currency", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8",
+        "2011", "2012", "x_y", "a-b", "MXN",
+    ];
+
+    const COMMON_SCALARS: &[&str] = &[
+        "plain text",
+        "a:b",
+        "a #c",
+        "a#b",
+        "'s'",
+        "'it''s'",
+        "\"d\"",
+        "1",
+        "-1",
+        "1.5",
+        "1e3",
+        ".5",
+        "~",
+        "null",
+        "true",
+        "yes",
+        "2024-10-01",
+        "[a, b]",
+        "[]",
+        "{}",
+        "{a: 1, b: [x]}",
+        "[a, [b, c]]",
+        "['a', \"b\"]",
+        "http://x/#y",
+        "café",
+        "a  b",
+        "''",
+        "[-1, .5]",
+        "{2011: 12.42, 2012: 13}",
+        "it's",
+        "a, b",
+        "a]",
+        "0",
+        "{x: {y: {z: 1}}}",
+        "[[], {}]",
+        "[a b, c]",
+        "a ' b",
+        "\"a: b\"",
+        "'#'",
+        "\" x \"",
+    ];
+
+    const KEYS: &[&str] = &[
+        "title", "a", "b-c", "x_1", "2011", "true", "null", "-a", "a b", "a:b", "\"q\"", "'q'", "é", "~", "a ", "title",
+    ];
+
+    const SCALARS: &[&str] = &[
+        "plain text",
+        "a: b",
+        "a:b",
+        "a #c",
+        "a#b",
+        "'s'",
+        "'it''s'",
+        "\"d\"",
+        "\"e\\n\"",
+        "\"a\" x",
+        "\"a\"#x",
+        "1",
+        "-1",
+        "+1",
+        "0x1F",
+        "0o17",
+        "1.5",
+        "1e3",
+        ".5",
+        "-.5",
+        ".inf",
+        "-.inf",
+        ".nan",
+        "~",
+        "null",
+        "NULL",
+        "true",
+        "False",
+        "yes",
+        "2024-10-01",
+        "-",
+        "- x",
+        "-x",
+        "?x",
+        "? x",
+        ":x",
+        "[a, b]",
+        "[a,b]",
+        "[ a , b ]",
+        "[]",
+        "{}",
+        "{a: 1, b: [x]}",
+        "{a:1}",
+        "{a: }",
+        "[a,]",
+        "[a, [b, c]]",
+        "{\"a\": 1}",
+        "['a', \"b\"]",
+        "[a: b]",
+        "&a x",
+        "*a",
+        "!!str 1",
+        "!x y",
+        "|",
+        ">-",
+        "%x",
+        "@x",
+        "`x",
+        "a, b",
+        "a]",
+        "x ]",
+        "http://x/#y",
+        "café",
+        "été",
+        "a  b",
+        "' padded '",
+        "''",
+        "\"\"",
+        "[-1, .5]",
+        "[a #b]",
+        "#c",
+        "{a: b}: c",
+        "[a]: b",
+        "a\tb",
+        "\u{feff}x",
+        "a\rb",
+        "a:",
+        "[a, 'b''c', \"d e\"]",
+        "{x: {y: {z: 1}}}",
+        "[[], {}]",
+        "99999999999999999999",
+        "1_000",
+        "[a b, c]",
+        "{a: [1, 2], b: \"x\"}",
+        "it's",
+        "[it's]",
+        "a ' b",
+        "'unclosed",
+        "\"unclosed",
+        "[unclosed",
+        "{a: 1",
+        "{a: 1, a: 2}",
+        "\\x",
+        "[-x]",
+        "[- x]",
+        "[a]x",
+        "\"a\":",
+        "'a' # c",
+        "[a] # c",
+        "[a]# c",
+        "{a: b} ",
+        "[,]",
+        "[a,,b]",
+        "{a: b,}",
+        "{-a: 1}",
+        "{a b: 1}",
+        "{2011: 12.42, 2012: 13}",
+        "0",
+        "-0",
+        "00",
+        "1.",
+        "+.5",
+        "1e",
+        "e3",
+        "0x",
+        "0o8",
+        "TRUE",
+        "tRue",
+        "Null",
+    ];
+
+    /// Appends a random block node at `indent` (as the value of a key or an entry).
+    fn node(rng: &mut Rng, out: &mut String, indent: usize, depth: usize) {
+        let pad = |out: &mut String, n: usize| out.extend(std::iter::repeat_n(' ', n));
+        // Now and then an indent one off.
+        let jitter = |rng: &mut Rng, indent: usize| match rng.below(40) {
+            0 => indent + 1,
+            1 => indent.saturating_sub(1),
+            _ => indent,
+        };
+        let step = 1 + rng.below(3);
+        match if depth > 3 { 0 } else { rng.below(4) } {
+            0 => {
+                // An inline value.
+                out.push(' ');
+                out.push_str(rng.mostly(COMMON_SCALARS, SCALARS));
+                if rng.below(8) == 0 {
+                    out.push_str(rng.pick(&[" # comment", "  ", " ", "#x", " #"]));
+                }
+                out.push('\n');
+                if rng.below(30) == 0 {
+                    pad(out, indent + step);
+                    out.push_str("continued\n");
+                }
+            }
+            1 => {
+                // A mapping, deeper.
+                out.push('\n');
+                for _ in 0..1 + rng.below(4) {
+                    let ind = jitter(rng, indent + step);
+                    pad(out, ind);
+                    out.push_str(rng.mostly(COMMON_KEYS, KEYS));
+                    out.push(':');
+                    node(rng, out, ind, depth + 1);
+                    if rng.below(10) == 0 {
+                        out.push_str(rng.mostly(
+                            &["\n", "# note\n", "   # note\n", "  \n"],
+                            &["---\n", "...\n", "\t\n", "- x\n"],
+                        ));
+                    }
+                }
+            }
+            _ => {
+                // A sequence, at the same indent or deeper.
+                out.push('\n');
+                let ind = if rng.below(2) == 0 { indent } else { indent + step };
+                for _ in 0..1 + rng.below(3) {
+                    pad(out, jitter(rng, ind));
+                    out.push_str(rng.mostly(&["- "], &["-", "-  ", "-\t", "- - "]));
+                    if rng.below(2) == 0 {
+                        // A mapping in the entry.
+                        let column = ind + 2;
+                        out.push_str(rng.mostly(COMMON_KEYS, KEYS));
+                        out.push(':');
+                        node(rng, out, column, depth + 1);
+                        for _ in 0..rng.below(3) {
+                            pad(out, jitter(rng, column));
+                            out.push_str(rng.mostly(COMMON_KEYS, KEYS));
+                            out.push(':');
+                            node(rng, out, column, depth + 1);
+                        }
+                    } else {
+                        out.push_str(rng.mostly(COMMON_SCALARS, SCALARS));
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fast_path_agrees_with_saphyr() {
+        let cases: usize = std::env::var("OPENSSC_YAML_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(20_000);
+        let mut rng = Rng(0x5eed);
+        let mut accepted = 0;
+        for _ in 0..cases {
+            let mut text = String::new();
+            for _ in 0..1 + rng.below(5) {
+                text.push_str(rng.mostly(COMMON_KEYS, KEYS));
+                text.push(':');
+                node(&mut rng, &mut text, 0, 0);
+            }
+            if agrees(&text) {
+                accepted += 1;
+            }
+        }
+        // The fast path must take a fair share of these, or this compares little.
+        eprintln!("fast path: {accepted} of {cases}");
+        assert!(accepted > cases / 20, "{accepted} of {cases}");
+    }
+
+    /// The fixtures' YAML, and each with random one-character changes, through both
+    /// parsers. `OPENSSC_YAML_DIRS` (folders separated by `:`) replaces the fixtures, e.g.
+    /// with a synthetic corpus's `content/`.
+    #[test]
+    fn fast_path_agrees_with_saphyr_on_the_fixtures() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dirs: Vec<std::path::PathBuf> = match std::env::var("OPENSSC_YAML_DIRS") {
+            Ok(dirs) => dirs.split(':').map(Into::into).collect(),
+            Err(_) => ["tests/fixtures", "schemas/vocab"]
+                .iter()
+                .map(|d| root.join(d))
+                .collect(),
+        };
+        const EDITS: &[&str] = &[
+            " ", "  ", "\n", "-", "- ", ":", ": ", "#", " #", "'", "\"", "[", "]", "{", "}", ",", "&", "*", "!", "|",
+            ">", "?", "\t", "\\", "x", "1", ".", "~", "é",
+        ];
+        let mut rng = Rng(0xf11e);
+        let (mut files, mut accepted, mut mutants, mut mutants_accepted) = (0, 0, 0, 0);
+        for dir in dirs {
+            for entry in walkdir::WalkDir::new(dir) {
+                let entry = entry.unwrap();
+                let path = entry.path();
+                let Ok(text) = std::fs::read_to_string(path) else {
+                    continue;
+                };
+                let yaml = match path.extension().and_then(|e| e.to_str()) {
+                    Some("yaml" | "yml") => text.as_str(),
+                    // The front matter, as loading splits it (near enough for this test).
+                    Some("md") => match text.strip_prefix("---\n").and_then(|t| t.split_once("\n---")) {
+                        Some((yaml, _)) => yaml,
+                        None => continue,
+                    },
+                    _ => continue,
+                };
+                files += 1;
+                if agrees(yaml) {
+                    accepted += 1;
+                }
+                for _ in 0..8 {
+                    let mut at = rng.below(yaml.len() + 1);
+                    while !yaml.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    let mut end = at + rng.below(3).min(yaml.len() - at);
+                    while !yaml.is_char_boundary(end) {
+                        end += 1;
+                    }
+                    let mutant = format!("{}{}{}", &yaml[..at], rng.pick(EDITS), &yaml[end..]);
+                    mutants += 1;
+                    if agrees(&mutant) {
+                        mutants_accepted += 1;
+                    }
+                }
+            }
+        }
+        eprintln!("fast path: {accepted} of {files} files, {mutants_accepted} of {mutants} changed files");
+        assert!(accepted > files / 2, "{accepted} of {files}");
+    }
+
+    #[test]
+    fn fast_path_reads_a_record() {
+        let text = "title: \"Farm\"\nstart: 2023-08\nend: 2026\ncountries:\n  providers: [CUB]\nparticipants:\n  - actor: a\n    phases: [x, y]\n    contribution:\n      financial: {amount: 229000, currency: COP}\n  - actor: 'b'\nsources:\n- title: x # note\nnone:\n";
+        let value = fast::parse(text).expect("within the fast path");
+        assert_eq!(value, parse(text, 0).unwrap().0);
+        assert_eq!(value["participants"][0]["contribution"]["financial"]["amount"], 229000);
+        assert!(
+            fast::parse("a: 1\na: 2\n").is_none(),
+            "duplicates are saphyr's to report"
+        );
+        assert!(fast::parse("a: x # c\n  y\n").is_none());
     }
 }

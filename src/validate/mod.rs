@@ -90,19 +90,16 @@ pub fn check_document(mut doc: Document, config: &SiteConfig, schemas: &SchemaSe
         None
     };
     rules::no_private_use_marks(&doc, &mut problems);
-    if typed.is_some() {
-        if matches!(
+    if typed.is_some()
+        && matches!(
             doc.kind,
             DocKind::Record(_) | DocKind::ReportEdition { .. } | DocKind::ReportChapter { .. }
-        ) {
-            // The one rule that reads the front matter; the others read the typed
-            // record and point at problems through the spans.
-            rules::languages_are_configured(&config.languages, &doc, &mut problems);
-            doc.front = Value::Null;
-        }
-        // The record owns its body from now on; the document keeps what rules need
-        // to point at problems (text and spans).
-        doc.body = String::new();
+        )
+    {
+        // The one rule that reads the front matter; the others read the typed record
+        // and point at problems through the spans.
+        rules::languages_are_configured(&config.languages, &doc, &mut problems);
+        doc.front = Value::Null;
     }
     CheckedDocument {
         doc: Arc::new(doc),
@@ -300,7 +297,7 @@ fn record<T: DeserializeOwned>(doc: &Document) -> Result<Record<T>, Diagnostic> 
         id: doc.id.clone(),
         file: doc.file.clone(),
         data: value(doc)?,
-        body: doc.body.clone(),
+        body: doc.body().to_owned(),
         translations: BTreeMap::new(),
     })
 }
@@ -383,12 +380,12 @@ fn attach_translation(dataset: &mut Dataset, docs: &Documents, doc: &Document, d
         }
     }
     if matches!(doc.kind, DocKind::ReportEdition { .. } | DocKind::ReportChapter { .. }) {
-        crate::render::report::check_body_shortcodes(doc, &doc.body, &dataset.vocabularies, diagnostics);
+        crate::render::report::check_body_shortcodes(doc, doc.body(), &dataset.vocabularies, diagnostics);
     }
     let translation = Translation {
         file: doc.file.clone(),
         fields,
-        body: doc.body.clone(),
+        body: doc.body().to_owned(),
     };
     let id = doc.id.as_str();
     let slot = match &doc.kind {

@@ -5,6 +5,8 @@
 //! Each rule is one function over the typed [`Dataset`]; positions come from the
 //! documents' span maps. Rules only see records that passed their schema.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::Documents;
@@ -15,6 +17,36 @@ use crate::model::{Dataset, Money, PartialDate, Project, ROLE_SECOND_PROVIDER, S
 
 /// The file editors change to add an exchange rate.
 pub const EXCHANGE_RATES_FILE: &str = "content/data/exchange-rates.yaml";
+
+/// Where a rule looks, as a JSON pointer written out only when the rule reports a
+/// problem there: the rules look at every reference, country, date and amount of every
+/// record, and formatting a pointer for each cost more than the checks themselves.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    /// A pointer as it is.
+    Path(&'a str),
+    /// `{0}{1}{2}`: a list's pointer (ending in `/`), an item's index, and the rest of the
+    /// pointer within the item (empty or starting with `/`).
+    Item(&'a str, usize, &'a str),
+    /// `/{0}`: a field of the root mapping, written as it is.
+    Field(&'a str),
+}
+
+impl<'a> At<'a> {
+    fn pointer(self) -> Cow<'a, str> {
+        match self {
+            At::Path(p) => Cow::Borrowed(p),
+            At::Item(list, i, rest) => Cow::Owned(format!("{list}{i}{rest}")),
+            At::Field(key) => Cow::Owned(format!("/{key}")),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for At<'a> {
+    fn from(pointer: &'a str) -> At<'a> {
+        At::Path(pointer)
+    }
+}
 
 /// Record text may not hold the private-use characters U+E000 to U+E003: the renderer uses
 /// them to mark text shown in another language than the page's
@@ -84,6 +116,8 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
         }
         sources_given(&actor.data.sources, doc, out);
     }
+    // The same for every fund (and not free to make).
+    let regions = crate::countries::region_names();
     for fund in dataset.funds.values() {
         let Some(doc) = docs.get(&DocKind::Record(Collection::Fund), &fund.id) else {
             continue;
@@ -98,12 +132,11 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
             out,
         );
         for (i, c) in f.contributors.iter().enumerate() {
-            reference(docs, doc, &format!("/contributors/{i}"), Collection::Actor, c, out);
+            reference(docs, doc, At::Item("/contributors/", i, ""), Collection::Actor, c, out);
         }
         for (i, c) in f.eligible.countries.iter().enumerate() {
-            country_exists(doc, &format!("/eligible/countries/{i}"), c, false, out);
+            country_exists(doc, At::Item("/eligible/countries/", i, ""), c, false, out);
         }
-        let regions = crate::countries::region_names();
         for (i, r) in f.eligible.regions.iter().enumerate() {
             if !regions.contains(&r.as_str()) {
                 out.push(
@@ -117,14 +150,14 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
         }
         let mut money = Vec::new();
         if let Some(m) = &f.capital {
-            money.push(("/capital".to_owned(), m));
+            money.push(("/capital", m));
         }
         if let Some(g) = &f.grant_size {
-            money.extend(g.min.iter().map(|m| ("/grant_size/min".to_owned(), m)));
-            money.extend(g.max.iter().map(|m| ("/grant_size/max".to_owned(), m)));
+            money.extend(g.min.iter().map(|m| ("/grant_size/min", m)));
+            money.extend(g.max.iter().map(|m| ("/grant_size/max", m)));
         }
         for (pointer, m) in money {
-            money_convertible(dataset, doc, &pointer, m, None, out);
+            money_convertible(dataset, doc, At::Path(pointer), m, None, out);
         }
         sources_given(&f.sources, doc, out);
     }
@@ -179,7 +212,7 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
     if let Some(doc) = docs.get(&DocKind::CountryFacts, "countries") {
         for code in dataset.country_facts.keys() {
             // The code is the key of its entry: point at the key.
-            country_exists(doc, &format!("/{code}"), code, true, out);
+            country_exists(doc, At::Field(code), code, true, out);
         }
     }
 }
@@ -247,10 +280,10 @@ pub(super) fn languages_are_configured(langs: &[String], doc: &Document, out: &m
     walk(&doc.front, &mut Vec::new(), langs, doc, out);
 }
 
-fn reference(
+fn reference<'a>(
     docs: &Documents,
     doc: &Document,
-    pointer: &str,
+    pointer: impl Into<At<'a>>,
     collection: Collection,
     id: &str,
     out: &mut Vec<Diagnostic>,
@@ -270,7 +303,7 @@ fn reference(
     out.push(
         at(
             doc,
-            pointer,
+            &pointer.into().pointer(),
             false,
             "reference",
             format!("there is no {} with id `{id}`", collection.noun()),
@@ -287,7 +320,7 @@ fn project_references(p: &Project, doc: &Document, docs: &Documents, out: &mut V
         reference(
             docs,
             doc,
-            &format!("/participants/{i}/actor"),
+            At::Item("/participants/", i, "/actor"),
             Collection::Actor,
             &participant.actor,
             out,
@@ -295,15 +328,22 @@ fn project_references(p: &Project, doc: &Document, docs: &Documents, out: &mut V
     }
     if let Some(f) = &p.financing {
         for (i, fund) in f.funds.iter().enumerate() {
-            reference(docs, doc, &format!("/financing/funds/{i}"), Collection::Fund, fund, out);
+            reference(
+                docs,
+                doc,
+                At::Item("/financing/funds/", i, ""),
+                Collection::Fund,
+                fund,
+                out,
+            );
         }
         for (i, t) in f.transactions.iter().enumerate() {
-            for (field, actor) in [("from", &t.from), ("to", &t.to)] {
+            for (field, actor) in [("/from", &t.from), ("/to", &t.to)] {
                 if let Some(actor) = actor {
                     reference(
                         docs,
                         doc,
-                        &format!("/financing/transactions/{i}/{field}"),
+                        At::Item("/financing/transactions/", i, field),
                         Collection::Actor,
                         actor,
                         out,
@@ -314,18 +354,32 @@ fn project_references(p: &Project, doc: &Document, docs: &Documents, out: &mut V
     }
     if let Some(e) = &p.evaluation {
         for (i, by) in e.by.iter().enumerate() {
-            reference(docs, doc, &format!("/evaluation/by/{i}"), Collection::Actor, by, out);
+            reference(
+                docs,
+                doc,
+                At::Item("/evaluation/by/", i, ""),
+                Collection::Actor,
+                by,
+                out,
+            );
         }
     }
     for (i, f) in p.monitoring.iter().enumerate() {
         if let Some(by) = &f.by {
-            reference(docs, doc, &format!("/monitoring/{i}/by"), Collection::Actor, by, out);
+            reference(
+                docs,
+                doc,
+                At::Item("/monitoring/", i, "/by"),
+                Collection::Actor,
+                by,
+                out,
+            );
         }
     }
 }
 
 /// `on_key`: point at the key of the entry rather than its value (a code that is a map key).
-fn country_exists(doc: &Document, pointer: &str, code: &str, on_key: bool, out: &mut Vec<Diagnostic>) {
+fn country_exists<'a>(doc: &Document, pointer: impl Into<At<'a>>, code: &str, on_key: bool, out: &mut Vec<Diagnostic>) {
     if crate::countries::get(code).is_some() {
         return;
     }
@@ -357,7 +411,7 @@ fn country_exists(doc: &Document, pointer: &str, code: &str, on_key: bool, out: 
     out.push(
         at(
             doc,
-            pointer,
+            &pointer.into().pointer(),
             on_key,
             "country",
             format!("`{code}` is not an ISO 3166-1 alpha-3 country code"),
@@ -369,16 +423,24 @@ fn country_exists(doc: &Document, pointer: &str, code: &str, on_key: bool, out: 
 fn project_countries_exist(p: &Project, doc: &Document, out: &mut Vec<Diagnostic>) {
     for (list, codes) in p.countries.lists() {
         for (i, code) in codes.iter().enumerate() {
-            country_exists(doc, &format!("/countries/{list}/{i}"), code, false, out);
+            if crate::countries::get(code).is_none() {
+                country_exists(doc, At::Path(&format!("/countries/{list}/{i}")), code, false, out);
+            }
         }
     }
 }
 
-fn real_date(doc: &Document, pointer: &str, date: &PartialDate, out: &mut Vec<Diagnostic>) {
+fn real_date<'a>(doc: &Document, pointer: impl Into<At<'a>>, date: &PartialDate, out: &mut Vec<Diagnostic>) {
     if !date.is_real() {
         out.push(
-            at(doc, pointer, false, "date", format!("`{date}` is not a real date"))
-                .with_hint("check the month (01-12) and the day of the month"),
+            at(
+                doc,
+                &pointer.into().pointer(),
+                false,
+                "date",
+                format!("`{date}` is not a real date"),
+            )
+            .with_hint("check the month (01-12) and the day of the month"),
         );
     }
 }
@@ -414,7 +476,7 @@ fn project_dates(p: &Project, doc: &Document, out: &mut Vec<Diagnostic>) {
     }
     if let Some(f) = &p.financing {
         for (i, t) in f.transactions.iter().enumerate() {
-            real_date(doc, &format!("/financing/transactions/{i}/date"), &t.date, out);
+            real_date(doc, At::Item("/financing/transactions/", i, "/date"), &t.date, out);
         }
     }
     if let Some(date) = p.evaluation.as_ref().and_then(|e| e.date.as_ref()) {
@@ -422,7 +484,7 @@ fn project_dates(p: &Project, doc: &Document, out: &mut Vec<Diagnostic>) {
     }
     for (i, f) in p.monitoring.iter().enumerate() {
         if let Some(date) = &f.date {
-            real_date(doc, &format!("/monitoring/{i}/date"), date, out);
+            real_date(doc, At::Item("/monitoring/", i, "/date"), date, out);
         }
     }
 }
@@ -518,27 +580,27 @@ fn beneficiaries_add_up(p: &Project, doc: &Document, out: &mut Vec<Diagnostic>) 
 }
 
 fn project_money(dataset: &Dataset, p: &Project, doc: &Document, out: &mut Vec<Diagnostic>) {
-    let mut money: Vec<(String, &Money)> = Vec::new();
+    let mut money: Vec<(At, &Money)> = Vec::new();
     if let Some(f) = &p.financing {
         if let Some(b) = &f.budget {
-            money.push(("/financing/budget".into(), b));
+            money.push((At::Path("/financing/budget"), b));
         }
         for (i, t) in f.transactions.iter().enumerate() {
-            money.push((format!("/financing/transactions/{i}/amount"), &t.amount));
+            money.push((At::Item("/financing/transactions/", i, "/amount"), &t.amount));
         }
     }
     for (i, participant) in p.participants.iter().enumerate() {
         if let Some(c) = &participant.contribution {
             if let Some(m) = &c.financial {
-                money.push((format!("/participants/{i}/contribution/financial"), m));
+                money.push((At::Item("/participants/", i, "/contribution/financial"), m));
             }
             if let Some(m) = c.in_kind.as_ref().and_then(|k| k.value.as_ref()) {
-                money.push((format!("/participants/{i}/contribution/in_kind/value"), m));
+                money.push((At::Item("/participants/", i, "/contribution/in_kind/value"), m));
             }
         }
     }
     for (pointer, m) in money {
-        money_convertible(dataset, doc, &pointer, m, Some(p.start.year), out);
+        money_convertible(dataset, doc, pointer, m, Some(p.start.year), out);
     }
 }
 
@@ -546,7 +608,7 @@ fn project_money(dataset: &Dataset, p: &Project, doc: &Document, out: &mut Vec<D
 fn money_convertible(
     dataset: &Dataset,
     doc: &Document,
-    pointer: &str,
+    pointer: At,
     m: &Money,
     default_year: Option<i32>,
     out: &mut Vec<Diagnostic>,
@@ -558,7 +620,7 @@ fn money_convertible(
         out.push(
             at(
                 doc,
-                pointer,
+                &pointer.pointer(),
                 true,
                 "exchange-rate",
                 format!("the amount in {} has no `year`", m.currency),
@@ -574,7 +636,7 @@ fn money_convertible(
         .is_none()
     {
         out.push(
-            at(doc, &format!("{pointer}/currency"), false, "exchange-rate", format!("no exchange rate for {} in {year}", m.currency))
+            at(doc, &format!("{}/currency", pointer.pointer()), false, "exchange-rate", format!("no exchange rate for {} in {year}", m.currency))
                 .with_hint(format!("add `{}: {{{year}: <units per US dollar>}}` under `per_usd:` in {EXCHANGE_RATES_FILE}, with its source", m.currency)),
         );
     }
