@@ -248,6 +248,13 @@ impl Staging {
             }
             std::fs::rename(&file, &target).map_err(|e| Error::Io(target.clone(), e))?;
         }
+        // The list is now newer than every file moved in (their files were written before),
+        // so that the next build trusts them: a list set aside and put back keeps its time.
+        std::fs::File::options()
+            .write(true)
+            .open(&list)
+            .and_then(|f| f.set_modified(SystemTime::now()))
+            .map_err(|e| Error::Io(list.clone(), e))?;
         let marker = self.output.join(MARKER_FILE);
         if std::fs::read_to_string(&marker).ok().as_deref() != Some(MARKER_TEXT) {
             std::fs::write(&marker, MARKER_TEXT).map_err(|e| Error::Io(marker.clone(), e))?;

@@ -487,6 +487,15 @@ fn rebuild_restores_a_file_changed_by_hand_even_at_the_same_size() {
     let rebuilt = common::read_tree(&out);
     let differ: Vec<&String> = built.keys().filter(|p| rebuilt.get(*p) != built.get(*p)).collect();
     assert!(differ.is_empty(), "the rebuild restores the build's files: {differ:?}");
+    // And trusts them afterwards: the next build writes nothing.
+    let restored = inodes(&out);
+    build_ok(site.path(), &out);
+    let again = inodes(&out);
+    let rewritten: Vec<&String> = again.keys().filter(|p| restored.get(*p) != again.get(*p)).collect();
+    assert!(
+        rewritten.is_empty(),
+        "files written again after a restore: {rewritten:?}"
+    );
 }
 
 /// A build interrupted while it moved files in has removed `data/SHA256SUMS` first: the
