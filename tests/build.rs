@@ -417,6 +417,19 @@ fn inodes(dir: &Path) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// Builds `root` over `out` again and asserts no file was written (every inode kept).
+fn assert_rebuild_writes_nothing(root: &Path, out: &Path, when: &str) {
+    let before = inodes(out);
+    build_ok(root, out);
+    let after = inodes(out);
+    let rewritten: Vec<&String> = after.keys().filter(|p| before.get(*p) != after.get(*p)).collect();
+    assert!(
+        rewritten.is_empty(),
+        "{when}, a rebuild wrote files again: {rewritten:?}"
+    );
+    assert_eq!(after.len(), before.len(), "{when}, a rebuild changed the file count");
+}
+
 #[test]
 fn rebuild_over_a_previous_build_writes_only_the_files_that_changed() {
     let parent = output_parent();
@@ -425,14 +438,7 @@ fn rebuild_over_a_previous_build_writes_only_the_files_that_changed() {
     build_ok(site.path(), &out);
     let first = inodes(&out);
 
-    build_ok(site.path(), &out);
-    let again = inodes(&out);
-    let rewritten: Vec<&String> = again.keys().filter(|p| first.get(*p) != again.get(*p)).collect();
-    assert!(
-        rewritten.is_empty(),
-        "an unchanged site writes no file again: {rewritten:?}"
-    );
-    assert_eq!(again.len(), first.len());
+    assert_rebuild_writes_nothing(site.path(), &out, "an unchanged site");
 
     let project = site.path().join("content/projects/test-bilateral-project.md");
     let text = std::fs::read_to_string(&project).unwrap();
@@ -487,15 +493,8 @@ fn rebuild_restores_a_file_changed_by_hand_even_at_the_same_size() {
     let rebuilt = common::read_tree(&out);
     let differ: Vec<&String> = built.keys().filter(|p| rebuilt.get(*p) != built.get(*p)).collect();
     assert!(differ.is_empty(), "the rebuild restores the build's files: {differ:?}");
-    // And trusts them afterwards: the next build writes nothing.
-    let restored = inodes(&out);
-    build_ok(site.path(), &out);
-    let again = inodes(&out);
-    let rewritten: Vec<&String> = again.keys().filter(|p| restored.get(*p) != again.get(*p)).collect();
-    assert!(
-        rewritten.is_empty(),
-        "files written again after a restore: {rewritten:?}"
-    );
+    // And trusts them afterwards.
+    assert_rebuild_writes_nothing(site.path(), &out, "after a restore");
 }
 
 /// A build interrupted while it moved files in has removed `data/SHA256SUMS` first: the
