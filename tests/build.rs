@@ -521,6 +521,62 @@ fn output_without_its_checksum_list_is_replaced_whole() {
     );
 }
 
+/// Each sector an open request needs is listed once on the offers-and-requests page, with
+/// its open offers and capable actors; the requests link to it. (Listing the actors under
+/// every request made the page grow with requests × actors: 120 MB at 50,000 initiatives.)
+#[test]
+fn exchanges_page_lists_each_needed_sector_once_not_per_request() {
+    let site = common::build_case("open_requests");
+    let parent = output_parent();
+    let out = parent.path().join("out");
+    build_ok(site.path(), &out);
+    let html = std::fs::read_to_string(out.join("exchanges/index.html")).unwrap();
+    assert_eq!(html.matches("id=\"matches-housing\"").count(), 1);
+    assert_eq!(html.matches("id=\"matches-construction\"").count(), 1);
+    assert_eq!(
+        html.matches("href=\"#matches-housing\"").count(),
+        2,
+        "both requests link to it"
+    );
+    // Ministry Alpha and NGO Gamma have housing among their capacities; Ministry Alpha also
+    // construction: one link per sector listed, whatever the number of requests.
+    let section = |sector: &str| {
+        let start = html.find(&format!("id=\"matches-{sector}\"")).unwrap();
+        let end = html[start..].find("</section>").unwrap() + start;
+        html[start..end].to_owned()
+    };
+    let housing = section("housing");
+    assert!(housing.contains("#exchange-test-offer"), "the open housing offer");
+    let capable = |sector: &str| {
+        section(sector)
+            .split("Actors with the capacity")
+            .nth(1)
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        capable("housing")
+            .matches("actors/test-ministry-alpha/index.html")
+            .count(),
+        1
+    );
+    assert_eq!(
+        capable("housing").matches("actors/test-ngo-gamma/index.html").count(),
+        1
+    );
+    assert_eq!(
+        capable("construction")
+            .matches("actors/test-ministry-alpha/index.html")
+            .count(),
+        1
+    );
+    assert!(!capable("construction").contains("test-ngo-gamma"));
+    assert!(
+        section("construction").contains("class=\"muted\""),
+        "no open offer in construction"
+    );
+}
+
 // 5. The internal link check.
 
 #[test]

@@ -1239,38 +1239,39 @@ impl<'a> Views<'a> {
                 .values()
                 .filter(move |e| e.data.kind == kind && e.data.status == "open")
         };
-        // The actors with a capacity in each sector, in id order.
-        let mut capable: HashMap<&str, Vec<&str>> = HashMap::new();
-        for a in data.actors.values() {
-            for s in &a.data.capacities {
-                capable.entry(s.as_str()).or_default().push(&a.id);
+        // Each sector an open request needs is listed once, with the open offers in it and
+        // the actors with a capacity in it, and each request links to its sectors: listing
+        // them under every request made the page grow with requests × actors (120 MB at
+        // 50,000 initiatives).
+        let requests: Vec<Value> = open("request").map(|r| summaries[r.id.as_str()].clone()).collect();
+        let needed: BTreeSet<&str> = open("request")
+            .flat_map(|r| r.data.sectors.iter().map(String::as_str))
+            .collect();
+        let mut offers: HashMap<&str, Vec<Value>> = HashMap::new();
+        for o in open("offer") {
+            let s = &summaries[o.id.as_str()];
+            for sector in o.data.sectors.iter().filter(|s| needed.contains(s.as_str())) {
+                offers
+                    .entry(sector.as_str())
+                    .or_default()
+                    .push(json!({ "id": o.id, "title": s["title"], "by": s["by"] }));
             }
         }
-        // What a request shows of each matching offer and capable actor, made once.
-        let offers: Vec<(&Record<crate::model::Exchange>, Value)> = open("offer")
-            .map(|o| {
-                let s = &summaries[o.id.as_str()];
-                (&**o, json!({ "id": o.id, "title": s["title"], "by": s["by"] }))
-            })
-            .collect();
-        let refs: HashMap<&str, Value> = capable.values().flatten().map(|a| (*a, self.actor_ref(a))).collect();
-        let requests: Vec<Value> = open("request")
-            .map(|r| {
-                let shares = |sectors: &[String]| sectors.iter().any(|s| r.data.sectors.contains(s));
-                let mut v = summaries[r.id.as_str()].clone();
-                v["offers"] = offers
-                    .iter()
-                    .filter(|(o, _)| shares(&o.data.sectors))
-                    .map(|(_, light)| light.clone())
-                    .collect();
-                let actors: BTreeSet<&str> = r
-                    .data
-                    .sectors
-                    .iter()
-                    .flat_map(|s| capable.get(s.as_str()).into_iter().flatten().copied())
-                    .collect();
-                v["actors"] = actors.into_iter().map(|a| refs[a].clone()).collect();
-                v
+        let mut actors: HashMap<&str, Vec<Value>> = HashMap::new();
+        for a in data.actors.values() {
+            for sector in a.data.capacities.iter().filter(|s| needed.contains(s.as_str())) {
+                actors.entry(sector.as_str()).or_default().push(self.actor_ref(&a.id));
+            }
+        }
+        let sectors: Vec<Value> = needed
+            .iter()
+            .map(|sector| {
+                json!({
+                    "id": sector,
+                    "sector": self.sector_ref(sector),
+                    "offers": offers.remove(sector).unwrap_or_default(),
+                    "actors": actors.remove(sector).unwrap_or_default(),
+                })
             })
             .collect();
         let all: Vec<Value> = data.exchanges.keys().map(|id| summaries[id.as_str()].clone()).collect();
@@ -1278,7 +1279,7 @@ impl<'a> Views<'a> {
             "exchanges/index.html",
             "exchanges.html",
             self.t("exchanges.title"),
-            json!({ "requests": requests, "all": all }),
+            json!({ "requests": requests, "sectors": sectors, "all": all }),
         )
     }
 
