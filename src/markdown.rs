@@ -1129,38 +1129,9 @@ fn decode_entities(text: &str) -> Option<Cow<'_, str>> {
 }
 
 /// Appends a text of pulldown-cmark's HTML (no `<`) as html5ever would serialize what it
-/// parses from it: [`decode_entities`] then [`push_serialized`], in one pass.
+/// parses from it: [`decode_entities`] then [`push_serialized`].
 fn push_text(out: &mut String, text: &str) -> Option<()> {
-    let bytes = text.as_bytes();
-    let (mut start, mut i) = (0, 0);
-    while i < bytes.len() {
-        let (replacement, len) = match bytes[i] {
-            b'&' => {
-                let (decoded, len) = entity_at(&text[i..])?;
-                let serialized = match decoded {
-                    '&' => "&amp;",
-                    '<' => "&lt;",
-                    '>' => "&gt;",
-                    '"' => "\"",
-                    _ => "'",
-                };
-                (serialized, len)
-            }
-            b'<' => ("&lt;", 1),
-            b'>' => ("&gt;", 1),
-            0xC2 if bytes.get(i + 1) == Some(&0xA0) => ("&nbsp;", 2),
-            0 | b'\r' => return None,
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        out.push_str(&text[start..i]);
-        out.push_str(replacement);
-        i += len;
-        start = i;
-    }
-    out.push_str(&text[start..]);
+    push_serialized(out, &decode_entities(text)?, false);
     Some(())
 }
 

@@ -211,14 +211,10 @@ impl OpenData {
         // The costly files are made in parallel, each deflated for the archive and handed to
         // the sink as soon as it is made, beside the workbook (made on one thread by
         // `rust_xlsxwriter`); then the archive is assembled.
-        let ((workbook, workbook_entry), made) = rayon::join(
+        let (workbook, made) = rayon::join(
+            || xlsx::workbook(&tables, date).map(|bytes| prepare_and_emit(&workbook_path, bytes)),
             || {
-                let workbook = xlsx::workbook(&tables, date);
-                let entry = workbook.as_ref().ok().map(|b| archive::prepare(&workbook_path, b));
-                (workbook, entry)
-            },
-            || {
-                let (source_entries, (project_entries, ((records, iati), csvs))) = rayon::join(
+                let (others_entries, (project_entries, ((records, iati), csvs))) = rayon::join(
                     || archive::prepare_all(listed_others.par_iter().map(|f| (f.path.as_str(), f.bytes.as_slice()))),
                     || {
                         // Each initiative's value is made once and serialized; its file's
@@ -261,10 +257,10 @@ impl OpenData {
                         (project_entries, rest)
                     },
                 );
-                (source_entries, project_entries, records, iati, csvs)
+                (others_entries, project_entries, records, iati, csvs)
             },
         );
-        let (source_entries, project_entries, (records_entry, records_size), iati, csvs) = made;
+        let (others_entries, project_entries, (records_entry, records_size), iati, csvs) = made;
         let mut files = Vec::new();
         let mut entries = Vec::new();
         let mut add = |download: Option<Download>, path: String, entry: archive::Entry, size: usize| {
@@ -275,8 +271,7 @@ impl OpenData {
             files.push(path);
             entries.push(entry);
         };
-        let package_entry = archive::prepare(&package_path, &package);
-        let package_size = emit(&package_path, package);
+        let (package_entry, package_size) = prepare_and_emit(&package_path, package);
         add(
             Some(Download {
                 path: package_path.clone(),
@@ -389,7 +384,7 @@ impl OpenData {
         }
         // The workbook of every table. Writing it in memory fails only on limits the
         // tables do not reach (a million rows); it is then left out rather than broken.
-        if let Ok(bytes) = workbook {
+        if let Ok((entry, size)) = workbook {
             let path = workbook_path;
             downloads.push(Download {
                 path: path.clone(),
@@ -398,16 +393,15 @@ impl OpenData {
                 description: Words::Key("data.xlsx_description"),
                 count: Some(tables.len()),
                 counts: "data.count_sheets",
-                bytes: Some(bytes.len()),
+                bytes: Some(size),
                 anchor: None,
             });
-            emit(&path, bytes);
+            entries.push(entry);
             files.push(path);
         }
-        // The archive: every file under `data/` so far, and the sources.
-        entries.extend(workbook_entry);
-        let entry_count = entries.len() + source_entries.len() + sources.entries.len();
-        entries.extend(source_entries);
+        // The archive: every file under `data/` so far, the report's, and the sources.
+        let entry_count = entries.len() + others_entries.len() + sources.entries.len();
+        entries.extend(others_entries);
         entries.extend(sources.entries);
         if let Ok(bytes) = archive::assemble(entries) {
             let path = format!("{DIR}/openssc-data.zip");
