@@ -50,7 +50,7 @@ enum Command {
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
         format: OutputFormat,
-        /// Print how long each stage of the build took.
+        /// Print how long each stage of the build took (and the memory in use at its end).
         #[arg(long)]
         timings: bool,
     },
@@ -236,8 +236,11 @@ fn print_diagnostics(diags: &[openssc::diagnostics::Diagnostic], format: Format)
 /// of each stage for `--timings`.
 struct BuildProgress {
     bar: Option<indicatif::ProgressBar>,
-    timings: std::sync::Mutex<Vec<(&'static str, std::time::Duration)>>,
+    timings: std::sync::Mutex<Vec<StageTiming>>,
 }
+
+/// A stage's name, time, and the process's resident memory and its peak when it ended.
+type StageTiming = (&'static str, std::time::Duration, Option<(u64, u64)>);
 
 impl BuildProgress {
     fn new(show_bar: bool) -> BuildProgress {
@@ -267,7 +270,7 @@ impl openssc::site::Progress for BuildProgress {
         self.timings
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push((name, elapsed));
+            .push((name, elapsed, resident_kib()));
     }
     fn add_pages(&self, pages: u64) {
         if let Some(bar) = &self.bar {
@@ -279,6 +282,18 @@ impl openssc::site::Progress for BuildProgress {
             bar.inc(1);
         }
     }
+}
+
+/// The process's resident memory now (`VmRSS`) and its peak so far (`VmHWM`), in KiB,
+/// where the system tells them (Linux); shown by `--timings` to find the stage that sets
+/// the peak.
+fn resident_kib() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
 fn build(
@@ -308,10 +323,20 @@ fn build(
             .timings
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for (name, elapsed) in stages.iter() {
-            eprintln!("{name:>14}: {:8.3} s", elapsed.as_secs_f64());
+        let mib = |kib: Option<(u64, u64)>| {
+            kib.map_or(String::new(), |(now, peak)| {
+                format!(", resident {:6} MiB, peak {:6} MiB", now / 1024, peak / 1024)
+            })
+        };
+        for (name, elapsed, kib) in stages.iter() {
+            eprintln!("{name:>14}: {:8.3} s{}", elapsed.as_secs_f64(), mib(*kib));
         }
-        eprintln!("{:>14}: {:8.3} s", "total", started.elapsed().as_secs_f64());
+        eprintln!(
+            "{:>14}: {:8.3} s{}",
+            "total",
+            started.elapsed().as_secs_f64(),
+            mib(resident_kib())
+        );
     }
     match outcome {
         Err(e) => {

@@ -16,7 +16,7 @@ use crate::linkcheck::{LinkChecker, LinkMemory};
 use crate::locale::Locale;
 use crate::model::Dataset;
 use crate::model::{Project, Record};
-use crate::opendata::{Sources, sums};
+use crate::opendata::{KeptFiles, Sink, Sources, WriteSeek, sums};
 use crate::render::deps::{FileHashes, Fingerprints};
 use crate::render::views::{Fragments, Index, PageJob, Rows, Views};
 use crate::render::{BuildInfo, OutputFile, ROOT_MARK, Renderer, SiteLanguage, Theme};
@@ -245,6 +245,34 @@ fn template_failure(problems: Mutex<Vec<Diagnostic>>) -> Result<(), BuildFailure
     Err(BuildFailure::Diagnostics(problems))
 }
 
+/// The open data's sink of a build: each download written into the staging folder as it
+/// is made; the first failure kept for the end of the build.
+struct StagingSink<'a> {
+    staging: &'a Staging,
+    io_error: &'a Mutex<Option<crate::Error>>,
+}
+
+impl StagingSink<'_> {
+    fn keep<T: Default>(&self, result: Result<T, crate::Error>) -> T {
+        result.unwrap_or_else(|e| {
+            self.io_error
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get_or_insert(e);
+            T::default()
+        })
+    }
+}
+
+impl Sink for StagingSink<'_> {
+    fn file(&self, file: OutputFile) {
+        self.keep(self.staging.write(&file.path, &file.bytes));
+    }
+    fn stream(&self, path: &str, write: &mut dyn FnMut(&mut dyn WriteSeek) -> std::io::Result<()>) -> u64 {
+        self.keep(self.staging.write_stream(path, write))
+    }
+}
+
 /// Makes every file of the site and writes it into `staging` as it is made, pages in
 /// parallel, so that a large site is never held in memory whole; checks every internal
 /// link on the way. The last file written is `data/SHA256SUMS`, the checksums of all the
@@ -280,7 +308,10 @@ pub fn write_site(
     // the archive, `records.json`, one JSON per initiative) are let go at once.
     let (report_data, open_data) = stage(progress, "open data", || {
         let report_data = crate::render::report::edition_data_files(&default_views);
-        let sink = |f: OutputFile| write(&f.path, &f.bytes);
+        let sink = StagingSink {
+            staging,
+            io_error: &io_error,
+        };
         let open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources, &sink);
         (report_data, open_data)
     });
@@ -440,10 +471,9 @@ pub fn refresh_data(
     let views_of = |locale| inputs.views(locale, &index);
     let default_views = views_of(&locales[0]);
     let report_data = crate::render::report::edition_data_files(&default_views);
-    let made: Mutex<Vec<OutputFile>> = Mutex::new(Vec::new());
-    let sink = |f: OutputFile| made.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(f);
-    let open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources, &sink);
-    let downloads = made.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let made = KeptFiles::default();
+    let open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources, &made);
+    let downloads = made.into_files();
     let data_files: std::collections::HashSet<&str> = open_data.files.iter().map(String::as_str).collect();
     let gone: Vec<String> = memory
         .data_files

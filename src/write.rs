@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 use crate::error::Error;
-use crate::opendata::sums;
+use crate::opendata::{WriteSeek, sums};
 
 /// The file every built site carries, so a later build knows the folder is its own.
 pub const MARKER_FILE: &str = ".openssc-output";
@@ -71,14 +71,13 @@ impl Previous {
         Some(Previous { digests, listed_at })
     }
 
-    /// Whether `output/path` already holds `bytes`, whose SHA-256 is `digest`.
-    fn holds(&self, output: &Path, path: &str, bytes: &[u8], digest: &[u8; 32]) -> bool {
+    /// Whether `output/path` already holds `size` bytes whose SHA-256 is `digest`.
+    fn holds(&self, output: &Path, path: &str, size: u64, digest: &[u8; 32]) -> bool {
         if self.digests.get(path) != Some(digest) {
             return false;
         }
-        std::fs::symlink_metadata(output.join(path)).is_ok_and(|m| {
-            m.is_file() && m.len() == bytes.len() as u64 && m.modified().is_ok_and(|t| t <= self.listed_at)
-        })
+        std::fs::symlink_metadata(output.join(path))
+            .is_ok_and(|m| m.is_file() && m.len() == size && m.modified().is_ok_and(|t| t <= self.listed_at))
     }
 }
 
@@ -170,7 +169,7 @@ impl Staging {
                 pending,
                 next,
             } => {
-                if !previous.holds(&self.output, path, bytes, &digest) {
+                if !previous.holds(&self.output, path, bytes.len() as u64, &digest) {
                     let file = self.dir.join(next.fetch_add(1, Ordering::Relaxed).to_string());
                     std::fs::write(&file, bytes).map_err(|e| Error::Io(file.clone(), e))?;
                     lock(pending).push((path.to_owned(), file));
@@ -179,6 +178,40 @@ impl Staging {
         }
         lock(&self.written).push((path.to_owned(), digest));
         Ok(())
+    }
+
+    /// Writes one file of the site piece by piece (a file too large to hold whole):
+    /// `write` writes it through a buffer into its place (a pending file in place), then its
+    /// SHA-256 is read back from the page cache. Returns its size.
+    pub fn write_stream(
+        &self,
+        path: &str,
+        write: &mut dyn FnMut(&mut dyn WriteSeek) -> std::io::Result<()>,
+    ) -> Result<u64, Error> {
+        let file = match &self.mode {
+            Mode::Fresh => {
+                let file = self.dir.join(path);
+                if let Some(folder) = file.parent() {
+                    self.make_folder(folder)?;
+                }
+                file
+            }
+            Mode::InPlace { next, .. } => self.dir.join(next.fetch_add(1, Ordering::Relaxed).to_string()),
+        };
+        let io = |e| Error::Io(file.clone(), e);
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&file).map_err(io)?);
+        write(&mut out).map_err(io)?;
+        out.into_inner().map_err(|e| io(e.into_error()))?;
+        let (digest, size) = sums::digest_file(&file).map_err(io)?;
+        if let Mode::InPlace { previous, pending, .. } = &self.mode {
+            if previous.holds(&self.output, path, size, &digest) {
+                std::fs::remove_file(&file).map_err(io)?;
+            } else {
+                lock(pending).push((path.to_owned(), file));
+            }
+        }
+        lock(&self.written).push((path.to_owned(), digest));
+        Ok(size)
     }
 
     /// Makes `folder` and its parents unless this build made it already.

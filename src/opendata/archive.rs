@@ -11,7 +11,9 @@
 use std::io::Cursor;
 
 use rayon::prelude::*;
-use zip::write::{PreparedZipFile, SimpleFileOptions};
+
+use super::WriteSeek;
+use zip::write::{PreparedZipFile, SimpleFileOptions, ZipFileBuilder};
 use zip::{CompressionMethod, DateTime, System, ZipWriter};
 
 /// One entry, deflated, ready to be copied into the archive.
@@ -36,25 +38,32 @@ pub fn prepare_all<'a>(entries: impl IntoParallelIterator<Item = (&'a str, &'a [
     entries.into_par_iter().map(|(p, b)| prepare(p, b)).collect()
 }
 
-/// The bytes of the zip archive of `entries`, written in path order whatever their order
-/// in `entries` (of two entries with the same path, the first is kept). Fails when one
-/// entry failed to deflate.
-pub fn assemble(entries: Vec<Entry>) -> zip::result::ZipResult<Vec<u8>> {
+/// A file's entry deflated as it is written, for a file too large to hold whole; its
+/// [`ZipFileBuilder::finish`] gives the [`Entry`].
+pub fn builder(path: &str) -> zip::result::ZipResult<ZipFileBuilder> {
+    ZipFileBuilder::new(path, options())
+}
+
+/// Writes the zip archive of `entries` into `out` (at its start), in path order whatever
+/// their order in `entries` (of two entries with the same path, the first is kept); each
+/// entry's compressed bytes are let go once copied. Fails when one entry failed to deflate.
+pub fn write(entries: Vec<Entry>, out: &mut dyn WriteSeek) -> zip::result::ZipResult<()> {
     let mut entries = entries.into_iter().collect::<Result<Vec<_>, _>>()?;
     entries.sort_by(|a, b| a.file_name_raw().cmp(b.file_name_raw()));
     entries.dedup_by(|a, b| a.file_name_raw() == b.file_name_raw());
-    // Local header (30 bytes) and central header (46) with the name twice, room for their
-    // Unix and zip64 fields, and the end records: the archive is written without growing.
-    let size = entries
-        .iter()
-        .map(|e| e.compressed_size() as usize + 2 * e.file_name_raw().len() + 128)
-        .sum::<usize>()
-        + 1024;
-    let mut writer = ZipWriter::new(Cursor::new(Vec::with_capacity(size)));
+    let mut writer = ZipWriter::new(out);
     for entry in entries {
         writer.add_prepared_file(entry)?;
     }
-    Ok(writer.finish()?.into_inner())
+    writer.finish()?;
+    Ok(())
+}
+
+/// The bytes of the zip archive of `entries` (see [`write`]).
+pub fn assemble(entries: Vec<Entry>) -> zip::result::ZipResult<Vec<u8>> {
+    let mut bytes = Cursor::new(Vec::new());
+    write(entries, &mut bytes)?;
+    Ok(bytes.into_inner())
 }
 
 /// The bytes of a zip archive of `entries` (`/`-separated relative path, bytes), written

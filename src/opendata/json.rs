@@ -10,6 +10,8 @@
 //! - every amount completed with `usd` (its value in US dollars, `null` without a rate)
 //!   and `usd_year` (the year of the rate: its own year, else the initiative's start year).
 
+use std::io::Write;
+
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -205,7 +207,7 @@ fn exchange(views: &Views<'_>, e: &Record<Exchange>) -> Value {
 }
 
 /// Every record of the site in one document, but for its initiatives (`"projects": []`),
-/// which [`records_bytes`] adds already serialized.
+/// which [`RecordsDocument`] adds already serialized.
 fn records(views: &Views<'_>, license: Value, generator: &str) -> Value {
     let data = views.data;
     let config = &data.config;
@@ -273,44 +275,71 @@ fn records(views: &Views<'_>, license: Value, generator: &str) -> Value {
     })
 }
 
-/// `records.json`: every record of the site in one document. `projects` are the
-/// initiatives' files (`data/projects/<id>.json`, [`to_bytes`] of [`project`]) in id order:
-/// they are indented into the document as they are, not serialized a second time, so the
-/// bytes are those of [`to_bytes`] of the whole document.
-pub fn records_bytes(views: &Views<'_>, license: Value, generator: &str, projects: &[Vec<u8>]) -> Vec<u8> {
-    with_projects(to_bytes(&records(views, license, generator)), projects)
+/// `records.json`, written piece by piece: every record of the site in one document. The
+/// initiatives' files (`data/projects/<id>.json`, [`to_bytes`] of [`project`]) are added in
+/// id order as they are made: they are indented into the document as they are, not
+/// serialized a second time, so the bytes are those of [`to_bytes`] of the whole document,
+/// and the document is never held whole.
+pub struct RecordsDocument {
+    /// [`to_bytes`] of [`records`], whose `projects` is `[]`.
+    rest: Vec<u8>,
+    /// Where the items of `projects` go in `rest` (just after its `[`), if it has the key.
+    items: Option<usize>,
+    /// How many initiatives were added.
+    added: usize,
 }
 
-/// `rest` ([`to_bytes`] of an object whose `projects` is `[]`) with the items of
-/// `projects` (each [`to_bytes`] of one item) in that array.
-fn with_projects(rest: Vec<u8>, projects: &[Vec<u8>]) -> Vec<u8> {
-    // A key of the top-level object is the only text after a new line and two spaces (a
-    // string's new lines are escaped; deeper keys are indented further).
-    const KEY: &[u8] = b"\n  \"projects\": []";
-    let Some(at) = rest.windows(KEY.len()).position(|w| w == KEY) else {
-        return rest;
-    };
-    if projects.is_empty() {
-        return rest;
+impl RecordsDocument {
+    /// The document of `views`'s records, to which the initiatives are then added.
+    pub fn new(views: &Views<'_>, license: Value, generator: &str) -> RecordsDocument {
+        Self::around(to_bytes(&records(views, license, generator)))
     }
-    let items = at + KEY.len() - 2;
-    // Four more spaces on every line of each initiative (an item of a top-level array).
-    let lines: usize = projects.iter().map(|p| p.iter().filter(|&&b| b == b'\n').count()).sum();
-    let size = rest.len() + projects.iter().map(Vec::len).sum::<usize>() + 4 * lines + 2 * projects.len() + 4;
-    let mut out = Vec::with_capacity(size);
-    out.extend_from_slice(&rest[..items]);
-    out.push(b'[');
-    for (i, project) in projects.iter().enumerate() {
-        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-        let project = project.strip_suffix(b"\n").unwrap_or(project);
-        for (j, line) in project.split(|&b| b == b'\n').enumerate() {
-            out.extend_from_slice(if j == 0 { b"    " } else { b"\n    " });
-            out.extend_from_slice(line);
+
+    /// `rest` ([`to_bytes`] of an object whose `projects` is `[]`), to which items are added.
+    fn around(rest: Vec<u8>) -> RecordsDocument {
+        // A key of the top-level object is the only text after a new line and two spaces (a
+        // string's new lines are escaped; deeper keys are indented further).
+        const KEY: &[u8] = b"\n  \"projects\": []";
+        let items = memchr::memmem::find(&rest, KEY).map(|at| at + KEY.len() - 1);
+        RecordsDocument { rest, items, added: 0 }
+    }
+
+    /// Writes the document up to its first initiative.
+    pub fn start(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        out.write_all(&self.rest[..self.items.unwrap_or(self.rest.len())])
+    }
+
+    /// Writes the next initiative, `project` ([`to_bytes`] of one item), four spaces more
+    /// indented on every line (an item of a top-level array).
+    pub fn add(&mut self, out: &mut dyn Write, project: &[u8]) -> std::io::Result<()> {
+        if self.items.is_none() {
+            return Ok(());
         }
+        out.write_all(if self.added == 0 { b"\n" } else { b",\n" })?;
+        self.added += 1;
+        let project = project.strip_suffix(b"\n").unwrap_or(project);
+        let mut lines = project.split(|&b| b == b'\n');
+        if let Some(first) = lines.next() {
+            out.write_all(b"    ")?;
+            out.write_all(first)?;
+        }
+        for line in lines {
+            out.write_all(b"\n    ")?;
+            out.write_all(line)?;
+        }
+        Ok(())
     }
-    out.extend_from_slice(b"\n  ]");
-    out.extend_from_slice(&rest[items + 2..]);
-    out
+
+    /// Writes the rest of the document.
+    pub fn finish(self, out: &mut dyn Write) -> std::io::Result<()> {
+        let Some(items) = self.items else {
+            return Ok(());
+        };
+        if self.added > 0 {
+            out.write_all(b"\n  ")?;
+        }
+        out.write_all(&self.rest[items..])
+    }
 }
 
 /// Pretty-printed JSON with a final newline.
@@ -336,7 +365,21 @@ mod tests {
             to_bytes(&json!({"title": "t", "license": {"projects": []}, "projects": projects, "actors": [{"id": "c"}]}))
         };
         let files: Vec<Vec<u8>> = projects.iter().map(to_bytes).collect();
-        assert_eq!(with_projects(whole(vec![]), &files), whole(projects));
-        assert_eq!(with_projects(whole(vec![]), &[]), whole(vec![]));
+        assert_eq!(spliced(whole(vec![]), &files), whole(projects));
+        assert_eq!(spliced(whole(vec![]), &[]), whole(vec![]));
+        let without_key = to_bytes(&json!({"title": "t"}));
+        assert_eq!(spliced(without_key.clone(), &files), without_key);
+    }
+
+    /// The bytes [`RecordsDocument`] writes for `rest` with `projects` added.
+    fn spliced(rest: Vec<u8>, projects: &[Vec<u8>]) -> Vec<u8> {
+        let mut document = RecordsDocument::around(rest);
+        let mut out = Vec::new();
+        document.start(&mut out).unwrap();
+        for project in projects {
+            document.add(&mut out, project).unwrap();
+        }
+        document.finish(&mut out).unwrap();
+        out
     }
 }

@@ -54,6 +54,68 @@ pub struct Sources {
     pub entries: Vec<archive::Entry>,
 }
 
+/// A writer that can also seek: `zip`'s writer, which writes the archive, needs both.
+pub trait WriteSeek: std::io::Write + std::io::Seek {}
+impl<T: std::io::Write + std::io::Seek> WriteSeek for T {}
+
+/// Where the downloads go as they are made: the build writes them into its staging
+/// folder, `serve` keeps them to compare with what its output holds.
+pub trait Sink: Sync {
+    /// A file made whole.
+    fn file(&self, file: OutputFile);
+    /// A file too large to hold whole, written piece by piece by `write` (called once, on
+    /// the calling thread). Returns the file's size. A sink keeps its own failures to report
+    /// them when the build ends, as [`Sink::file`] does; `write` may not have run then.
+    fn stream(&self, path: &str, write: &mut dyn FnMut(&mut dyn WriteSeek) -> std::io::Result<()>) -> u64;
+}
+
+/// A sink that keeps every file in memory (`serve` and tests).
+#[derive(Default)]
+pub struct KeptFiles(std::sync::Mutex<Vec<OutputFile>>);
+
+impl KeptFiles {
+    /// The files, in the order they were made.
+    pub fn into_files(self) -> Vec<OutputFile> {
+        self.0.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Sink for KeptFiles {
+    fn file(&self, file: OutputFile) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(file);
+    }
+    fn stream(&self, path: &str, write: &mut dyn FnMut(&mut dyn WriteSeek) -> std::io::Result<()>) -> u64 {
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        // Writing to memory fails only when `write` itself fails: keep what it wrote.
+        let _ = write(&mut bytes);
+        let bytes = bytes.into_inner();
+        let size = bytes.len() as u64;
+        self.file(OutputFile {
+            path: path.to_owned(),
+            bytes,
+        });
+        size
+    }
+}
+
+/// Writes to two writers at once: a file and its archive entry.
+struct Both<'a>(&'a mut dyn std::io::Write, &'a mut dyn std::io::Write);
+
+impl std::io::Write for Both<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write_all(buf)?;
+        self.1.write_all(buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()?;
+        self.1.flush()
+    }
+}
+
 /// The IATI OrganisationType code of an actor: its type's `iati` code, or
 /// `iati_international` when its scope is international and the type has one.
 pub fn iati_organisation_type(vocab: &Vocabularies, actor: &Actor) -> Option<i64> {
@@ -164,26 +226,25 @@ pub struct OpenData {
 
 impl OpenData {
     /// Computes every download and hands each file to `sink` as soon as it is made and
-    /// deflated for the archive, so that the downloads are never all held at once. `others`
-    /// are data files other modules write under `data/` (the report's figures): the Data
-    /// Package describes their CSVs and the Data page lists them; they are not part of
-    /// [`OpenData::files`].
+    /// deflated for the archive, so that the downloads are never all held at once: the
+    /// tables are made one at a time, written as CSV, added to the workbook and their rows
+    /// let go; the initiatives' files are made a chunk at a time and `records.json` and the
+    /// archive are written piece by piece ([`Sink::stream`]). `others` are data files other
+    /// modules write under `data/` (the report's figures): the Data Package describes their
+    /// CSVs and the Data page lists them; they are not part of [`OpenData::files`].
     pub fn build(
         views: &Views<'_>,
         build: &BuildInfo,
         others: &[OutputFile],
         sources: Sources,
-        sink: &(dyn Fn(OutputFile) + Sync),
+        sink: &dyn Sink,
     ) -> OpenData {
         let data = views.data;
-        let mut tables = tables::all(views);
-        let own_tables = tables.len();
-        tables.extend(extra::tables(others));
         let mut downloads = Vec::new();
         // Hands a file to the sink; returns its size.
         let emit = |path: &str, bytes: Vec<u8>| {
             let size = bytes.len();
-            sink(OutputFile {
+            sink.file(OutputFile {
                 path: path.to_owned(),
                 bytes,
             });
@@ -193,74 +254,104 @@ impl OpenData {
         let prepare_and_emit = |path: &str, bytes: Vec<u8>| (archive::prepare(path, &bytes), emit(path, bytes));
         let license = datapackage::license(data);
         let date = build.date.as_deref();
-        let package = json::to_bytes(&datapackage::descriptor(data, &tables, date, &build.generator));
         let records_path = format!("{DIR}/records.json");
         let iati_path = format!("{DIR}/iati-activities.xml");
         let workbook_path = format!("{DIR}/openssc.xlsx");
         let package_path = format!("{DIR}/datapackage.json");
-        let csv_paths: Vec<String> = tables[..own_tables]
-            .iter()
-            .map(|t| format!("{DIR}/{}", t.file_name()))
-            .collect();
         let projects: Vec<&Record<Project>> = data.projects.values().map(|p| &**p).collect();
         let project_paths: Vec<String> = projects.iter().map(|p| project_file(&p.id)).collect();
         let listed_others: Vec<&OutputFile> = others
             .iter()
             .filter(|f| f.path.starts_with(&format!("{DIR}/")))
             .collect();
-        // The costly files are made in parallel, each deflated for the archive and handed to
-        // the sink as soon as it is made, beside the workbook (made on one thread by
-        // `rust_xlsxwriter`); then the archive is assembled.
-        let (workbook, made) = rayon::join(
-            || xlsx::workbook(&tables, date).map(|bytes| prepare_and_emit(&workbook_path, bytes)),
+        // Two pipelines side by side: the tables, one at a time (each written as CSV beside
+        // its sheet of the workbook, made on one thread by `rust_xlsxwriter`); and the
+        // initiatives' files with `records.json`, then IATI, then the report's files.
+        let (tabled, made) = rayon::join(
             || {
-                let (others_entries, (project_entries, ((records, iati), csvs))) = rayon::join(
-                    || archive::prepare_all(listed_others.par_iter().map(|f| (f.path.as_str(), f.bytes.as_slice()))),
-                    || {
-                        // Each initiative's value is made once and serialized; its file's
-                        // bytes are also its part of `records.json`, then they go.
-                        let project_files: Vec<Vec<u8>> = projects
+                let mut workbook = xlsx::WorkbookWriter::new(date);
+                let mut tables: Vec<(Table, usize)> = Vec::new();
+                let mut csvs = Vec::new();
+                let mut add = |mut table: Table, own: bool| {
+                    let path = format!("{DIR}/{}", table.file_name());
+                    let (csv, added) = rayon::join(
+                        || own.then(|| prepare_and_emit(&path, csv::to_csv(&table))),
+                        || workbook.as_mut().map(|w| w.add(&table)),
+                    );
+                    if let Ok(Err(e)) = added {
+                        workbook = Err(e);
+                    }
+                    csvs.extend(csv);
+                    let rows = table.rows.len();
+                    // The Data page and the Data Package describe the table, they do not
+                    // list its rows: let them go.
+                    table.rows = Vec::new();
+                    tables.push((table, rows));
+                };
+                let mut own_tables = 0;
+                tables::each(views, |table| {
+                    own_tables += 1;
+                    add(table, true);
+                });
+                for table in extra::tables(others) {
+                    add(table, false);
+                }
+                let workbook = workbook
+                    .and_then(xlsx::WorkbookWriter::finish)
+                    .map(|bytes| prepare_and_emit(&workbook_path, bytes));
+                (tables, own_tables, csvs, workbook)
+            },
+            || {
+                // Each initiative's value is made once and serialized, a chunk at a time; its
+                // file's bytes are also its part of `records.json`, then they go.
+                const CHUNK: usize = 256;
+                let mut project_entries: Vec<(archive::Entry, usize)> = Vec::with_capacity(projects.len());
+                let mut records_entry = None;
+                let records_size = sink.stream(&records_path, &mut |out| {
+                    let mut zipped = archive::builder(&records_path).map_err(std::io::Error::other)?;
+                    let mut document = json::RecordsDocument::new(views, license.to_json(), &build.generator);
+                    let mut both = Both(out, &mut zipped);
+                    document.start(&mut both)?;
+                    for (chunk, paths) in projects.chunks(CHUNK).zip(project_paths.chunks(CHUNK)) {
+                        let files: Vec<Vec<u8>> = chunk
                             .par_iter()
                             .map(|p| json::to_bytes(&json::project(views, p)))
                             .collect();
-                        let rest = rayon::join(
-                            || {
-                                rayon::join(
-                                    || {
-                                        let records = json::records_bytes(
-                                            views,
-                                            license.to_json(),
-                                            &build.generator,
-                                            &project_files,
-                                        );
-                                        prepare_and_emit(&records_path, records)
-                                    },
-                                    || {
-                                        iati::activities(views, date)
-                                            .map(|xml| prepare_and_emit(&iati_path, xml.into_bytes()))
-                                    },
-                                )
-                            },
-                            || {
-                                tables[..own_tables]
-                                    .par_iter()
-                                    .zip(&csv_paths)
-                                    .map(|(table, path)| prepare_and_emit(path, csv::to_csv(table)))
-                                    .collect::<Vec<_>>()
-                            },
+                        for file in &files {
+                            document.add(&mut both, file)?;
+                        }
+                        project_entries.par_extend(
+                            paths
+                                .par_iter()
+                                .zip(files)
+                                .map(|(path, bytes)| prepare_and_emit(path, bytes)),
                         );
-                        let project_entries: Vec<(archive::Entry, usize)> = project_paths
-                            .par_iter()
-                            .zip(project_files)
-                            .map(|(path, bytes)| prepare_and_emit(path, bytes))
-                            .collect();
-                        (project_entries, rest)
-                    },
+                    }
+                    document.finish(&mut both)?;
+                    records_entry = Some(zipped.finish());
+                    Ok(())
+                });
+                let (iati, others_entries) = rayon::join(
+                    || iati::activities(views, date).map(|xml| prepare_and_emit(&iati_path, xml.into_bytes())),
+                    || archive::prepare_all(listed_others.par_iter().map(|f| (f.path.as_str(), f.bytes.as_slice()))),
                 );
-                (others_entries, project_entries, records, iati, csvs)
+                (
+                    project_entries,
+                    records_entry.map(|e| (e, records_size as usize)),
+                    iati,
+                    others_entries,
+                )
             },
         );
-        let (others_entries, project_entries, (records_entry, records_size), iati, csvs) = made;
+        let (tables_and_rows, own_tables, csvs, workbook) = tabled;
+        let (project_entries, records, iati, others_entries) = made;
+        let row_counts: Vec<usize> = tables_and_rows.iter().map(|(_, rows)| *rows).collect();
+        let tables: Vec<Table> = tables_and_rows.into_iter().map(|(table, _)| table).collect();
+        let csv_paths: Vec<String> = tables[..own_tables]
+            .iter()
+            .map(|t| format!("{DIR}/{}", t.file_name()))
+            .collect();
+        let package = json::to_bytes(&datapackage::descriptor(data, &tables, date, &build.generator));
         let mut files = Vec::new();
         let mut entries = Vec::new();
         let mut add = |download: Option<Download>, path: String, entry: archive::Entry, size: usize| {
@@ -292,29 +383,33 @@ impl OpenData {
             + data.funds.len()
             + data.exchanges.len()
             + data.editions.values().map(|e| 1 + e.chapters.len()).sum::<usize>();
-        add(
-            Some(Download {
-                path: records_path.clone(),
-                format: "data.format_json",
-                title: Words::Key("data.records_title"),
-                description: Words::Key("data.records_description"),
-                count: Some(record_count),
-                counts: "data.count_records",
-                bytes: None,
-                anchor: None,
-            }),
-            records_path,
-            records_entry,
-            records_size,
-        );
-        for ((table, (entry, size)), path) in tables[..own_tables].iter().zip(csvs).zip(csv_paths) {
+        if let Some((records_entry, records_size)) = records {
+            add(
+                Some(Download {
+                    path: records_path.clone(),
+                    format: "data.format_json",
+                    title: Words::Key("data.records_title"),
+                    description: Words::Key("data.records_description"),
+                    count: Some(record_count),
+                    counts: "data.count_records",
+                    bytes: None,
+                    anchor: None,
+                }),
+                records_path,
+                records_entry,
+                records_size,
+            );
+        }
+        for (((table, (entry, size)), path), rows) in
+            tables[..own_tables].iter().zip(csvs).zip(csv_paths).zip(&row_counts)
+        {
             add(
                 Some(Download {
                     path: path.clone(),
                     format: "data.format_csv",
                     title: Words::table_title(table),
                     description: Words::table_description(table),
-                    count: Some(table.rows.len()),
+                    count: Some(*rows),
                     counts: "data.count_rows",
                     bytes: None,
                     anchor: Some(format!("table-{}", table.name)),
@@ -351,14 +446,15 @@ impl OpenData {
         for f in listed {
             let described = tables[own_tables..]
                 .iter()
-                .find(|t| format!("{DIR}/{}", t.file_name()) == f.path);
+                .zip(&row_counts[own_tables..])
+                .find(|(t, _)| format!("{DIR}/{}", t.file_name()) == f.path);
             let download = match described {
-                Some(t) => Download {
+                Some((t, rows)) => Download {
                     path: f.path.clone(),
                     format: "data.format_csv",
                     title: Words::table_title(t),
                     description: Words::table_description(t),
-                    count: Some(t.rows.len()),
+                    count: Some(*rows),
                     counts: "data.count_rows",
                     bytes: Some(f.bytes.len()),
                     anchor: Some(format!("table-{}", t.name)),
@@ -399,25 +495,28 @@ impl OpenData {
             entries.push(entry);
             files.push(path);
         }
-        // The archive: every file under `data/` so far, the report's, and the sources.
+        // The archive: every file under `data/` so far, the report's, and the sources,
+        // written straight into its file.
         let entry_count = entries.len() + others_entries.len() + sources.entries.len();
         entries.extend(others_entries);
         entries.extend(sources.entries);
-        if let Ok(bytes) = archive::assemble(entries) {
-            let path = format!("{DIR}/openssc-data.zip");
-            downloads.push(Download {
-                path: path.clone(),
-                format: "data.format_zip",
-                title: Words::Key("data.archive_title"),
-                description: Words::Key("data.archive_description"),
-                count: Some(entry_count),
-                counts: "data.count_files",
-                bytes: Some(bytes.len()),
-                anchor: None,
-            });
-            emit(&path, bytes);
-            files.push(path);
-        }
+        let mut entries = Some(entries);
+        let path = format!("{DIR}/openssc-data.zip");
+        let size = sink.stream(&path, &mut |out| {
+            let entries = entries.take().unwrap_or_default();
+            archive::write(entries, out).map_err(std::io::Error::other)
+        });
+        downloads.push(Download {
+            path: path.clone(),
+            format: "data.format_zip",
+            title: Words::Key("data.archive_title"),
+            description: Words::Key("data.archive_description"),
+            count: Some(entry_count),
+            counts: "data.count_files",
+            bytes: Some(size as usize),
+            anchor: None,
+        });
+        files.push(path);
         // Written by `site::write_site` once every file exists; its size is not known yet.
         downloads.push(Download {
             path: sums::PATH.into(),
@@ -429,11 +528,6 @@ impl OpenData {
             bytes: None,
             anchor: None,
         });
-        // The Data page describes the tables, it does not list their rows: let them go
-        // (at 10,000 initiatives they are a few hundred thousand strings).
-        for table in &mut tables {
-            table.rows = Vec::new();
-        }
         OpenData {
             tables,
             files,

@@ -14,24 +14,23 @@ use crate::render::views::Views;
 /// The country roles of `project_countries.csv` (see [`Views::country_roles`]).
 pub const COUNTRY_ROLES: &[&str] = &["provider", "both", "recipient", "second-provider", "participant"];
 
-/// Every table, in the order the Data page lists them.
-pub fn all(views: &Views<'_>) -> Vec<Table> {
+/// Hands every table to `f`, one at a time, in the order the Data page lists them (so that
+/// a table's rows can be let go before the next one is made).
+pub fn each(views: &Views<'_>, mut f: impl FnMut(Table)) {
     let t = Tables { views };
-    vec![
-        t.projects(),
-        t.participants(),
-        t.project_countries(),
-        t.project_sectors(),
-        t.transactions(),
-        t.results(),
-        t.evaluations(),
-        t.actors(),
-        t.funds(),
-        t.exchanges(),
-        t.countries(),
-        t.editions(),
-        t.edition_projects(),
-    ]
+    f(t.projects());
+    f(t.participants());
+    f(t.project_countries());
+    f(t.project_sectors());
+    f(t.transactions());
+    f(t.results());
+    f(t.evaluations());
+    f(t.actors());
+    f(t.funds());
+    f(t.exchanges());
+    f(t.countries());
+    f(t.editions());
+    f(t.edition_projects());
 }
 
 struct Tables<'v, 'a> {

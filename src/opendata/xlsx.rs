@@ -5,7 +5,11 @@
 //! columns booleans, full dates (`YYYY-MM-DD`) spreadsheet dates, every other column text (partial dates stay text, as in the CSV, since they may
 //! be partial: `2011`, `2011-05`). Empty cells are left blank.
 //!
-//! Its zip entries are deflated at level 3 (see [`workbook`]).
+//! Its zip entries are deflated at level 3 (see [`WorkbookWriter::new`]). Each sheet is
+//! written in `rust_xlsxwriter`'s low-memory mode: its rows go to a temporary file as they are
+//! written, so the workbook never holds every cell (see [`WorkbookWriter`]). Without a
+//! writable temporary folder, sheets are held in memory: the same cells, but rows without
+//! their optional `spans` attribute, so the bytes differ from a build that had one.
 //!
 //! Deterministic: the document's creation time is the build date (else 1980-01-01), and
 //! `rust_xlsxwriter` writes its zip entries with a fixed timestamp, so the same tables give
@@ -22,27 +26,59 @@ const CELL_TEXT_MAX: usize = 32_767;
 
 /// The bytes of the workbook of `tables`; `date` (`YYYY-MM-DD`) is its creation date.
 pub fn workbook(tables: &[Table], date: Option<&str>) -> Result<Vec<u8>, XlsxError> {
-    let mut workbook = Workbook::new();
-    let created = date.and_then(parse_date).map_or_else(
-        || ExcelDateTime::from_ymd(1980, 1, 1),
-        |(y, m, d)| ExcelDateTime::from_ymd(y, m, d),
-    )?;
-    workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
-    // Level 3 rather than the default 6: about half the deflate time for a workbook about
-    // an eighth larger (4.9 → 5.5 MB at 10,000 initiatives); it is made on every build.
-    workbook.set_zip_compression_level(3);
-    let bold = Format::new().set_bold();
-    let date_format = Format::new().set_num_format("yyyy-mm-dd");
-    let mut names: Vec<String> = Vec::new();
+    let mut workbook = WorkbookWriter::new(date)?;
     for table in tables {
+        workbook.add(table)?;
+    }
+    workbook.finish()
+}
+
+/// A workbook made a sheet at a time, so that each table's rows can be let go once its
+/// sheet is added: in `rust_xlsxwriter`'s low-memory mode, each sheet's rows go to a
+/// temporary file as they are written (only the shared strings stay in memory), which
+/// keeps the workbook of 50,000 initiatives from holding every cell at once.
+pub struct WorkbookWriter {
+    workbook: Workbook,
+    names: Vec<String>,
+    bold: Format,
+    date_format: Format,
+}
+
+impl WorkbookWriter {
+    /// An empty workbook; `date` (`YYYY-MM-DD`) is its creation date.
+    pub fn new(date: Option<&str>) -> Result<WorkbookWriter, XlsxError> {
+        let mut workbook = Workbook::new();
+        let created = date.and_then(parse_date).map_or_else(
+            || ExcelDateTime::from_ymd(1980, 1, 1),
+            |(y, m, d)| ExcelDateTime::from_ymd(y, m, d),
+        )?;
+        workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
+        // Level 3 rather than the default 6: about half the deflate time for a workbook about
+        // an eighth larger (4.9 → 5.5 MB at 10,000 initiatives); it is made on every build.
+        workbook.set_zip_compression_level(3);
+        Ok(WorkbookWriter {
+            workbook,
+            names: Vec::new(),
+            bold: Format::new().set_bold(),
+            date_format: Format::new().set_num_format("yyyy-mm-dd"),
+        })
+    }
+
+    /// Adds the sheet of `table`.
+    pub fn add(&mut self, table: &Table) -> Result<(), XlsxError> {
+        let (bold, date_format) = (&self.bold, &self.date_format);
         // The report's tables are named `reports-<year>-<figure>`: the year and figure say it.
-        let name = sheet_name(table.name.strip_prefix("reports-").unwrap_or(&table.name), &names);
-        names.push(name.clone());
-        let sheet = workbook.add_worksheet();
+        let name = sheet_name(table.name.strip_prefix("reports-").unwrap_or(&table.name), &self.names);
+        self.names.push(name.clone());
+        // Without a writable temporary folder, the sheet is held in memory as before.
+        if self.workbook.add_worksheet_with_low_memory().is_err() {
+            self.workbook.add_worksheet();
+        }
+        let sheet = self.workbook.worksheet_from_index(self.names.len() - 1)?;
         sheet.set_name(name)?;
         for (col, field) in table.fields.iter().enumerate() {
             let col = col as u16;
-            sheet.write_string_with_format(0, col, field.name.as_ref(), &bold)?;
+            sheet.write_string_with_format(0, col, field.name.as_ref(), bold)?;
         }
         sheet.set_freeze_panes(1, 0)?;
         for (r, row) in table.rows.iter().enumerate() {
@@ -68,7 +104,7 @@ pub fn workbook(tables: &[Table], date: Option<&str>) -> Result<Vec<u8>, XlsxErr
                                     r,
                                     col,
                                     ExcelDateTime::from_ymd(y, m, d)?,
-                                    &date_format,
+                                    date_format,
                                 )?;
                             }
                             None => {
@@ -82,8 +118,13 @@ pub fn workbook(tables: &[Table], date: Option<&str>) -> Result<Vec<u8>, XlsxErr
                 }
             }
         }
+        Ok(())
     }
-    workbook.save_to_buffer()
+
+    /// The workbook's bytes.
+    pub fn finish(mut self) -> Result<Vec<u8>, XlsxError> {
+        self.workbook.save_to_buffer()
+    }
 }
 
 /// `(year, month, day)` of `YYYY-MM-DD`.
