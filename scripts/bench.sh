@@ -13,8 +13,14 @@
 # Each command runs as a whole process under /usr/bin/time (peak resident memory); wall
 # time is the median of the runs. Within one run the commands alternate (check, build,
 # hugo, check, build, hugo, ...) so that a noisy neighbour affects all of them alike.
-# `build` and `hugo` are builds into a deleted output folder (deleted outside the timing: a
-# fresh clone in CI); `rebuild` and `hugo_re` are the same builds run again at once over
+# `build` and `hugo` are builds into an output folder that does not exist (a fresh clone in
+# CI): the previous run's output is moved aside, outside the timing, and deleted only when
+# every run is over, because on ext4 without a journal (this machine's disk) creating files
+# just after deleting many makes the kernel skip each recently freed inode for up to six
+# minutes, which would time the deletion rather than the tool (so run it when nothing was
+# deleted in bulk in the last minutes; BENCH_DELETE=1 deletes the
+# output just before each build instead, as the benchmark did until the fifth session);
+# `rebuild` and `hugo_re` are the same builds run again at once over
 # that output, nothing changed (a rebuild kept between runs: openssc updates it in place and
 # writes no file, Hugo writes every file again). Prints one table row per N, the
 # openssc/Hugo ratios and the growth between consecutive Ns; rows also go to
@@ -31,7 +37,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --check-only) check_only=1; shift ;;
     --no-hugo) hugo_wanted=0; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) sizes+=("$1"); shift ;;
   esac
 done
@@ -52,6 +58,19 @@ else
 fi
 work=${BENCH_DIR:-/tmp/openssc-bench}
 mkdir -p "$work"
+# Outputs moved aside (see above), deleted when the script ends.
+trash=$work/trash
+rm -rf "$trash"
+mkdir -p "$trash"
+trap 'rm -rf "$trash"' EXIT
+# set_aside DIR: makes DIR not exist, outside the timing (see above).
+set_aside() {
+  if [ "${BENCH_DELETE:-0}" = 1 ]; then
+    rm -rf "$1"
+  elif [ -e "$1" ]; then
+    mv "$1" "$(mktemp -d "$trash/XXXXXX")/"
+  fi
+}
 export SOURCE_DATE_EPOCH=1767225600 # a fixed build date: no `git log` per build
 
 # run NAME CMD...: runs CMD under /usr/bin/time, appends "seconds kib" to $work/NAME.txt.
@@ -91,12 +110,12 @@ for n in "${sizes[@]}"; do
   for i in $(seq 0 "$runs"); do
     run check "$openssc" --root "$site" check --strict
     if [ "$check_only" = 0 ]; then
-      rm -rf "$work/out-$n"
+      set_aside "$work/out-$n"
       run build "$openssc" --root "$site" build --strict --output-dir "$work/out-$n"
       run rebuild "$openssc" --root "$site" build --strict --output-dir "$work/out-$n"
     fi
     if [ -n "$hugo_bin" ]; then
-      rm -rf "$work/hugo-out-$n"
+      set_aside "$work/hugo-out-$n"
       run hugo "$hugo_bin" --source "$hugo_site" --destination "$work/hugo-out-$n" --quiet
       run hugo_re "$hugo_bin" --source "$hugo_site" --destination "$work/hugo-out-$n" --quiet
     fi

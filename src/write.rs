@@ -11,6 +11,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
 
+use sha2::{Digest, Sha256};
+
 use crate::error::Error;
 use crate::opendata::{WriteSeek, sums};
 
@@ -180,34 +182,46 @@ impl Staging {
         Ok(())
     }
 
-    /// Writes one file of the site piece by piece (a file too large to hold whole):
-    /// `write` writes it through a buffer into its place (a pending file in place), then its
-    /// SHA-256 is read back from the page cache. Returns its size.
+    /// Writes one file of the site piece by piece (a file too large to hold whole), hashing
+    /// it as it goes: into its place in a fresh build; in place, compared with the file the
+    /// output holds as it is written, so that an unchanged file is only read (see
+    /// [`StreamedFile`]). Returns its size.
     pub fn write_stream(
         &self,
         path: &str,
         write: &mut dyn FnMut(&mut dyn WriteSeek) -> std::io::Result<()>,
     ) -> Result<u64, Error> {
-        let file = match &self.mode {
+        let (target, old) = match &self.mode {
             Mode::Fresh => {
                 let file = self.dir.join(path);
                 if let Some(folder) = file.parent() {
                     self.make_folder(folder)?;
                 }
-                file
+                (file, None)
             }
-            Mode::InPlace { next, .. } => self.dir.join(next.fetch_add(1, Ordering::Relaxed).to_string()),
+            Mode::InPlace { next, previous, .. } => {
+                let pending = self.dir.join(next.fetch_add(1, Ordering::Relaxed).to_string());
+                // Only a file the previous list vouches for is worth comparing with.
+                let old = previous.digests.contains_key(path).then(|| self.output.join(path));
+                (pending, old)
+            }
         };
-        let io = |e| Error::Io(file.clone(), e);
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&file).map_err(io)?);
+        let io = |e| Error::Io(target.clone(), e);
+        let mut out = StreamedFile::new(&target, old).map_err(io)?;
         write(&mut out).map_err(io)?;
-        out.into_inner().map_err(|e| io(e.into_error()))?;
-        let (digest, size) = sums::digest_file(&file).map_err(io)?;
+        let (digest, size, written) = out.finish().map_err(io)?;
         if let Mode::InPlace { previous, pending, .. } = &self.mode {
-            if previous.holds(&self.output, path, size, &digest) {
-                std::fs::remove_file(&file).map_err(io)?;
+            if !written {
+                // The bytes are the output's: keep its file if the list vouches for it, else
+                // write them (a copy of that file) to be moved in.
+                if !previous.holds(&self.output, path, size, &digest) {
+                    std::fs::copy(self.output.join(path), &target).map_err(io)?;
+                    lock(pending).push((path.to_owned(), target));
+                }
+            } else if previous.holds(&self.output, path, size, &digest) {
+                std::fs::remove_file(&target).map_err(io)?;
             } else {
-                lock(pending).push((path.to_owned(), file));
+                lock(pending).push((path.to_owned(), target));
             }
         }
         lock(&self.written).push((path.to_owned(), digest));
@@ -304,6 +318,143 @@ impl Drop for Staging {
     }
 }
 
+/// A file written piece by piece and hashed as it goes. Given the file an output already
+/// holds at its path, it compares instead of writing while the bytes are the same, and
+/// writes its own file (the bytes so far copied from the old one, then the rest) from the
+/// first difference on: an unchanged archive of a rebuild is read, not written again.
+///
+/// It seeks only to where it is (`zip`'s writer asks its position and the end, which is
+/// where it writes); any other seek is refused, and the build fails, rather than a file
+/// being hashed wrong.
+struct StreamedFile {
+    target: PathBuf,
+    state: Streamed,
+    hasher: Sha256,
+    position: u64,
+}
+
+enum Streamed {
+    /// Writing into the target.
+    Writing(std::io::BufWriter<std::fs::File>),
+    /// Every byte so far equals the old file's.
+    Comparing {
+        old_path: PathBuf,
+        old: std::io::BufReader<std::fs::File>,
+        scratch: Vec<u8>,
+    },
+}
+
+impl StreamedFile {
+    /// A file to be written at `target`; with `old`, compared with that file first.
+    fn new(target: &Path, old: Option<PathBuf>) -> std::io::Result<StreamedFile> {
+        let compared = old.and_then(|path| {
+            let file = std::fs::File::open(&path).ok()?;
+            Some(Streamed::Comparing {
+                old_path: path,
+                old: std::io::BufReader::with_capacity(1 << 20, file),
+                scratch: Vec::new(),
+            })
+        });
+        let state = match compared {
+            Some(state) => state,
+            None => Self::create(target)?,
+        };
+        Ok(StreamedFile {
+            target: target.to_path_buf(),
+            state,
+            hasher: Sha256::new(),
+            position: 0,
+        })
+    }
+
+    fn create(target: &Path) -> std::io::Result<Streamed> {
+        let file = std::fs::File::create(target)?;
+        Ok(Streamed::Writing(std::io::BufWriter::with_capacity(1 << 20, file)))
+    }
+
+    /// Leaves the comparison: the target gets the first `position` bytes of the old file.
+    fn diverge(&mut self) -> std::io::Result<()> {
+        if let Streamed::Comparing { old_path, .. } = &self.state {
+            let mut writing = Self::create(&self.target)?;
+            if let Streamed::Writing(out) = &mut writing {
+                let mut old = std::fs::File::open(old_path)?;
+                let copied = std::io::copy(&mut std::io::Read::take(&mut old, self.position), out)?;
+                if copied != self.position {
+                    return Err(std::io::Error::other("the output's file changed while it was read"));
+                }
+            }
+            self.state = writing;
+        }
+        Ok(())
+    }
+
+    /// The file's SHA-256, its size, and whether it was written (else it equals the old
+    /// file, which was left as it was).
+    fn finish(mut self) -> std::io::Result<([u8; 32], u64, bool)> {
+        if let Streamed::Comparing { old, .. } = &mut self.state {
+            // The old file is longer: the new one is only its beginning.
+            if !std::io::BufRead::fill_buf(old)?.is_empty() {
+                self.diverge()?;
+            }
+        }
+        let written = match self.state {
+            Streamed::Writing(out) => {
+                out.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+                true
+            }
+            Streamed::Comparing { .. } => false,
+        };
+        Ok((self.hasher.finalize().into(), self.position, written))
+    }
+}
+
+impl std::io::Write for StreamedFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Streamed::Comparing { old, scratch, .. } = &mut self.state {
+            scratch.resize(buf.len(), 0);
+            let same = match std::io::Read::read_exact(old, scratch) {
+                Ok(()) => scratch == buf,
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => false,
+                Err(e) => return Err(e),
+            };
+            if !same {
+                self.diverge()?;
+            }
+        }
+        if let Streamed::Writing(out) = &mut self.state {
+            out.write_all(buf)?;
+        }
+        self.hasher.update(buf);
+        self.position += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.state {
+            Streamed::Writing(out) => out.flush(),
+            Streamed::Comparing { .. } => Ok(()),
+        }
+    }
+}
+
+impl std::io::Seek for StreamedFile {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let here = match to {
+            std::io::SeekFrom::Start(at) => at == self.position,
+            std::io::SeekFrom::End(0) | std::io::SeekFrom::Current(0) => true,
+            _ => false,
+        };
+        if here {
+            Ok(self.position)
+        } else {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "a file written piece by piece is written from start to end",
+            ))
+        }
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -377,4 +528,73 @@ fn swap(output: &Path, staging: &Path, retired: &Path) -> Result<(), Error> {
         let _ = std::fs::remove_dir_all(retired);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Seek, SeekFrom, Write};
+
+    /// Writes `new` in pieces of `piece` bytes through a [`StreamedFile`] compared with a
+    /// file holding `old` (none: a fresh file); returns whether it was written and the
+    /// target's bytes.
+    fn stream(old: Option<&[u8]>, new: &[u8], piece: usize) -> (bool, Option<Vec<u8>>) {
+        let dir = tempfile::tempdir().unwrap();
+        let old_path = dir.path().join("old");
+        if let Some(old) = old {
+            std::fs::write(&old_path, old).unwrap();
+        }
+        let target = dir.path().join("new");
+        let mut file = StreamedFile::new(&target, old.map(|_| old_path.clone())).unwrap();
+        for chunk in new.chunks(piece.max(1)) {
+            file.write_all(chunk).unwrap();
+        }
+        let (digest, size, written) = file.finish().unwrap();
+        assert_eq!((digest, size), (sums::digest(new), new.len() as u64));
+        if let Some(old) = old {
+            assert_eq!(std::fs::read(&old_path).unwrap(), old, "the old file is never changed");
+        }
+        (written, std::fs::read(&target).ok())
+    }
+
+    #[test]
+    fn a_streamed_file_equal_to_the_old_one_is_only_read() {
+        let bytes: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+        assert_eq!(stream(Some(&bytes), &bytes, 4096), (false, None));
+        assert_eq!(stream(Some(b""), b"", 1), (false, None));
+    }
+
+    #[test]
+    fn a_streamed_file_that_differs_anywhere_is_written_whole() {
+        let old: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+        let mut middle = old.clone();
+        middle[30_000] ^= 1;
+        let mut first = old.clone();
+        first[0] ^= 1;
+        let longer = [old.as_slice(), b"more"].concat();
+        let shorter = old[..49_999].to_vec();
+        for (new, piece) in [
+            (&middle, 1000),
+            (&middle, 7),
+            (&first, 1),
+            (&longer, 4096),
+            (&shorter, 333),
+        ] {
+            assert_eq!(stream(Some(&old), new, piece), (true, Some(new.clone())));
+        }
+        // No old file: written as it comes.
+        assert_eq!(stream(None, &old, 999), (true, Some(old.clone())));
+    }
+
+    #[test]
+    fn a_streamed_file_seeks_only_to_where_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = StreamedFile::new(&dir.path().join("f"), None).unwrap();
+        file.write_all(b"abc").unwrap();
+        assert_eq!(file.stream_position().unwrap(), 3);
+        assert_eq!(file.seek(SeekFrom::End(0)).unwrap(), 3);
+        assert_eq!(file.seek(SeekFrom::Start(3)).unwrap(), 3);
+        assert!(file.seek(SeekFrom::Start(0)).is_err());
+        assert!(file.seek(SeekFrom::Current(-1)).is_err());
+    }
 }

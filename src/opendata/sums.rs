@@ -49,26 +49,6 @@ pub fn digest(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-/// The SHA-256 and the size of the file at `path`, read a piece at a time.
-pub fn digest_file(path: &std::path::Path) -> std::io::Result<([u8; 32], u64)> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0; 1 << 20];
-    let mut size = 0;
-    loop {
-        let read = match file.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buffer[..read]);
-        size += read as u64;
-    }
-    Ok((hasher.finalize().into(), size))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
