@@ -14,6 +14,21 @@ use openssc::diagnostics::{self, Format, Severity};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Turns transparent huge pages off for this process (what `MIMALLOC_ALLOW_THP=0` does).
+/// mimalloc asks for them; each is zeroed whole when first touched and again after mimalloc
+/// hands memory back, and where the kernel must free 2 MiB at once from a busy page cache
+/// (a machine that just wrote a build) it reclaims first. Measured (docs/PERFORMANCE.md):
+/// a build of 50,000 initiatives spends half the system time (6.3 → 3.2 s), 7 % less wall
+/// time; at 10,000 the same time with less memory.
+fn without_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes integer arguments and only sets a flag of this
+    // process; it cannot fail in a way that matters (an old kernel ignores it).
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 #[derive(Parser)]
 #[command(
     name = "openssc",
@@ -137,6 +152,7 @@ enum OutputFormat {
 }
 
 fn main() -> ExitCode {
+    without_transparent_huge_pages();
     let cli = Cli::parse();
     let root = cli.root.unwrap_or_else(|| PathBuf::from("."));
     match cli.command {
