@@ -18,7 +18,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// mimalloc asks for them; each is zeroed whole when first touched and again after mimalloc
 /// hands memory back, and where the kernel must free 2 MiB at once from a busy page cache
 /// (a machine that just wrote a build) it reclaims first. Measured (docs/PERFORMANCE.md):
-/// a build of 50,000 initiatives spends half the system time (6.3 → 3.2 s), 7 % less wall
+/// a build of 50,000 initiatives spends about 3 s less system time and 1 to 1.6 s less wall
 /// time; at 10,000 the same time with less memory.
 fn without_transparent_huge_pages() {
     #[cfg(target_os = "linux")]
