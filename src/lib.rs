@@ -5,7 +5,7 @@
 //! [`config`] → [`load`] (files, front matter, YAML with positions) → [`validate`]
 //! (JSON Schemas from [`schema`], then the rules) → [`model`] (one typed [`model::Dataset`])
 //! → [`aggregate`] → [`render`] (page by page, driven by [`site`]) → [`linkcheck`] and
-//! [`write`] as each page is made.
+//! [`mod@write`] as each page is made.
 //! See ARCHITECTURE.md for the map and the invariants of each module.
 
 // A `Diagnostic` is the error value of per-file loading; it is built once per problem,

@@ -69,7 +69,7 @@
 //!
 //! What the allowlist does to the HTML written from Markdown alone is known in advance:
 //! a part (the body, a note) that carries no raw HTML of the author skips ammonia's parse
-//! and serialization, and [`clean_trusted`] writes what ammonia would have written (the
+//! and serialization, and `clean_trusted` writes what ammonia would have written (the
 //! same attribute and URL checks, html5ever's escaping and void tags), provided the HTML
 //! has the regular form proven equal; otherwise, and for every part with raw HTML, the
 //! part goes through ammonia. Unit tests compare both ways on every part they render.

@@ -185,7 +185,7 @@ impl Staging {
     /// Writes one file of the site piece by piece (a file too large to hold whole), hashing
     /// it as it goes: into its place in a fresh build; in place, compared with the file the
     /// output holds as it is written, so that an unchanged file is only read (see
-    /// [`StreamedFile`]). Returns its size.
+    /// `StreamedFile`). Returns its size.
     pub fn write_stream(
         &self,
         path: &str,

@@ -5,16 +5,15 @@
 //! fields, so the same files give the same bytes.
 //!
 //! Each entry is deflated on its own ([`prepare`], on any thread, as soon as its file is
-//! made), then the compressed entries are copied into the archive in path order
-//! ([`assemble`]): the archive's bytes do not depend on which thread deflated what.
-
-use std::io::Cursor;
+//! made; a large file piece by piece, [`builder`]), then the compressed entries are copied
+//! in path order straight into the archive's file ([`write()`]): the archive's bytes do not
+//! depend on which thread deflated what.
 
 use rayon::prelude::*;
-
-use super::WriteSeek;
 use zip::write::{PreparedZipFile, SimpleFileOptions, ZipFileBuilder};
 use zip::{CompressionMethod, DateTime, System, ZipWriter};
+
+use super::WriteSeek;
 
 /// One entry, deflated, ready to be copied into the archive.
 pub type Entry = zip::result::ZipResult<PreparedZipFile>;
@@ -59,22 +58,19 @@ pub fn write(entries: Vec<Entry>, out: &mut dyn WriteSeek) -> zip::result::ZipRe
     Ok(())
 }
 
-/// The bytes of the zip archive of `entries` (see [`write`]).
-pub fn assemble(entries: Vec<Entry>) -> zip::result::ZipResult<Vec<u8>> {
-    let mut bytes = Cursor::new(Vec::new());
-    write(entries, &mut bytes)?;
-    Ok(bytes.into_inner())
-}
-
-/// The bytes of a zip archive of `entries` (`/`-separated relative path, bytes), written
-/// in path order whatever their order in `entries`.
-pub fn zip(entries: &[(String, &[u8])]) -> zip::result::ZipResult<Vec<u8>> {
-    assemble(prepare_all(entries.par_iter().map(|(p, b)| (p.as_str(), *b))))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Cursor;
+    /// The bytes of a zip archive of `entries` (`/`-separated relative path, bytes).
+    fn zip(entries: &[(String, &[u8])]) -> zip::result::ZipResult<Vec<u8>> {
+        let mut bytes = Cursor::new(Vec::new());
+        write(
+            prepare_all(entries.par_iter().map(|(p, b)| (p.as_str(), *b))),
+            &mut bytes,
+        )?;
+        Ok(bytes.into_inner())
+    }
 
     #[test]
     fn the_same_files_give_the_same_bytes_in_any_order() {

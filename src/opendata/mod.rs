@@ -5,7 +5,7 @@
 //!   offers and requests, countries; report editions and the initiatives each counts;
 //! - `datapackage.json` ([`datapackage`]): a Frictionless Tabular Data Package describing
 //!   every CSV with its Table Schema, license and sources;
-//! - `records.json` and `projects/<id>.json` ([`json`]): the records themselves, with
+//! - `records.json` and `projects/<id>.json` ([`mod@json`]): the records themselves, with
 //!   references resolved and US-dollar values added;
 //! - `iati-activities.xml` ([`iati`]): one IATI 2.03 activity per initiative;
 //! - `openssc.xlsx` ([`xlsx`]): every CSV table as a sheet of one workbook;

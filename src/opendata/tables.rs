@@ -11,7 +11,7 @@ use super::table::{CODE3_PATTERN, Field, ForeignKey, Table, date, list, money, o
 use crate::aggregate;
 use crate::render::views::Views;
 
-/// The country roles of `project_countries.csv` (see [`Views::country_roles`]).
+/// The country roles of `project_countries.csv` (see `Views::country_roles`).
 pub const COUNTRY_ROLES: &[&str] = &["provider", "both", "recipient", "second-provider", "participant"];
 
 /// Hands every table to `f`, one at a time, in the order the Data page lists them (so that
