@@ -473,7 +473,7 @@ pub fn refresh_data(
     let report_data = crate::render::report::edition_data_files(&default_views);
     let made = KeptFiles::default();
     let open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources, &made);
-    let downloads = made.into_files();
+    let downloads = made.into_files().map_err(BuildFailure::Io)?;
     let data_files: std::collections::HashSet<&str> = open_data.files.iter().map(String::as_str).collect();
     let gone: Vec<String> = memory
         .data_files

@@ -69,28 +69,47 @@ pub trait Sink: Sync {
     fn stream(&self, path: &str, write: &mut dyn FnMut(&mut dyn WriteSeek) -> std::io::Result<()>) -> u64;
 }
 
-/// A sink that keeps every file in memory (`serve` and tests).
+/// A sink that keeps every file in memory (`serve`'s data refresh).
 #[derive(Default)]
-pub struct KeptFiles(std::sync::Mutex<Vec<OutputFile>>);
+pub struct KeptFiles {
+    files: std::sync::Mutex<Vec<OutputFile>>,
+    /// The first file that could not be written, and why.
+    failed: std::sync::Mutex<Option<crate::Error>>,
+}
 
 impl KeptFiles {
-    /// The files, in the order they were made.
-    pub fn into_files(self) -> Vec<OutputFile> {
-        self.0.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// The files, in the order they were made; or the first failure.
+    pub fn into_files(self) -> Result<Vec<OutputFile>, crate::Error> {
+        match self
+            .failed
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
+            Some(e) => Err(e),
+            None => Ok(self
+                .files
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)),
+        }
     }
 }
 
 impl Sink for KeptFiles {
     fn file(&self, file: OutputFile) {
-        self.0
+        self.files
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(file);
     }
     fn stream(&self, path: &str, write: &mut dyn FnMut(&mut dyn WriteSeek) -> std::io::Result<()>) -> u64 {
         let mut bytes = std::io::Cursor::new(Vec::new());
-        // Writing to memory fails only when `write` itself fails: keep what it wrote.
-        let _ = write(&mut bytes);
+        if let Err(e) = write(&mut bytes) {
+            self.failed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get_or_insert(crate::Error::Io(path.into(), e));
+            return 0;
+        }
         let bytes = bytes.into_inner();
         let size = bytes.len() as u64;
         self.file(OutputFile {
@@ -618,6 +637,29 @@ fn size(bytes: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_files_keep_streamed_files_and_report_a_failed_one() {
+        let kept = KeptFiles::default();
+        let size = kept.stream("data/a.json", &mut |out| out.write_all(b"{}\n"));
+        assert_eq!(size, 3);
+        let files = kept.into_files().unwrap();
+        assert_eq!(
+            (files[0].path.as_str(), files[0].bytes.as_slice()),
+            ("data/a.json", b"{}\n".as_slice())
+        );
+
+        let kept = KeptFiles::default();
+        kept.stream("data/b.zip", &mut |out| {
+            out.write_all(b"PK")?;
+            Err(std::io::Error::other("an entry failed"))
+        });
+        let failure = kept.into_files().unwrap_err().to_string();
+        assert!(
+            failure.contains("data/b.zip") && failure.contains("an entry failed"),
+            "{failure}"
+        );
+    }
 
     #[test]
     fn sizes() {
