@@ -245,14 +245,19 @@ fn template_failure(problems: Mutex<Vec<Diagnostic>>) -> Result<(), BuildFailure
     Err(BuildFailure::Diagnostics(problems))
 }
 
-/// The open data's sink of a build: each download written into the staging folder as it
-/// is made; the first failure kept for the end of the build.
+/// Where a build's files go: each written into the staging folder as it is made (the
+/// open data's sink too); the first failure kept for the end of the build.
 struct StagingSink<'a> {
     staging: &'a Staging,
-    io_error: &'a Mutex<Option<crate::Error>>,
+    io_error: Mutex<Option<crate::Error>>,
 }
 
 impl StagingSink<'_> {
+    /// Writes one file; a failure is kept, not returned.
+    fn write(&self, path: &str, bytes: &[u8]) {
+        self.keep(self.staging.write(path, bytes));
+    }
+
     fn keep<T: Default>(&self, result: Result<T, crate::Error>) -> T {
         result.unwrap_or_else(|e| {
             self.io_error
@@ -262,11 +267,18 @@ impl StagingSink<'_> {
             T::default()
         })
     }
+
+    /// The first failure, if a file could not be written.
+    fn into_error(self) -> Option<crate::Error> {
+        self.io_error
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl Sink for StagingSink<'_> {
     fn file(&self, file: OutputFile) {
-        self.keep(self.staging.write(&file.path, &file.bytes));
+        self.write(&file.path, &file.bytes);
     }
     fn stream(&self, path: &str, write: &mut dyn FnMut(&mut dyn WriteSeek) -> std::io::Result<()>) -> u64 {
         self.keep(self.staging.write_stream(path, write))
@@ -294,24 +306,16 @@ pub fn write_site(
     let index = stage(progress, "index", || Index::new(dataset));
     let views_of = |locale| inputs.views(locale, &index);
     let default_views = views_of(&locales[0]);
-    let io_error: Mutex<Option<crate::Error>> = Mutex::new(None);
-    let write = |path: &str, bytes: &[u8]| {
-        if let Err(e) = staging.write(path, bytes) {
-            io_error
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .get_or_insert(e);
-        }
+    let sink = StagingSink {
+        staging,
+        io_error: Mutex::new(None),
     };
+    let write = |path: &str, bytes: &[u8]| sink.write(path, bytes);
     // The downloads are written as they are made, before the pages: nothing is in the
     // output before the commit, and their bytes (the largest part of a build's memory:
     // the archive, `records.json`, one JSON per initiative) are let go at once.
     let (report_data, open_data) = stage(progress, "open data", || {
         let report_data = crate::render::report::edition_data_files(&default_views);
-        let sink = StagingSink {
-            staging,
-            io_error: &io_error,
-        };
         let open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources, &sink);
         (report_data, open_data)
     });
@@ -398,7 +402,7 @@ pub fn write_site(
         return Err(BuildFailure::BrokenLinks(broken));
     }
 
-    if let Some(e) = io_error.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+    if let Some(e) = sink.into_error() {
         return Err(BuildFailure::Io(e));
     }
     stage(progress, "checksums", || {

@@ -289,7 +289,8 @@ impl OpenData {
         let (tabled, made) = rayon::join(
             || {
                 let mut workbook = xlsx::WorkbookWriter::new(date);
-                let mut tables: Vec<(Table, usize)> = Vec::new();
+                let mut tables: Vec<Table> = Vec::new();
+                let mut row_counts: Vec<usize> = Vec::new();
                 let mut csvs = Vec::new();
                 let mut add = |mut table: Table, own: bool| {
                     let path = format!("{DIR}/{}", table.file_name());
@@ -300,12 +301,12 @@ impl OpenData {
                     if let Ok(Err(e)) = added {
                         workbook = Err(e);
                     }
-                    csvs.extend(csv);
-                    let rows = table.rows.len();
+                    csvs.extend(csv.map(|csv| (path, csv)));
+                    row_counts.push(table.rows.len());
                     // The Data page and the Data Package describe the table, they do not
                     // list its rows: let them go.
                     table.rows = Vec::new();
-                    tables.push((table, rows));
+                    tables.push(table);
                 };
                 let mut own_tables = 0;
                 tables::each(views, |table| {
@@ -318,7 +319,7 @@ impl OpenData {
                 let workbook = workbook
                     .and_then(xlsx::WorkbookWriter::finish)
                     .map(|bytes| prepare_and_emit(&workbook_path, bytes));
-                (tables, own_tables, csvs, workbook)
+                (tables, row_counts, own_tables, csvs, workbook)
             },
             || {
                 // Each initiative's value is made once and serialized, a chunk at a time; its
@@ -362,14 +363,8 @@ impl OpenData {
                 )
             },
         );
-        let (tables_and_rows, own_tables, csvs, workbook) = tabled;
+        let (tables, row_counts, own_tables, csvs, workbook) = tabled;
         let (project_entries, records, iati, others_entries) = made;
-        let row_counts: Vec<usize> = tables_and_rows.iter().map(|(_, rows)| *rows).collect();
-        let tables: Vec<Table> = tables_and_rows.into_iter().map(|(table, _)| table).collect();
-        let csv_paths: Vec<String> = tables[..own_tables]
-            .iter()
-            .map(|t| format!("{DIR}/{}", t.file_name()))
-            .collect();
         let package = json::to_bytes(&datapackage::descriptor(data, &tables, date, &build.generator));
         let mut files = Vec::new();
         let mut entries = Vec::new();
@@ -419,9 +414,7 @@ impl OpenData {
                 records_size,
             );
         }
-        for (((table, (entry, size)), path), rows) in
-            tables[..own_tables].iter().zip(csvs).zip(csv_paths).zip(&row_counts)
-        {
+        for ((table, (path, (entry, size))), rows) in tables[..own_tables].iter().zip(csvs).zip(&row_counts) {
             add(
                 Some(Download {
                     path: path.clone(),

@@ -24,15 +24,6 @@ const SHEET_NAME_MAX: usize = 31;
 /// The longest text Excel keeps in a cell.
 const CELL_TEXT_MAX: usize = 32_767;
 
-/// The bytes of the workbook of `tables`; `date` (`YYYY-MM-DD`) is its creation date.
-pub fn workbook(tables: &[Table], date: Option<&str>) -> Result<Vec<u8>, XlsxError> {
-    let mut workbook = WorkbookWriter::new(date)?;
-    for table in tables {
-        workbook.add(table)?;
-    }
-    workbook.finish()
-}
-
 /// A workbook made a sheet at a time, so that each table's rows can be let go once its
 /// sheet is added: in `rust_xlsxwriter`'s low-memory mode, each sheet's rows go to a
 /// temporary file as they are written (only the shared strings stay in memory), which
@@ -166,6 +157,15 @@ fn sheet_name(name: &str, taken: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bytes of the workbook of `tables`; `date` (`YYYY-MM-DD`) is its creation date.
+    fn workbook(tables: &[Table], date: Option<&str>) -> Result<Vec<u8>, XlsxError> {
+        let mut workbook = WorkbookWriter::new(date)?;
+        for table in tables {
+            workbook.add(table)?;
+        }
+        workbook.finish()
+    }
     use crate::opendata::table::Field;
 
     fn table() -> Table {
