@@ -16,7 +16,7 @@ use crate::linkcheck::{LinkChecker, LinkMemory};
 use crate::locale::Locale;
 use crate::model::Dataset;
 use crate::model::{Project, Record};
-use crate::opendata::{KeptFiles, Sink, Sources, WriteSeek, sums};
+use crate::opendata::{KeptFiles, Sink, Sources, sums};
 use crate::render::deps::{FileHashes, Fingerprints};
 use crate::render::views::{Fragments, Index, PageJob, Rows, Views};
 use crate::render::{BuildInfo, OutputFile, ROOT_MARK, Renderer, SiteLanguage, Theme};
@@ -280,7 +280,7 @@ impl Sink for StagingSink<'_> {
     fn file(&self, file: OutputFile) {
         self.write(&file.path, &file.bytes);
     }
-    fn stream(&self, path: &str, write: &mut dyn FnMut(&mut dyn WriteSeek) -> std::io::Result<()>) -> u64 {
+    fn stream(&self, path: &str, write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>) -> u64 {
         self.keep(self.staging.write_stream(path, write))
     }
 }

@@ -14,7 +14,7 @@ use std::time::SystemTime;
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
-use crate::opendata::{WriteSeek, sums};
+use crate::opendata::sums;
 
 /// The file every built site carries, so a later build knows the folder is its own.
 pub const MARKER_FILE: &str = ".openssc-output";
@@ -189,7 +189,7 @@ impl Staging {
     pub fn write_stream(
         &self,
         path: &str,
-        write: &mut dyn FnMut(&mut dyn WriteSeek) -> std::io::Result<()>,
+        write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
     ) -> Result<u64, Error> {
         let (target, old) = match &self.mode {
             Mode::Fresh => {
@@ -322,10 +322,6 @@ impl Drop for Staging {
 /// holds at its path, it compares instead of writing while the bytes are the same, and
 /// writes its own file (the bytes so far copied from the old one, then the rest) from the
 /// first difference on: an unchanged archive of a rebuild is read, not written again.
-///
-/// It seeks only to where it is (`zip`'s writer asks its position and the end, which is
-/// where it writes); any other seek is refused, and the build fails, rather than a file
-/// being hashed wrong.
 struct StreamedFile {
     target: PathBuf,
     state: Streamed,
@@ -437,24 +433,6 @@ impl std::io::Write for StreamedFile {
     }
 }
 
-impl std::io::Seek for StreamedFile {
-    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
-        let here = match to {
-            std::io::SeekFrom::Start(at) => at == self.position,
-            std::io::SeekFrom::End(0) | std::io::SeekFrom::Current(0) => true,
-            _ => false,
-        };
-        if here {
-            Ok(self.position)
-        } else {
-            Err(std::io::Error::new(
-                std::io::ErrorKind::Unsupported,
-                "a file written piece by piece is written from start to end",
-            ))
-        }
-    }
-}
-
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -533,7 +511,7 @@ fn swap(output: &Path, staging: &Path, retired: &Path) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Seek, SeekFrom, Write};
+    use std::io::Write;
 
     /// Writes `new` in pieces of `piece` bytes through a [`StreamedFile`] compared with a
     /// file holding `old` (none: a fresh file); returns whether it was written and the
@@ -584,17 +562,5 @@ mod tests {
         }
         // No old file: written as it comes.
         assert_eq!(stream(None, &old, 999), (true, Some(old.clone())));
-    }
-
-    #[test]
-    fn a_streamed_file_seeks_only_to_where_it_is() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut file = StreamedFile::new(&dir.path().join("f"), None).unwrap();
-        file.write_all(b"abc").unwrap();
-        assert_eq!(file.stream_position().unwrap(), 3);
-        assert_eq!(file.seek(SeekFrom::End(0)).unwrap(), 3);
-        assert_eq!(file.seek(SeekFrom::Start(3)).unwrap(), 3);
-        assert!(file.seek(SeekFrom::Start(0)).is_err());
-        assert!(file.seek(SeekFrom::Current(-1)).is_err());
     }
 }

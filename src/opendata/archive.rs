@@ -1,35 +1,85 @@
 //! `openssc-data.zip`: the downloads plus the site's sources, in one deterministic archive.
 //!
 //! Entries are sorted by path, deflated at level 1 (fast: the archive is rebuilt on every
-//! build), dated 1980-01-01 00:00:00 (the zip epoch), with Unix permissions 0644 and no extra
-//! fields, so the same files give the same bytes.
+//! build), dated 1980-01-01 00:00:00 (the zip epoch), with Unix permissions 0644, UTF-8
+//! names and no extra fields but Zip64's where a size or offset needs it, so the same files
+//! give the same bytes.
 //!
 //! Each entry is deflated on its own ([`prepare`], on any thread, as soon as its file is
-//! made; a large file piece by piece, [`builder`]), then the compressed entries are copied
-//! in path order straight into the archive's file ([`write()`]): the archive's bytes do not
-//! depend on which thread deflated what.
+//! made), then the compressed entries are copied in path order straight into the archive's
+//! file ([`write()`]): the archive's bytes do not depend on which thread deflated what.
+//!
+//! Why our own writer rather than the `zip` crate's (which reads the archive back in the
+//! tests): an archive of 10,000 initiatives holds 20,000 small entries, and `zip` makes a
+//! new compressor for each (about 3 % of a build's time went to zeroing its state); here each
+//! thread keeps one and resets it. And a large file can be deflated in [`Fragment`]s made on
+//! any thread and joined in order ([`Pieces`]), so `records.json`'s 90 MB are not deflated on
+//! one thread while the other waits.
 
+use std::cell::RefCell;
+use std::io::{self, Write};
+
+use flate2::{Compress, Compression, FlushCompress, Status};
 use rayon::prelude::*;
-use zip::write::{PreparedZipFile, SimpleFileOptions, ZipFileBuilder};
-use zip::{CompressionMethod, DateTime, System, ZipWriter};
 
-use super::WriteSeek;
+/// One file's entry, deflated, ready to be copied into the archive.
+#[derive(Debug)]
+pub struct Deflated {
+    /// `/`-separated, relative.
+    path: String,
+    crc32: u32,
+    /// Uncompressed.
+    size: u64,
+    /// Raw deflate.
+    data: Vec<u8>,
+}
 
-/// One entry, deflated, ready to be copied into the archive.
-pub type Entry = zip::result::ZipResult<PreparedZipFile>;
+/// An entry, or why it could not be deflated (the archive is then not written).
+pub type Entry = io::Result<Deflated>;
 
-fn options() -> SimpleFileOptions {
-    SimpleFileOptions::default()
-        .compression_method(CompressionMethod::Deflated)
-        .compression_level(Some(1))
-        .last_modified_time(DateTime::default())
-        .system(System::Unix)
-        .unix_permissions(0o644)
+thread_local! {
+    /// Each thread's compressor, reset for every entry instead of made anew.
+    static COMPRESSOR: RefCell<Compress> = RefCell::new(Compress::new(Compression::new(1), false));
+}
+
+/// Deflates `input` with a reset compressor and appends it to `out`: the whole stream
+/// (ending with a final block) with [`FlushCompress::Finish`], or with
+/// [`FlushCompress::Sync`] blocks that end on a byte boundary, none final and none
+/// referring to bytes before `input`, so that such pieces can be joined ([`Pieces`]).
+fn deflate(input: &[u8], out: &mut Vec<u8>, flush: FlushCompress) -> io::Result<()> {
+    COMPRESSOR.with_borrow_mut(|compress| {
+        compress.reset();
+        out.reserve(input.len() / 2 + 64);
+        let mut rest = input;
+        loop {
+            if out.capacity() - out.len() < 64 {
+                out.reserve(out.capacity().max(4096));
+            }
+            let before = compress.total_in();
+            let status = compress.compress_vec(rest, out, flush).map_err(io::Error::other)?;
+            rest = &rest[(compress.total_in() - before) as usize..];
+            let done = match flush {
+                FlushCompress::Finish => status == Status::StreamEnd,
+                // All input taken and the flush ended with room to spare (zlib's rule).
+                _ => rest.is_empty() && (out.len() < out.capacity() || status == Status::BufError),
+            };
+            if done {
+                return Ok(());
+            }
+        }
+    })
 }
 
 /// The entry `path` (`/`-separated, relative) holding `bytes`, deflated.
 pub fn prepare(path: &str, bytes: &[u8]) -> Entry {
-    PreparedZipFile::from_data(path, options(), bytes)
+    let mut data = Vec::new();
+    deflate(bytes, &mut data, FlushCompress::Finish)?;
+    Ok(Deflated {
+        path: path.to_owned(),
+        crc32: crc32fast::hash(bytes),
+        size: bytes.len() as u64,
+        data,
+    })
 }
 
 /// Every entry of `entries`, deflated in parallel, in the same order.
@@ -37,39 +87,224 @@ pub fn prepare_all<'a>(entries: impl IntoParallelIterator<Item = (&'a str, &'a [
     entries.into_par_iter().map(|(p, b)| prepare(p, b)).collect()
 }
 
-/// A file's entry deflated as it is written, for a file too large to hold whole; its
-/// [`ZipFileBuilder::finish`] gives the [`Entry`].
-pub fn builder(path: &str) -> zip::result::ZipResult<ZipFileBuilder> {
-    ZipFileBuilder::new(path, options())
+/// A piece of a large file, deflated on its own: [`Pieces`] joins such pieces in order into
+/// one entry.
+pub struct Fragment {
+    crc: crc32fast::Hasher,
+    data: io::Result<Vec<u8>>,
 }
 
-/// Writes the zip archive of `entries` into `out` (at its start), in path order whatever
-/// their order in `entries` (of two entries with the same path, the first is kept); each
-/// entry's compressed bytes are let go once copied. Fails when one entry failed to deflate.
-pub fn write(entries: Vec<Entry>, out: &mut dyn WriteSeek) -> zip::result::ZipResult<()> {
-    let mut entries = entries.into_iter().collect::<Result<Vec<_>, _>>()?;
-    entries.sort_by(|a, b| a.file_name_raw().cmp(b.file_name_raw()));
-    entries.dedup_by(|a, b| a.file_name_raw() == b.file_name_raw());
-    let mut writer = ZipWriter::new(out);
-    for entry in entries {
-        writer.add_prepared_file(entry)?;
+/// `bytes` deflated as a [`Fragment`], on any thread.
+pub fn fragment(bytes: &[u8]) -> Fragment {
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(bytes);
+    let mut data = Vec::new();
+    Fragment {
+        crc,
+        data: deflate(bytes, &mut data, FlushCompress::Sync).map(|()| data),
     }
-    writer.finish()?;
-    Ok(())
+}
+
+/// An entry made of [`Fragment`]s, for a file too large to hold whole and too large to
+/// deflate on one thread.
+pub struct Pieces {
+    path: String,
+    crc: crc32fast::Hasher,
+    data: io::Result<Vec<u8>>,
+}
+
+impl Pieces {
+    /// An empty entry `path`.
+    pub fn new(path: &str) -> Pieces {
+        Pieces {
+            path: path.to_owned(),
+            crc: crc32fast::Hasher::new(),
+            data: Ok(Vec::new()),
+        }
+    }
+
+    /// Adds the next piece of the file.
+    pub fn push(&mut self, fragment: Fragment) {
+        self.crc.combine(&fragment.crc);
+        self.data = match (std::mem::replace(&mut self.data, Ok(Vec::new())), fragment.data) {
+            (Ok(mut data), Ok(more)) => {
+                data.extend_from_slice(&more);
+                Ok(data)
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+    }
+
+    /// The entry: the pieces, then an empty final block.
+    pub fn finish(self) -> Entry {
+        let size = self.crc.total_len();
+        let mut data = self.data?;
+        // The empty final block with fixed codes: BFINAL 1, BTYPE 01, end-of-block 0000000.
+        data.extend_from_slice(&[0x03, 0x00]);
+        Ok(Deflated {
+            path: self.path,
+            crc32: self.crc.finalize(),
+            size,
+            data,
+        })
+    }
+}
+
+/// Zip64 is needed for a value that does not fit the 32 bits of the classic fields.
+const ZIP64_LIMIT: u64 = 0xFFFF_FFFF;
+/// 1980-01-01 in MS-DOS date format; the time is 00:00:00 (0).
+const DOS_DATE: u16 = (1 << 5) | 1;
+/// Bit 11: the name is UTF-8.
+const FLAGS: u16 = 1 << 11;
+const DEFLATED: u16 = 8;
+/// The version of the format an entry needs: 2.0 (deflate), 4.5 (Zip64).
+fn version(zip64: bool) -> u16 {
+    if zip64 { 45 } else { 20 }
+}
+
+/// Writes the zip archive of `entries` into `out`, in path order whatever their order in
+/// `entries` (of two entries with the same path, the first is kept); each entry's
+/// compressed bytes are let go once copied. Fails when one entry failed to deflate.
+pub fn write(entries: Vec<Entry>, out: &mut dyn Write) -> io::Result<()> {
+    let mut entries = entries.into_iter().collect::<io::Result<Vec<_>>>()?;
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    entries.dedup_by(|a, b| a.path == b.path);
+    let mut out = io::BufWriter::with_capacity(256 * 1024, out);
+    let mut central = Vec::with_capacity(entries.len() * 96);
+    let mut offset: u64 = 0;
+    let count = entries.len() as u64;
+    for entry in entries {
+        let compressed = entry.data.len() as u64;
+        let sizes_zip64 = entry.size >= ZIP64_LIMIT || compressed >= ZIP64_LIMIT;
+        let name = entry.path.as_bytes();
+        // Local header: with Zip64, both sizes go in the extra field.
+        let mut local = Vec::with_capacity(30 + name.len() + 20);
+        put32(&mut local, 0x0403_4b50);
+        put16(&mut local, version(sizes_zip64));
+        put16(&mut local, FLAGS);
+        put16(&mut local, DEFLATED);
+        put16(&mut local, 0);
+        put16(&mut local, DOS_DATE);
+        put32(&mut local, entry.crc32);
+        let (csize, usize32) = if sizes_zip64 {
+            (u32::MAX, u32::MAX)
+        } else {
+            (compressed as u32, entry.size as u32)
+        };
+        put32(&mut local, csize);
+        put32(&mut local, usize32);
+        put16(&mut local, name.len() as u16);
+        put16(&mut local, if sizes_zip64 { 20 } else { 0 });
+        local.extend_from_slice(name);
+        if sizes_zip64 {
+            put16(&mut local, 0x0001);
+            put16(&mut local, 16);
+            put64(&mut local, entry.size);
+            put64(&mut local, compressed);
+        }
+        out.write_all(&local)?;
+        out.write_all(&entry.data)?;
+
+        // Central directory header: with Zip64, only the values that do not fit.
+        let mut extra = Vec::new();
+        if entry.size >= ZIP64_LIMIT {
+            put64(&mut extra, entry.size);
+        }
+        if compressed >= ZIP64_LIMIT {
+            put64(&mut extra, compressed);
+        }
+        if offset >= ZIP64_LIMIT {
+            put64(&mut extra, offset);
+        }
+        let zip64 = !extra.is_empty();
+        put32(&mut central, 0x0201_4b50);
+        // Made by Unix (3), with the version needed.
+        put16(&mut central, (3 << 8) | version(zip64));
+        put16(&mut central, version(zip64));
+        put16(&mut central, FLAGS);
+        put16(&mut central, DEFLATED);
+        put16(&mut central, 0);
+        put16(&mut central, DOS_DATE);
+        put32(&mut central, entry.crc32);
+        put32(&mut central, csize);
+        put32(&mut central, usize32);
+        put16(&mut central, name.len() as u16);
+        put16(&mut central, if zip64 { extra.len() as u16 + 4 } else { 0 });
+        put16(&mut central, 0); // comment
+        put16(&mut central, 0); // disk
+        put16(&mut central, 0); // internal attributes
+        put32(&mut central, 0o100_644 << 16); // a regular file, rw-r--r--
+        put32(&mut central, offset.min(ZIP64_LIMIT) as u32);
+        central.extend_from_slice(name);
+        if zip64 {
+            put16(&mut central, 0x0001);
+            put16(&mut central, extra.len() as u16);
+            central.extend_from_slice(&extra);
+        }
+        offset += local.len() as u64 + compressed;
+    }
+    let central_offset = offset;
+    let central_size = central.len() as u64;
+    out.write_all(&central)?;
+    let mut end = Vec::with_capacity(98);
+    if count >= 0xFFFF || central_offset >= ZIP64_LIMIT || central_size >= ZIP64_LIMIT {
+        // The Zip64 end of central directory record, then its locator.
+        put32(&mut end, 0x0606_4b50);
+        put64(&mut end, 44);
+        put16(&mut end, (3 << 8) | 45);
+        put16(&mut end, 45);
+        put32(&mut end, 0);
+        put32(&mut end, 0);
+        put64(&mut end, count);
+        put64(&mut end, count);
+        put64(&mut end, central_size);
+        put64(&mut end, central_offset);
+        put32(&mut end, 0x0706_4b50);
+        put32(&mut end, 0);
+        put64(&mut end, central_offset + central_size);
+        put32(&mut end, 1);
+    }
+    put32(&mut end, 0x0605_4b50);
+    put16(&mut end, 0);
+    put16(&mut end, 0);
+    put16(&mut end, count.min(0xFFFF) as u16);
+    put16(&mut end, count.min(0xFFFF) as u16);
+    put32(&mut end, central_size.min(ZIP64_LIMIT) as u32);
+    put32(&mut end, central_offset.min(ZIP64_LIMIT) as u32);
+    put16(&mut end, 0); // comment
+    out.write_all(&end)?;
+    out.flush()
+}
+
+fn put16(out: &mut Vec<u8>, v: u16) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+fn put32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+fn put64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(&v.to_le_bytes());
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Cursor;
+    use std::io::{Cursor, Read};
+
     /// The bytes of a zip archive of `entries` (`/`-separated relative path, bytes).
-    fn zip(entries: &[(String, &[u8])]) -> zip::result::ZipResult<Vec<u8>> {
-        let mut bytes = Cursor::new(Vec::new());
+    fn zip(entries: &[(String, &[u8])]) -> io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
         write(
             prepare_all(entries.par_iter().map(|(p, b)| (p.as_str(), *b))),
             &mut bytes,
         )?;
-        Ok(bytes.into_inner())
+        Ok(bytes)
+    }
+
+    fn read(archive: &mut zip::ZipArchive<Cursor<Vec<u8>>>, name: &str) -> Vec<u8> {
+        let mut read = Vec::new();
+        archive.by_name(name).unwrap().read_to_end(&mut read).unwrap();
+        read
     }
 
     #[test]
@@ -91,13 +326,59 @@ mod tests {
     }
 
     #[test]
-    fn entries_deflated_apart_read_back_as_written() {
+    fn entries_read_back_as_written_with_their_date_and_permissions() {
         let big: Vec<u8> = (0..200_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
-        let bytes = zip(&[("big.bin".into(), big.as_slice()), ("empty".into(), b"".as_slice())]).unwrap();
+        let bytes = zip(&[
+            ("big.bin".into(), big.as_slice()),
+            ("empty".into(), b"".as_slice()),
+            ("ñandú/é.md".into(), "Ñ".as_bytes()),
+        ])
+        .unwrap();
         let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
-        let mut read = Vec::new();
-        std::io::Read::read_to_end(&mut archive.by_name("big.bin").unwrap(), &mut read).unwrap();
-        assert_eq!(read, big);
+        assert_eq!(read(&mut archive, "big.bin"), big);
         assert_eq!(archive.by_name("empty").unwrap().size(), 0);
+        assert_eq!(read(&mut archive, "ñandú/é.md"), "Ñ".as_bytes());
+        let file = archive.by_name("big.bin").unwrap();
+        assert_eq!(file.compression(), zip::CompressionMethod::Deflated);
+        assert_eq!(file.last_modified(), Some(zip::DateTime::default()));
+        assert_eq!(file.unix_mode(), Some(0o100_644));
+    }
+
+    #[test]
+    fn pieces_deflated_apart_join_into_one_entry() {
+        let parts: Vec<Vec<u8>> = (0..50)
+            .map(|i| format!("{{\"id\": {i}, \"text\": \"{}\"}}\n", "abc ".repeat(i * 40)).into_bytes())
+            .chain([Vec::new()])
+            .collect();
+        let fragments: Vec<Fragment> = parts.par_iter().map(|p| fragment(p)).collect();
+        let mut pieces = Pieces::new("records.json");
+        for f in fragments {
+            pieces.push(f);
+        }
+        let mut bytes = Vec::new();
+        write(vec![pieces.finish(), Pieces::new("none").finish()], &mut bytes).unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        // Reading checks the CRC and the size.
+        assert_eq!(read(&mut archive, "records.json"), parts.concat());
+        assert_eq!(read(&mut archive, "none"), b"");
+    }
+
+    #[test]
+    fn more_than_65535_entries_take_zip64_records() {
+        let names: Vec<String> = (0..70_000).map(|i| format!("f/{i:05}")).collect();
+        let entries: Vec<Entry> = names.par_iter().map(|n| prepare(n, n.as_bytes())).collect();
+        let mut bytes = Vec::new();
+        write(entries, &mut bytes).unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        assert_eq!(archive.len(), 70_000);
+        assert_eq!(read(&mut archive, "f/69999"), b"f/69999");
+        assert_eq!(read(&mut archive, "f/00000"), b"f/00000");
+    }
+
+    #[test]
+    fn a_failed_entry_fails_the_archive() {
+        let mut bytes = Vec::new();
+        let failed = write(vec![prepare("a", b"a"), Err(io::Error::other("no"))], &mut bytes);
+        assert!(failed.is_err());
     }
 }

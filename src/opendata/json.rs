@@ -10,8 +10,6 @@
 //! - every amount completed with `usd` (its value in US dollars, `null` without a rate)
 //!   and `usd_year` (the year of the rate: its own year, else the initiative's start year).
 
-use std::io::Write;
-
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -285,8 +283,6 @@ pub struct RecordsDocument {
     rest: Vec<u8>,
     /// Where the items of `projects` go in `rest` (just after its `[`), if it has the key.
     items: Option<usize>,
-    /// How many initiatives were added.
-    added: usize,
 }
 
 impl RecordsDocument {
@@ -301,44 +297,46 @@ impl RecordsDocument {
         // string's new lines are escaped; deeper keys are indented further).
         const KEY: &[u8] = b"\n  \"projects\": []";
         let items = memchr::memmem::find(&rest, KEY).map(|at| at + KEY.len() - 1);
-        RecordsDocument { rest, items, added: 0 }
+        RecordsDocument { rest, items }
     }
 
-    /// Writes the document up to its first initiative.
-    pub fn start(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        out.write_all(&self.rest[..self.items.unwrap_or(self.rest.len())])
+    /// The document up to its first initiative.
+    pub fn start(&self) -> &[u8] {
+        &self.rest[..self.items.unwrap_or(self.rest.len())]
     }
 
-    /// Writes the next initiative, `project` ([`to_bytes`] of one item), four spaces more
-    /// indented on every line (an item of a top-level array).
-    pub fn add(&mut self, out: &mut dyn Write, project: &[u8]) -> std::io::Result<()> {
+    /// Appends to `out` an initiative, `project` ([`to_bytes`] of one item), four spaces
+    /// more indented on every line (an item of a top-level array), after the separator it
+    /// needs (`first`: it is the first). Any thread can make any item: they are joined in
+    /// order.
+    pub fn item(&self, first: bool, project: &[u8], out: &mut Vec<u8>) {
         if self.items.is_none() {
-            return Ok(());
+            return;
         }
-        out.write_all(if self.added == 0 { b"\n" } else { b",\n" })?;
-        self.added += 1;
+        out.extend_from_slice(if first { b"\n" } else { b",\n" });
         let project = project.strip_suffix(b"\n").unwrap_or(project);
         let mut lines = project.split(|&b| b == b'\n');
         if let Some(first) = lines.next() {
-            out.write_all(b"    ")?;
-            out.write_all(first)?;
+            out.extend_from_slice(b"    ");
+            out.extend_from_slice(first);
         }
         for line in lines {
-            out.write_all(b"\n    ")?;
-            out.write_all(line)?;
+            out.extend_from_slice(b"\n    ");
+            out.extend_from_slice(line);
         }
-        Ok(())
     }
 
-    /// Writes the rest of the document.
-    pub fn finish(self, out: &mut dyn Write) -> std::io::Result<()> {
+    /// The rest of the document, after its initiatives (`any`: there are some).
+    pub fn end(&self, any: bool) -> Vec<u8> {
         let Some(items) = self.items else {
-            return Ok(());
+            return Vec::new();
         };
-        if self.added > 0 {
-            out.write_all(b"\n  ")?;
+        let mut end = Vec::with_capacity(self.rest.len() - items + 3);
+        if any {
+            end.extend_from_slice(b"\n  ");
         }
-        out.write_all(&self.rest[items..])
+        end.extend_from_slice(&self.rest[items..]);
+        end
     }
 }
 
@@ -371,15 +369,14 @@ mod tests {
         assert_eq!(spliced(without_key.clone(), &files), without_key);
     }
 
-    /// The bytes [`RecordsDocument`] writes for `rest` with `projects` added.
+    /// The bytes [`RecordsDocument`] gives for `rest` with `projects` added.
     fn spliced(rest: Vec<u8>, projects: &[Vec<u8>]) -> Vec<u8> {
-        let mut document = RecordsDocument::around(rest);
-        let mut out = Vec::new();
-        document.start(&mut out).unwrap();
-        for project in projects {
-            document.add(&mut out, project).unwrap();
+        let document = RecordsDocument::around(rest);
+        let mut out = document.start().to_vec();
+        for (i, project) in projects.iter().enumerate() {
+            document.item(i == 0, project, &mut out);
         }
-        document.finish(&mut out).unwrap();
+        out.extend(document.end(!projects.is_empty()));
         out
     }
 }

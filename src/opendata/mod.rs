@@ -54,10 +54,6 @@ pub struct Sources {
     pub entries: Vec<archive::Entry>,
 }
 
-/// A writer that can also seek: `zip`'s writer, which writes the archive, needs both.
-pub trait WriteSeek: std::io::Write + std::io::Seek {}
-impl<T: std::io::Write + std::io::Seek> WriteSeek for T {}
-
 /// Where the downloads go as they are made: the build writes them into its staging
 /// folder, `serve` keeps them to compare with what its output holds.
 pub trait Sink: Sync {
@@ -66,7 +62,7 @@ pub trait Sink: Sync {
     /// A file too large to hold whole, written piece by piece by `write` (called once, on
     /// the calling thread). Returns the file's size. A sink keeps its own failures to report
     /// them when the build ends, as [`Sink::file`] does; `write` may not have run then.
-    fn stream(&self, path: &str, write: &mut dyn FnMut(&mut dyn WriteSeek) -> std::io::Result<()>) -> u64;
+    fn stream(&self, path: &str, write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>) -> u64;
 }
 
 /// A sink that keeps every file in memory (`serve`'s data refresh).
@@ -101,8 +97,8 @@ impl Sink for KeptFiles {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(file);
     }
-    fn stream(&self, path: &str, write: &mut dyn FnMut(&mut dyn WriteSeek) -> std::io::Result<()>) -> u64 {
-        let mut bytes = std::io::Cursor::new(Vec::new());
+    fn stream(&self, path: &str, write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>) -> u64 {
+        let mut bytes = Vec::new();
         if let Err(e) = write(&mut bytes) {
             self.failed
                 .lock()
@@ -110,28 +106,12 @@ impl Sink for KeptFiles {
                 .get_or_insert(crate::Error::Io(path.into(), e));
             return 0;
         }
-        let bytes = bytes.into_inner();
         let size = bytes.len() as u64;
         self.file(OutputFile {
             path: path.to_owned(),
             bytes,
         });
         size
-    }
-}
-
-/// Writes to two writers at once: a file and its archive entry.
-struct Both<'a>(&'a mut dyn std::io::Write, &'a mut dyn std::io::Write);
-
-impl std::io::Write for Both<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.write_all(buf)?;
-        self.1.write_all(buf)?;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()?;
-        self.1.flush()
     }
 }
 
@@ -323,31 +303,45 @@ impl OpenData {
             },
             || {
                 // Each initiative's value is made once and serialized, a chunk at a time; its
-                // file's bytes are also its part of `records.json`, then they go.
+                // file's bytes are also its part of `records.json`, then they go. A chunk is
+                // made in groups on both cores: each group's initiatives' files, written and
+                // deflated, and its part of `records.json`, deflated as a fragment; then the
+                // parts are written in order.
                 const CHUNK: usize = 256;
+                const GROUP: usize = 16;
                 let mut project_entries: Vec<(archive::Entry, usize)> = Vec::with_capacity(projects.len());
                 let mut records_entry = None;
                 let records_size = sink.stream(&records_path, &mut |out| {
-                    let mut zipped = archive::builder(&records_path).map_err(std::io::Error::other)?;
-                    let mut document = json::RecordsDocument::new(views, license.to_json(), &build.generator);
-                    let mut both = Both(out, &mut zipped);
-                    document.start(&mut both)?;
-                    for (chunk, paths) in projects.chunks(CHUNK).zip(project_paths.chunks(CHUNK)) {
-                        let files: Vec<Vec<u8>> = chunk
-                            .par_iter()
-                            .map(|p| json::to_bytes(&json::project(views, p)))
+                    let document = json::RecordsDocument::new(views, license.to_json(), &build.generator);
+                    let mut zipped = archive::Pieces::new(&records_path);
+                    out.write_all(document.start())?;
+                    zipped.push(archive::fragment(document.start()));
+                    for (c, (chunk, paths)) in projects.chunks(CHUNK).zip(project_paths.chunks(CHUNK)).enumerate() {
+                        let groups: Vec<_> = chunk
+                            .par_chunks(GROUP)
+                            .zip(paths.par_chunks(GROUP))
+                            .enumerate()
+                            .map(|(g, (group, paths))| {
+                                let mut part = Vec::new();
+                                let mut entries = Vec::with_capacity(group.len());
+                                for (i, (p, path)) in group.iter().zip(paths).enumerate() {
+                                    let file = json::to_bytes(&json::project(views, p));
+                                    document.item(c + g + i == 0, &file, &mut part);
+                                    entries.push(prepare_and_emit(path, file));
+                                }
+                                let fragment = archive::fragment(&part);
+                                (part, fragment, entries)
+                            })
                             .collect();
-                        for file in &files {
-                            document.add(&mut both, file)?;
+                        for (part, fragment, entries) in groups {
+                            out.write_all(&part)?;
+                            zipped.push(fragment);
+                            project_entries.extend(entries);
                         }
-                        project_entries.par_extend(
-                            paths
-                                .par_iter()
-                                .zip(files)
-                                .map(|(path, bytes)| prepare_and_emit(path, bytes)),
-                        );
                     }
-                    document.finish(&mut both)?;
+                    let end = document.end(!projects.is_empty());
+                    out.write_all(&end)?;
+                    zipped.push(archive::fragment(&end));
                     records_entry = Some(zipped.finish());
                     Ok(())
                 });
@@ -515,8 +509,7 @@ impl OpenData {
         let mut entries = Some(entries);
         let path = format!("{DIR}/openssc-data.zip");
         let size = sink.stream(&path, &mut |out| {
-            let entries = entries.take().unwrap_or_default();
-            archive::write(entries, out).map_err(std::io::Error::other)
+            archive::write(entries.take().unwrap_or_default(), out)
         });
         downloads.push(Download {
             path: path.clone(),
