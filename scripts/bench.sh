@@ -20,6 +20,9 @@
 # minutes, which would time the deletion rather than the tool (so run it when nothing was
 # deleted in bulk in the last minutes; BENCH_DELETE=1 deletes the
 # output just before each build instead, as the benchmark did until the fifth session);
+# before each timed command, `sync` (outside the timing) writes back what the previous one
+# left in the page cache, so that no command pays for another's writeback (at 50,000 the
+# outputs are gigabytes; BENCH_SYNC=0 leaves it out, as until the sixth session);
 # `rebuild` and `hugo_re` are the same builds run again at once over
 # that output, nothing changed (a rebuild kept between runs: openssc updates it in place and
 # writes no file, Hugo writes every file again). Prints one table row per N, the
@@ -37,7 +40,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --check-only) check_only=1; shift ;;
     --no-hugo) hugo_wanted=0; shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) sizes+=("$1"); shift ;;
   esac
 done
@@ -78,6 +81,7 @@ run() {
   local name=$1
   shift
   local start end
+  [ "${BENCH_SYNC:-1}" = 1 ] && sync
   start=$(date +%s%N)
   /usr/bin/time -o "$work/time.txt" -f "%M" "$@" >/dev/null 2>"$work/stderr.txt" || {
     echo "failed: $*" >&2
