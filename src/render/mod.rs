@@ -9,7 +9,7 @@ pub mod deps;
 pub mod report;
 pub mod views;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -144,8 +144,7 @@ impl Theme {
         // Escape what HTML needs escaped (`& < > " '`), and not `/` as minijinja's
         // default does: relative links stay readable (`../projects/x/index.html`).
         env.set_formatter(|out, state, value| match value.as_str() {
-            Some(s) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => out
-                .write_str(&escape_text(s))
+            Some(s) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => write_escaped(out, s)
                 .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())),
             _ => minijinja::escape_formatter(out, state, value),
         });
@@ -156,15 +155,19 @@ impl Theme {
             }
         }
         let lang = locale.lang.clone();
-        let for_t = Arc::clone(&locale);
-        env.add_function("t", move |key: &str| -> Result<String, minijinja::Error> {
-            match for_t.catalog.get(key) {
-                Some(_) => Ok(for_t.t(key)),
-                None => Err(minijinja::Error::new(
+        // Each text made once as a template value: a page calls `t` about eighty times.
+        let texts: HashMap<String, minijinja::Value> = locale
+            .catalog
+            .keys()
+            .map(|key| (key.clone(), minijinja::Value::from(locale.t(key))))
+            .collect();
+        env.add_function("t", move |key: &str| -> Result<minijinja::Value, minijinja::Error> {
+            texts.get(key).cloned().ok_or_else(|| {
+                minijinja::Error::new(
                     minijinja::ErrorKind::UndefinedError,
                     format!("no interface text `{key}` in the {lang} catalog (themes/default/i18n/{lang}.yaml)"),
-                )),
-            }
+                )
+            })
         });
         let for_tn = Arc::clone(&locale);
         env.add_function("tn", move |key: &str, n: u64| -> Result<String, minijinja::Error> {
@@ -356,17 +359,30 @@ fn template_diagnostic(templates: &BTreeMap<String, Template>, e: &minijinja::Er
 /// Escapes what HTML needs escaped (`& < > " '`), and not `/`.
 pub(crate) fn escape_text(s: &str) -> String {
     let mut escaped = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
+    // Writing to a `String` cannot fail.
+    let _ = write_escaped(&mut escaped, s);
     escaped
+}
+
+/// Writes `s` to `out` escaped as [`escape_text`] does: the runs without a character to
+/// escape as they are.
+fn write_escaped(out: &mut dyn std::fmt::Write, s: &str) -> std::fmt::Result {
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        // The characters escaped are ASCII: `i` is a character boundary.
+        out.write_str(&s[run..i])?;
+        out.write_str(entity)?;
+        run = i + 1;
+    }
+    out.write_str(&s[run..])
 }
 
 /// A page to render: where it goes, with which template and context.
@@ -591,4 +607,20 @@ pub(crate) fn label_fallbacks(html: String, locale: &Locale) -> String {
         out.insert_str(at, &format!("\n{notes}"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_html_needs_and_keeps_the_rest_whole() {
+        assert_eq!(
+            escape_text(r#"<a href="x">Tom & Jerry's</a> ../ñandú/"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt; ../ñandú/"
+        );
+        assert_eq!(escape_text(""), "");
+        assert_eq!(escape_text("&"), "&amp;");
+        assert_eq!(escape_text("é<"), "é&lt;");
+    }
 }
