@@ -175,72 +175,10 @@ pub fn write(entries: Vec<Entry>, out: &mut dyn Write) -> io::Result<()> {
     let count = entries.len() as u64;
     for entry in entries {
         let compressed = entry.data.len() as u64;
-        let sizes_zip64 = entry.size >= ZIP64_LIMIT || compressed >= ZIP64_LIMIT;
-        let name = entry.path.as_bytes();
-        // Local header: with Zip64, both sizes go in the extra field.
-        let mut local = Vec::with_capacity(30 + name.len() + 20);
-        put32(&mut local, 0x0403_4b50);
-        put16(&mut local, version(sizes_zip64));
-        put16(&mut local, FLAGS);
-        put16(&mut local, DEFLATED);
-        put16(&mut local, 0);
-        put16(&mut local, DOS_DATE);
-        put32(&mut local, entry.crc32);
-        let (csize, usize32) = if sizes_zip64 {
-            (u32::MAX, u32::MAX)
-        } else {
-            (compressed as u32, entry.size as u32)
-        };
-        put32(&mut local, csize);
-        put32(&mut local, usize32);
-        put16(&mut local, name.len() as u16);
-        put16(&mut local, if sizes_zip64 { 20 } else { 0 });
-        local.extend_from_slice(name);
-        if sizes_zip64 {
-            put16(&mut local, 0x0001);
-            put16(&mut local, 16);
-            put64(&mut local, entry.size);
-            put64(&mut local, compressed);
-        }
+        let (local, central_header) = headers(&entry.path, entry.crc32, entry.size, compressed, offset);
         out.write_all(&local)?;
         out.write_all(&entry.data)?;
-
-        // Central directory header: with Zip64, only the values that do not fit.
-        let mut extra = Vec::new();
-        if entry.size >= ZIP64_LIMIT {
-            put64(&mut extra, entry.size);
-        }
-        if compressed >= ZIP64_LIMIT {
-            put64(&mut extra, compressed);
-        }
-        if offset >= ZIP64_LIMIT {
-            put64(&mut extra, offset);
-        }
-        let zip64 = !extra.is_empty();
-        put32(&mut central, 0x0201_4b50);
-        // Made by Unix (3), with the version needed.
-        put16(&mut central, (3 << 8) | version(zip64));
-        put16(&mut central, version(zip64));
-        put16(&mut central, FLAGS);
-        put16(&mut central, DEFLATED);
-        put16(&mut central, 0);
-        put16(&mut central, DOS_DATE);
-        put32(&mut central, entry.crc32);
-        put32(&mut central, csize);
-        put32(&mut central, usize32);
-        put16(&mut central, name.len() as u16);
-        put16(&mut central, if zip64 { extra.len() as u16 + 4 } else { 0 });
-        put16(&mut central, 0); // comment
-        put16(&mut central, 0); // disk
-        put16(&mut central, 0); // internal attributes
-        put32(&mut central, 0o100_644 << 16); // a regular file, rw-r--r--
-        put32(&mut central, offset.min(ZIP64_LIMIT) as u32);
-        central.extend_from_slice(name);
-        if zip64 {
-            put16(&mut central, 0x0001);
-            put16(&mut central, extra.len() as u16);
-            central.extend_from_slice(&extra);
-        }
+        central.extend_from_slice(&central_header);
         offset += local.len() as u64 + compressed;
     }
     let central_offset = offset;
@@ -274,6 +212,75 @@ pub fn write(entries: Vec<Entry>, out: &mut dyn Write) -> io::Result<()> {
     put16(&mut end, 0); // comment
     out.write_all(&end)?;
     out.flush()
+}
+
+/// The local header and the central directory header of the entry `path`, whose local
+/// header is at `offset`. With Zip64, the local header holds both sizes in its extra field;
+/// the central one holds the sizes when either does not fit (both, as its size fields then
+/// both say "see Zip64") and the offset when it does not fit.
+fn headers(path: &str, crc32: u32, size: u64, compressed: u64, offset: u64) -> (Vec<u8>, Vec<u8>) {
+    let sizes_zip64 = size >= ZIP64_LIMIT || compressed >= ZIP64_LIMIT;
+    let name = path.as_bytes();
+    let (csize, usize32) = if sizes_zip64 {
+        (u32::MAX, u32::MAX)
+    } else {
+        (compressed as u32, size as u32)
+    };
+    let mut local = Vec::with_capacity(30 + name.len() + 20);
+    put32(&mut local, 0x0403_4b50);
+    put16(&mut local, version(sizes_zip64));
+    put16(&mut local, FLAGS);
+    put16(&mut local, DEFLATED);
+    put16(&mut local, 0);
+    put16(&mut local, DOS_DATE);
+    put32(&mut local, crc32);
+    put32(&mut local, csize);
+    put32(&mut local, usize32);
+    put16(&mut local, name.len() as u16);
+    put16(&mut local, if sizes_zip64 { 20 } else { 0 });
+    local.extend_from_slice(name);
+    if sizes_zip64 {
+        put16(&mut local, 0x0001);
+        put16(&mut local, 16);
+        put64(&mut local, size);
+        put64(&mut local, compressed);
+    }
+
+    let mut extra = Vec::new();
+    if sizes_zip64 {
+        put64(&mut extra, size);
+        put64(&mut extra, compressed);
+    }
+    if offset >= ZIP64_LIMIT {
+        put64(&mut extra, offset);
+    }
+    let zip64 = !extra.is_empty();
+    let mut central = Vec::with_capacity(46 + name.len() + 28);
+    put32(&mut central, 0x0201_4b50);
+    // Made by Unix (3), with the version needed.
+    put16(&mut central, (3 << 8) | version(zip64));
+    put16(&mut central, version(zip64));
+    put16(&mut central, FLAGS);
+    put16(&mut central, DEFLATED);
+    put16(&mut central, 0);
+    put16(&mut central, DOS_DATE);
+    put32(&mut central, crc32);
+    put32(&mut central, csize);
+    put32(&mut central, usize32);
+    put16(&mut central, name.len() as u16);
+    put16(&mut central, if zip64 { extra.len() as u16 + 4 } else { 0 });
+    put16(&mut central, 0); // comment
+    put16(&mut central, 0); // disk
+    put16(&mut central, 0); // internal attributes
+    put32(&mut central, 0o100_644 << 16); // a regular file, rw-r--r--
+    put32(&mut central, offset.min(ZIP64_LIMIT) as u32);
+    central.extend_from_slice(name);
+    if zip64 {
+        put16(&mut central, 0x0001);
+        put16(&mut central, extra.len() as u16);
+        central.extend_from_slice(&extra);
+    }
+    (local, central)
 }
 
 fn put16(out: &mut Vec<u8>, v: u16) {
@@ -373,6 +380,51 @@ mod tests {
         assert_eq!(archive.len(), 70_000);
         assert_eq!(read(&mut archive, "f/69999"), b"f/69999");
         assert_eq!(read(&mut archive, "f/00000"), b"f/00000");
+    }
+
+    #[test]
+    fn zip64_fields_hold_what_does_not_fit_in_32_bits() {
+        let le16 = |b: &[u8], at: usize| u16::from_le_bytes([b[at], b[at + 1]]);
+        let le32 = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+        let le64 = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+        const GIB: u64 = 1 << 30;
+        // A file of 5 GiB deflated to 1 GiB, whose header is at 6 GiB.
+        let (local, central) = headers("big", 7, 5 * GIB, GIB, 6 * GIB);
+        assert_eq!(
+            (le16(&local, 4), le32(&local, 18), le32(&local, 22)),
+            (45, u32::MAX, u32::MAX)
+        );
+        assert_eq!(le16(&local, 28), 20);
+        let extra = 30 + 3;
+        assert_eq!((le16(&local, extra), le16(&local, extra + 2)), (1, 16));
+        assert_eq!((le64(&local, extra + 4), le64(&local, extra + 12)), (5 * GIB, GIB));
+        assert_eq!(
+            (le16(&central, 6), le32(&central, 20), le32(&central, 24)),
+            (45, u32::MAX, u32::MAX)
+        );
+        assert_eq!((le16(&central, 30), le32(&central, 42)), (28, u32::MAX));
+        let extra = 46 + 3;
+        assert_eq!((le16(&central, extra), le16(&central, extra + 2)), (1, 24));
+        assert_eq!(
+            (
+                le64(&central, extra + 4),
+                le64(&central, extra + 12),
+                le64(&central, extra + 20)
+            ),
+            (5 * GIB, GIB, 6 * GIB)
+        );
+        // Small sizes past 4 GiB into the archive: only the offset.
+        let (local, central) = headers("late", 7, 10, 12, 6 * GIB);
+        assert_eq!((le32(&local, 18), le32(&local, 22), le16(&local, 28)), (12, 10, 0));
+        assert_eq!(
+            (le32(&central, 20), le32(&central, 24), le16(&central, 30)),
+            (12, 10, 12)
+        );
+        assert_eq!(le64(&central, 46 + 4 + 4), 6 * GIB);
+        // Nothing large: no extra field, version 2.0.
+        let (local, central) = headers("small", 7, 10, 12, 100);
+        assert_eq!((local.len(), le16(&local, 4)), (30 + 5, 20));
+        assert_eq!((central.len(), le32(&central, 42)), (46 + 5, 100));
     }
 
     #[test]
