@@ -7,6 +7,8 @@
 //! what the file holds. Titles come from the `figures.json` beside the CSV when it names
 //! the figure.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use super::table::{Field, FieldType, Table};
@@ -93,14 +95,19 @@ pub fn tables(files: &[OutputFile]) -> Vec<Table> {
         .filter(|f| f.path.starts_with("data/") && f.path.ends_with(".csv"))
         .collect();
     csvs.sort_by(|a, b| a.path.cmp(&b.path));
+    // Each folder's figures.json parsed once, not once per CSV beside it (an edition has
+    // about twenty figures, and its figures.json grows with the records: 2 MB at 10,000).
+    let mut figures_of: HashMap<&str, Option<Value>> = HashMap::new();
     csvs.into_iter()
         .filter_map(|f| {
             let stem = f.path.strip_prefix("data/")?.strip_suffix(".csv")?;
             let (folder, file) = stem.rsplit_once('/').unwrap_or(("", stem));
-            let figures = files
-                .iter()
-                .find(|g| g.path == format!("data/{folder}/figures.json"))
-                .and_then(|g| serde_json::from_slice::<Value>(&g.bytes).ok());
+            let figures = figures_of.entry(folder).or_insert_with(|| {
+                files
+                    .iter()
+                    .find(|g| g.path == format!("data/{folder}/figures.json"))
+                    .and_then(|g| serde_json::from_slice::<Value>(&g.bytes).ok())
+            });
             let title = figures
                 .as_ref()
                 .and_then(|v| v["figures"][file]["title"].as_str().map(str::to_owned))

@@ -19,33 +19,35 @@ use crate::render::views::Views;
 /// Replaces every serialized `PartialDate` (`{year, month, day}`) by its text, and
 /// completes every amount (`{amount, currency, ...}`) with `usd` and `usd_year`.
 fn normalize(value: &mut Value, dataset: &Dataset, default_year: Option<i32>) {
-    match value {
-        Value::Object(map) => {
-            let is_date = map.len() == 3 && ["year", "month", "day"].iter().all(|k| map.contains_key(*k));
-            if is_date {
-                if let Ok(d) = serde_json::from_value::<DateParts>(Value::Object(map.clone())) {
-                    *value = json!(d.to_string());
-                }
-                return;
-            }
-            if map.get("amount").is_some_and(Value::is_number) && map.get("currency").is_some_and(Value::is_string) {
-                if let Ok(money) = serde_json::from_value::<crate::model::Money>(Value::Object(map.clone())) {
-                    let usd = dataset.to_usd(&money, default_year).filter(|v| v.is_finite());
-                    map.insert("usd".into(), json!(usd.map(|v| (v * 100.0).round() / 100.0)));
-                    map.insert("usd_year".into(), json!(money.year.or(default_year)));
-                }
-                return;
-            }
-            for v in map.values_mut() {
-                normalize(v, dataset, default_year);
-            }
-        }
-        Value::Array(items) => {
+    use serde::Deserialize;
+    // Dates and amounts are read in place (`&Value` is a deserializer), not cloned first.
+    let Value::Object(map) = &*value else {
+        if let Value::Array(items) = value {
             for v in items {
                 normalize(v, dataset, default_year);
             }
         }
-        _ => {}
+        return;
+    };
+    if map.len() == 3 && ["year", "month", "day"].iter().all(|k| map.contains_key(*k)) {
+        if let Ok(d) = DateParts::deserialize(&*value) {
+            *value = json!(d.to_string());
+        }
+        return;
+    }
+    if map.get("amount").is_some_and(Value::is_number) && map.get("currency").is_some_and(Value::is_string) {
+        let money = crate::model::Money::deserialize(&*value);
+        if let (Ok(money), Value::Object(map)) = (money, value) {
+            let usd = dataset.to_usd(&money, default_year).filter(|v| v.is_finite());
+            map.insert("usd".into(), json!(usd.map(|v| (v * 100.0).round() / 100.0)));
+            map.insert("usd_year".into(), json!(money.year.or(default_year)));
+        }
+        return;
+    }
+    if let Value::Object(map) = value {
+        for v in map.values_mut() {
+            normalize(v, dataset, default_year);
+        }
     }
 }
 
