@@ -91,6 +91,19 @@ fn github_workflow_checks_pull_requests_and_deploys_main_to_pages() {
             .collect()
     };
     assert!(uses("check").contains(&"actions/checkout".to_owned()));
+    // Both jobs restore the openssc an earlier run installed before installing (cargo
+    // install then skips the compile when openssc has not changed).
+    for job in ["check", "build"] {
+        let steps = jobs[job]["steps"].as_array().unwrap();
+        let cache = steps
+            .iter()
+            .position(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("actions/cache@")))
+            .unwrap_or_else(|| panic!("{job} caches the installed openssc"));
+        let install = steps.iter().position(|s| s["run"].as_str() == Some(INSTALL)).unwrap();
+        assert!(cache < install, "{job}: the cache is restored before the install");
+        let paths = steps[cache]["with"]["path"].as_str().unwrap();
+        assert!(paths.contains("~/.cargo/bin/openssc") && paths.contains("~/.cargo/.crates2.json"));
+    }
     assert!(uses("build").contains(&"actions/upload-pages-artifact".to_owned()));
     assert!(uses("deploy").contains(&"actions/deploy-pages".to_owned()));
     let artifact = jobs["build"]["steps"]
@@ -121,7 +134,11 @@ fn gitlab_pipeline_checks_merge_requests_and_publishes_pages() {
     assert!(w["variables"]["OPENSSC_GIT"].as_str().is_some());
     let mut install = Vec::new();
     commands(&w["default"], &mut install);
-    assert_eq!(install, [INSTALL]);
+    assert_eq!(install.last().map(String::as_str), Some(INSTALL), "{install:?}");
+    // The install is cached: into the project folder (GitLab caches only there), on PATH.
+    assert_eq!(w["variables"]["CARGO_INSTALL_ROOT"], "$CI_PROJECT_DIR/.openssc");
+    assert_eq!(w["default"]["cache"]["paths"], serde_json::json!([".openssc/"]));
+    assert!(install.contains(&r#"export PATH="$CARGO_INSTALL_ROOT/bin:$PATH""#.to_owned()));
     assert_eq!(
         w["check"]["rules"][0]["if"],
         "$CI_PIPELINE_SOURCE == \"merge_request_event\""
