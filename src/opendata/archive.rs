@@ -226,18 +226,23 @@ fn headers(path: &str, crc32: u32, size: u64, compressed: u64, offset: u64) -> (
     } else {
         (compressed as u32, size as u32)
     };
+    // From the version needed to the extra field's length, both headers hold the same
+    // fields in the same order.
+    let shared = |out: &mut Vec<u8>, zip64: bool, extra_len: u16| {
+        put16(out, version(zip64));
+        put16(out, FLAGS);
+        put16(out, DEFLATED);
+        put16(out, 0); // time: 00:00:00
+        put16(out, DOS_DATE);
+        put32(out, crc32);
+        put32(out, csize);
+        put32(out, usize32);
+        put16(out, name.len() as u16);
+        put16(out, extra_len);
+    };
     let mut local = Vec::with_capacity(30 + name.len() + 20);
     put32(&mut local, 0x0403_4b50);
-    put16(&mut local, version(sizes_zip64));
-    put16(&mut local, FLAGS);
-    put16(&mut local, DEFLATED);
-    put16(&mut local, 0);
-    put16(&mut local, DOS_DATE);
-    put32(&mut local, crc32);
-    put32(&mut local, csize);
-    put32(&mut local, usize32);
-    put16(&mut local, name.len() as u16);
-    put16(&mut local, if sizes_zip64 { 20 } else { 0 });
+    shared(&mut local, sizes_zip64, if sizes_zip64 { 20 } else { 0 });
     local.extend_from_slice(name);
     if sizes_zip64 {
         put16(&mut local, 0x0001);
@@ -259,16 +264,7 @@ fn headers(path: &str, crc32: u32, size: u64, compressed: u64, offset: u64) -> (
     put32(&mut central, 0x0201_4b50);
     // Made by Unix (3), with the version needed.
     put16(&mut central, (3 << 8) | version(zip64));
-    put16(&mut central, version(zip64));
-    put16(&mut central, FLAGS);
-    put16(&mut central, DEFLATED);
-    put16(&mut central, 0);
-    put16(&mut central, DOS_DATE);
-    put32(&mut central, crc32);
-    put32(&mut central, csize);
-    put32(&mut central, usize32);
-    put16(&mut central, name.len() as u16);
-    put16(&mut central, if zip64 { extra.len() as u16 + 4 } else { 0 });
+    shared(&mut central, zip64, if zip64 { extra.len() as u16 + 4 } else { 0 });
     put16(&mut central, 0); // comment
     put16(&mut central, 0); // disk
     put16(&mut central, 0); // internal attributes

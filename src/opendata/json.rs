@@ -10,7 +10,7 @@
 //! - every amount completed with `usd` (its value in US dollars, `null` without a rate)
 //!   and `usd_year` (the year of the rate: its own year, else the initiative's start year).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::model::{Actor, Dataset, Exchange, Fund, Project, Record};
@@ -19,7 +19,6 @@ use crate::render::views::Views;
 /// Replaces every serialized `PartialDate` (`{year, month, day}`) by its text, and
 /// completes every amount (`{amount, currency, ...}`) with `usd` and `usd_year`.
 fn normalize(value: &mut Value, dataset: &Dataset, default_year: Option<i32>) {
-    use serde::Deserialize;
     // Dates and amounts are read in place (`&Value` is a deserializer), not cloned first.
     let Value::Object(map) = &*value else {
         if let Value::Array(items) = value {
@@ -51,7 +50,7 @@ fn normalize(value: &mut Value, dataset: &Dataset, default_year: Option<i32>) {
     }
 }
 
-#[derive(serde::Deserialize)]
+#[derive(Deserialize)]
 struct DateParts {
     year: i32,
     month: Option<u32>,

@@ -326,7 +326,7 @@ impl OpenData {
                                 let mut entries = Vec::with_capacity(group.len());
                                 for (i, (p, path)) in group.iter().zip(paths).enumerate() {
                                     let file = json::to_bytes(&json::project(views, p));
-                                    document.item(c + g + i == 0, &file, &mut part);
+                                    document.item(c == 0 && g == 0 && i == 0, &file, &mut part);
                                     entries.push(prepare_and_emit(path, file));
                                 }
                                 let fragment = archive::fragment(&part);
