@@ -314,11 +314,13 @@ pub fn write_site(
     // The downloads are written as they are made, before the pages: nothing is in the
     // output before the commit, and their bytes (the largest part of a build's memory:
     // the archive, `records.json`, one JSON per initiative) are let go at once.
-    let (report_data, open_data) = stage(progress, "open data", || {
+    let (report_data, mut open_data) = stage(progress, "open data", || {
         let report_data = crate::render::report::edition_data_files(&default_views);
         let open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources, &sink);
         (report_data, open_data)
     });
+    // Written on one core while the other starts on the pages (see below).
+    let archive = open_data.take_archive();
 
     // Every page as a job, with every path the build writes known before the first page is
     // made: the link check needs them. Every language has the same pages; each language's
@@ -352,12 +354,13 @@ pub fn write_site(
     let template_problems: Mutex<Vec<Diagnostic>> = Mutex::new(Vec::new());
     let deps = remember.map(|files| Fingerprints::new(dataset, &index, files));
     let projects: Vec<&Record<Project>> = dataset.projects.values().map(|p| &**p).collect();
-    stage(progress, "render", || {
+    let render_pages = || {
         for (locale, language) in locales.iter().zip(&languages) {
-            let jobs = match default_jobs.take() {
+            let mut jobs = match default_jobs.take() {
                 Some(jobs) => jobs,
                 None => jobs_of(&views_of(locale)),
             };
+            jobs.sort_by_key(PageJob::render_order);
             let renderer = match renderer(&inputs, language, locale, &languages) {
                 Ok(r) => r,
                 Err(d) => return push_problems(&template_problems, d),
@@ -370,7 +373,9 @@ pub fn write_site(
                 rows: &rows,
                 ..views_of(locale)
             };
-            jobs.into_par_iter().for_each(|job| {
+            // Small pieces: a core that joins late (it wrote the archive first) finds work to
+            // take to the end, rather than a large piece the other core holds.
+            jobs.into_par_iter().with_max_len(16).for_each(|job| {
                 if let Some(deps) = &deps {
                     let key = format!("{}{}", language.prefix, job.path());
                     let print = deps.of(&job);
@@ -395,6 +400,11 @@ pub fn write_site(
                     .insert(language.code.clone(), (deps.project_records(), rows));
             }
         }
+    };
+    stage(progress, "render", || {
+        // Writing the archive is a copy of its deflated entries, which one thread does
+        // alone: the other core renders pages meanwhile, then both do.
+        rayon::join(|| archive.map(|a| a.write(&sink)), render_pages);
     });
     template_failure(template_problems)?;
     let (broken, link_memory) = stage(progress, "links", || links.finish_remembering());
@@ -476,7 +486,10 @@ pub fn refresh_data(
     let default_views = views_of(&locales[0]);
     let report_data = crate::render::report::edition_data_files(&default_views);
     let made = KeptFiles::default();
-    let open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources, &made);
+    let mut open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources, &made);
+    if let Some(archive) = open_data.take_archive() {
+        archive.write(&made);
+    }
     let downloads = made.into_files().map_err(BuildFailure::Io)?;
     let data_files: std::collections::HashSet<&str> = open_data.files.iter().map(String::as_str).collect();
     let gone: Vec<String> = memory

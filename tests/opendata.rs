@@ -530,6 +530,7 @@ fn records_json_and_the_csv_tables_agree() {
     assert_eq!(records["editions"][0]["year"], 2011);
     let text = text(&tree, "data/records.json");
     assert!(!text.contains("\"month\""), "no date is left as its parts");
+    assert_eq!(text.lines().count(), 1, "records.json is compact JSON: one line");
 
     // One JSON per initiative, the same record as in records.json, linked from its page.
     for p in json_projects {

@@ -162,18 +162,67 @@ fn version(zip64: bool) -> u16 {
     if zip64 { 45 } else { 20 }
 }
 
-/// Writes the zip archive of `entries` into `out`, in path order whatever their order in
-/// `entries` (of two entries with the same path, the first is kept); each entry's
-/// compressed bytes are let go once copied. Fails when one entry failed to deflate.
+/// The zip archive of a set of entries, in path order (of two entries with the same path,
+/// the first is kept), ready to be written. Its size is known before it is written, so a
+/// page can say it while the archive is written on another thread.
+pub struct Archive {
+    entries: Vec<Deflated>,
+}
+
+impl Archive {
+    /// The archive of `entries`, whatever their order; fails when one failed to deflate.
+    pub fn new(entries: Vec<Entry>) -> io::Result<Archive> {
+        let mut entries = entries.into_iter().collect::<io::Result<Vec<_>>>()?;
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        entries.dedup_by(|a, b| a.path == b.path);
+        Ok(Archive { entries })
+    }
+
+    /// The number of bytes [`Archive::write`] writes.
+    pub fn size(&self) -> u64 {
+        /// Counts what is written to it.
+        struct Count(u64);
+        impl Write for Count {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                self.0 += buf.len() as u64;
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut count = Count(0);
+        // Writing to a counter cannot fail.
+        let _ = write_entries(&self.entries, &mut count);
+        count.0
+    }
+
+    /// Writes the archive into `out`; each entry's compressed bytes are let go once copied.
+    pub fn write(self, out: &mut dyn Write) -> io::Result<()> {
+        let mut out = io::BufWriter::with_capacity(256 * 1024, out);
+        write_entries(self.entries, &mut out)?;
+        out.flush()
+    }
+}
+
+/// Writes the zip archive of `entries` into `out` (see [`Archive`]). Fails when one entry
+/// failed to deflate.
 pub fn write(entries: Vec<Entry>, out: &mut dyn Write) -> io::Result<()> {
-    let mut entries = entries.into_iter().collect::<io::Result<Vec<_>>>()?;
-    entries.sort_by(|a, b| a.path.cmp(&b.path));
-    entries.dedup_by(|a, b| a.path == b.path);
-    let mut out = io::BufWriter::with_capacity(256 * 1024, out);
+    Archive::new(entries)?.write(out)
+}
+
+/// Writes `entries` (sorted, distinct), each with its local header, then the central
+/// directory and its end.
+fn write_entries<E: std::borrow::Borrow<Deflated>>(
+    entries: impl IntoIterator<Item = E, IntoIter: ExactSizeIterator>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let entries = entries.into_iter();
+    let count = entries.len() as u64;
     let mut central = Vec::with_capacity(entries.len() * 96);
     let mut offset: u64 = 0;
-    let count = entries.len() as u64;
     for entry in entries {
+        let entry = entry.borrow();
         let compressed = entry.data.len() as u64;
         let (local, central_header) = headers(&entry.path, entry.crc32, entry.size, compressed, offset);
         out.write_all(&local)?;
@@ -210,8 +259,7 @@ pub fn write(entries: Vec<Entry>, out: &mut dyn Write) -> io::Result<()> {
     put32(&mut end, central_size.min(ZIP64_LIMIT) as u32);
     put32(&mut end, central_offset.min(ZIP64_LIMIT) as u32);
     put16(&mut end, 0); // comment
-    out.write_all(&end)?;
-    out.flush()
+    out.write_all(&end)
 }
 
 /// The local header and the central directory header of the entry `path`, whose local
@@ -371,7 +419,14 @@ mod tests {
         let names: Vec<String> = (0..70_000).map(|i| format!("f/{i:05}")).collect();
         let entries: Vec<Entry> = names.par_iter().map(|n| prepare(n, n.as_bytes())).collect();
         let mut bytes = Vec::new();
-        write(entries, &mut bytes).unwrap();
+        let zipped = Archive::new(entries).unwrap();
+        let size = zipped.size();
+        zipped.write(&mut bytes).unwrap();
+        assert_eq!(
+            size,
+            bytes.len() as u64,
+            "the size said before writing, with Zip64 records"
+        );
         let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
         assert_eq!(archive.len(), 70_000);
         assert_eq!(read(&mut archive, "f/69999"), b"f/69999");
@@ -421,6 +476,27 @@ mod tests {
         let (local, central) = headers("small", 7, 10, 12, 100);
         assert_eq!((local.len(), le16(&local, 4)), (30 + 5, 20));
         assert_eq!((central.len(), le32(&central, 42)), (46 + 5, 100));
+    }
+
+    #[test]
+    fn the_size_of_an_archive_is_known_before_it_is_written() {
+        let entries = || {
+            vec![
+                prepare("b.txt", b"bee"),
+                prepare("a/c.csv", b"x,y\r\n"),
+                prepare("b.txt", b"again"),
+            ]
+        };
+        let zipped = Archive::new(entries()).unwrap();
+        let size = zipped.size();
+        let mut bytes = Vec::new();
+        zipped.write(&mut bytes).unwrap();
+        assert_eq!(size, bytes.len() as u64);
+        assert_eq!(
+            Archive::new(vec![]).unwrap().size(),
+            22,
+            "an empty archive: its end record"
+        );
     }
 
     #[test]

@@ -265,24 +265,25 @@ fn records(views: &Views<'_>, license: Value, generator: &str) -> Value {
         "license": license,
         "generator": generator,
         "exchange_rates": data.exchange_rates,
-        "projects": [],
         "actors": data.actors.values().map(|a| actor(views, a)).collect::<Vec<_>>(),
         "funds": data.funds.values().map(|f| fund(views, f)).collect::<Vec<_>>(),
         "exchanges": data.exchanges.values().map(|e| exchange(views, e)).collect::<Vec<_>>(),
         "editions": editions,
         "countries": countries,
+        // Last, so that [`RecordsDocument`] finds it at the end of the document.
+        "projects": [],
     })
 }
 
 /// `records.json`, written piece by piece: every record of the site in one document. The
 /// initiatives' files (`data/projects/<id>.json`, [`to_bytes`] of [`project`]) are added in
-/// id order as they are made: they are indented into the document as they are, not
-/// serialized a second time, so the bytes are those of [`to_bytes`] of the whole document,
-/// and the document is never held whole.
+/// id order as they are made, as the last member of the document (`"projects"`): they are
+/// placed in it as they are, not serialized a second time, so the bytes are those of
+/// [`to_bytes`] of the whole document, and the document is never held whole.
 pub struct RecordsDocument {
-    /// [`to_bytes`] of [`records`], whose `projects` is `[]`.
+    /// [`to_bytes`] of [`records`], whose last member is `"projects":[]`.
     rest: Vec<u8>,
-    /// Where the items of `projects` go in `rest` (just after its `[`), if it has the key.
+    /// Where the items of `projects` go in `rest` (just after its `[`), if it ends with it.
     items: Option<usize>,
 }
 
@@ -292,12 +293,13 @@ impl RecordsDocument {
         Self::around(to_bytes(&records(views, license, generator)))
     }
 
-    /// `rest` ([`to_bytes`] of an object whose `projects` is `[]`), to which items are added.
+    /// `rest` ([`to_bytes`] of an object whose last member is `"projects":[]`), to which
+    /// items are added.
     fn around(rest: Vec<u8>) -> RecordsDocument {
-        // A key of the top-level object is the only text after a new line and two spaces (a
-        // string's new lines are escaped; deeper keys are indented further).
-        const KEY: &[u8] = b"\n  \"projects\": []";
-        let items = memchr::memmem::find(&rest, KEY).map(|at| at + KEY.len() - 1);
+        // Compact JSON has no indentation to tell a top-level key from a deeper one; the end
+        // of the document does: no deeper value closes there.
+        const TAIL: &[u8] = b"\"projects\":[]}\n";
+        let items = rest.ends_with(TAIL).then(|| rest.len() - 3);
         RecordsDocument { rest, items }
     }
 
@@ -306,45 +308,39 @@ impl RecordsDocument {
         &self.rest[..self.items.unwrap_or(self.rest.len())]
     }
 
-    /// Appends to `out` an initiative, `project` ([`to_bytes`] of one item), four spaces
-    /// more indented on every line (an item of a top-level array), after the separator it
-    /// needs (`first`: it is the first). Any thread can make any item: they are joined in
-    /// order.
+    /// Appends to `out` an initiative, `project` ([`to_bytes`] of one item), after the
+    /// separator it needs (`first`: it is the first). Any thread can make any item: they are
+    /// joined in order.
     pub fn item(&self, first: bool, project: &[u8], out: &mut Vec<u8>) {
         if self.items.is_none() {
             return;
         }
-        out.extend_from_slice(if first { b"\n" } else { b",\n" });
-        let project = project.strip_suffix(b"\n").unwrap_or(project);
-        let mut lines = project.split(|&b| b == b'\n');
-        if let Some(first) = lines.next() {
-            out.extend_from_slice(b"    ");
-            out.extend_from_slice(first);
+        if !first {
+            out.push(b',');
         }
-        for line in lines {
-            out.extend_from_slice(b"\n    ");
-            out.extend_from_slice(line);
-        }
+        out.extend_from_slice(project.strip_suffix(b"\n").unwrap_or(project));
     }
 
-    /// The rest of the document, after its initiatives (`any`: there are some).
-    pub fn end(&self, any: bool) -> Vec<u8> {
-        let Some(items) = self.items else {
-            return Vec::new();
-        };
-        let mut end = Vec::with_capacity(self.rest.len() - items + 3);
-        if any {
-            end.extend_from_slice(b"\n  ");
-        }
-        end.extend_from_slice(&self.rest[items..]);
-        end
+    /// The rest of the document, after its initiatives.
+    pub fn end(&self) -> &[u8] {
+        self.items.map_or(&[][..], |items| &self.rest[items..])
     }
 }
 
-/// Pretty-printed JSON with a final newline.
+/// Compact JSON (no indentation: the downloads are a quarter smaller, and readers' tools
+/// indent them: `jq .`, a browser's JSON view) with a final newline.
 pub fn to_bytes(value: &Value) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(8 * 1024);
     // Writing to memory cannot fail; a `Value` always serializes.
+    let _ = serde_json::to_writer(&mut bytes, value);
+    bytes.push(b'\n');
+    bytes
+}
+
+/// Indented JSON with a final newline, for the small documents people read as they are
+/// (`datapackage.json`).
+pub fn to_pretty_bytes(value: &Value) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(8 * 1024);
     let _ = serde_json::to_writer_pretty(&mut bytes, value);
     bytes.push(b'\n');
     bytes
@@ -361,7 +357,7 @@ mod tests {
             json!({"id": "b", "projects": [], "x": {}}),
         ];
         let whole = |projects: Vec<Value>| {
-            to_bytes(&json!({"title": "t", "license": {"projects": []}, "projects": projects, "actors": [{"id": "c"}]}))
+            to_bytes(&json!({"title": "t", "license": {"projects": []}, "actors": [{"id": "c"}], "projects": projects}))
         };
         let files: Vec<Vec<u8>> = projects.iter().map(to_bytes).collect();
         assert_eq!(spliced(whole(vec![]), &files), whole(projects));
@@ -377,7 +373,7 @@ mod tests {
         for (i, project) in projects.iter().enumerate() {
             document.item(i == 0, project, &mut out);
         }
-        out.extend(document.end(!projects.is_empty()));
+        out.extend_from_slice(document.end());
         out
     }
 }

@@ -221,6 +221,21 @@ pub struct OpenData {
     pub files: Vec<String>,
     downloads: Vec<Download>,
     license: datapackage::License,
+    archive: Option<PendingArchive>,
+}
+
+/// The data archive, every entry deflated, to be written into its file.
+pub struct PendingArchive {
+    path: String,
+    archive: archive::Archive,
+}
+
+impl PendingArchive {
+    /// Writes the archive into `sink` (which keeps a failure to report it).
+    pub fn write(self, sink: &dyn Sink) {
+        let mut archive = Some(self.archive);
+        sink.stream(&self.path, &mut |out| archive.take().map_or(Ok(()), |a| a.write(out)));
+    }
 }
 
 impl OpenData {
@@ -339,9 +354,9 @@ impl OpenData {
                             project_entries.extend(entries);
                         }
                     }
-                    let end = document.end(!projects.is_empty());
-                    out.write_all(&end)?;
-                    zipped.push(archive::fragment(&end));
+                    let end = document.end();
+                    out.write_all(end)?;
+                    zipped.push(archive::fragment(end));
                     records_entry = Some(zipped.finish());
                     Ok(())
                 });
@@ -359,7 +374,7 @@ impl OpenData {
         );
         let (tables, row_counts, own_tables, csvs, workbook) = tabled;
         let (project_entries, records, iati, others_entries) = made;
-        let package = json::to_bytes(&datapackage::descriptor(data, &tables, date, &build.generator));
+        let package = json::to_pretty_bytes(&datapackage::descriptor(data, &tables, date, &build.generator));
         let mut files = Vec::new();
         let mut entries = Vec::new();
         let mut add = |download: Option<Download>, path: String, entry: archive::Entry, size: usize| {
@@ -506,11 +521,27 @@ impl OpenData {
         let entry_count = entries.len() + others_entries.len() + sources.entries.len();
         entries.extend(others_entries);
         entries.extend(sources.entries);
-        let mut entries = Some(entries);
         let path = format!("{DIR}/openssc-data.zip");
-        let size = sink.stream(&path, &mut |out| {
-            archive::write(entries.take().unwrap_or_default(), out)
-        });
+        // Its size is known now, for the Data page; it is written by
+        // [`OpenData::take_archive`]'s caller, on a thread of its choice.
+        let (archive, size) = match archive::Archive::new(entries) {
+            Ok(archive) => {
+                let size = archive.size();
+                (
+                    Some(PendingArchive {
+                        path: path.clone(),
+                        archive,
+                    }),
+                    size,
+                )
+            }
+            Err(e) => {
+                // The sink keeps the failure and the build fails with it.
+                let mut failure = Some(e);
+                sink.stream(&path, &mut |_| failure.take().map_or(Ok(()), Err));
+                (None, 0)
+            }
+        };
         downloads.push(Download {
             path: path.clone(),
             format: "data.format_zip",
@@ -538,7 +569,15 @@ impl OpenData {
             files,
             downloads,
             license,
+            archive,
         }
+    }
+
+    /// The archive (`openssc-data.zip`), listed and sized but not yet written: the caller
+    /// writes it ([`PendingArchive::write`]), for instance beside the pages, on one core
+    /// while the other renders.
+    pub fn take_archive(&mut self) -> Option<PendingArchive> {
+        self.archive.take()
     }
 
     /// The Data page, in the language of `views`.

@@ -70,6 +70,27 @@ pub enum PageJob {
 }
 
 impl PageJob {
+    /// Where the job goes in the order pages are rendered in: pages that gather many
+    /// records (lists, the report, a country's or a sector's initiatives) first, the many
+    /// small pages of one record last. The cores share the jobs in order, so the work is
+    /// then shared evenly to the end, instead of one core rendering a large page last
+    /// while the other waits.
+    pub fn render_order(&self) -> u8 {
+        match self {
+            PageJob::ProjectList
+            | PageJob::ActorList
+            | PageJob::CountryList
+            | PageJob::SectorList
+            | PageJob::Exchanges
+            | PageJob::Dictionary
+            | PageJob::Edition(..) => 0,
+            PageJob::Country(_) | PageJob::Sector(_) | PageJob::Sdg(_) | PageJob::Fund(_) => 1,
+            PageJob::Ready(_) | PageJob::Home | PageJob::FundList | PageJob::About | PageJob::NotFound => 2,
+            PageJob::Actor(_) => 3,
+            PageJob::Project(_) => 4,
+        }
+    }
+
     /// The page's path (relative to its language's root).
     pub fn path(&self) -> String {
         match self {
