@@ -311,9 +311,10 @@ pub fn write_site(
         io_error: Mutex::new(None),
     };
     let write = |path: &str, bytes: &[u8]| sink.write(path, bytes);
-    // The downloads are written as they are made, before the pages: nothing is in the
-    // output before the commit, and their bytes (the largest part of a build's memory:
-    // the archive, `records.json`, one JSON per initiative) are let go at once.
+    // The downloads are written as they are made, before the pages (but the archive, written
+    // beside them): nothing is in the output before the commit, and their bytes (the
+    // largest part of a build's memory: `records.json`, one JSON per initiative, the
+    // archive's entries) are let go once written.
     let (report_data, mut open_data) = stage(progress, "open data", || {
         let report_data = crate::render::report::edition_data_files(&default_views);
         let open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources, &sink);

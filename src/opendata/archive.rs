@@ -7,7 +7,7 @@
 //!
 //! Each entry is deflated on its own ([`prepare`], on any thread, as soon as its file is
 //! made), then the compressed entries are copied in path order straight into the archive's
-//! file ([`write()`]): the archive's bytes do not depend on which thread deflated what.
+//! file ([`Archive::write`]): the archive's bytes do not depend on which thread deflated what.
 //!
 //! Why our own writer rather than the `zip` crate's (which reads the archive back in the
 //! tests): an archive of 10,000 initiatives holds 20,000 small entries, and `zip` makes a
@@ -205,12 +205,6 @@ impl Archive {
     }
 }
 
-/// Writes the zip archive of `entries` into `out` (see [`Archive`]). Fails when one entry
-/// failed to deflate.
-pub fn write(entries: Vec<Entry>, out: &mut dyn Write) -> io::Result<()> {
-    Archive::new(entries)?.write(out)
-}
-
 /// Writes `entries` (sorted, distinct), each with its local header, then the central
 /// directory and its end.
 fn write_entries<E: std::borrow::Borrow<Deflated>>(
@@ -341,6 +335,11 @@ fn put64(out: &mut Vec<u8>, v: u64) {
 mod tests {
     use super::*;
     use std::io::{Cursor, Read};
+
+    /// Writes the zip archive of `entries` into `out`; fails when one failed to deflate.
+    fn write(entries: Vec<Entry>, out: &mut dyn Write) -> io::Result<()> {
+        Archive::new(entries)?.write(out)
+    }
 
     /// The bytes of a zip archive of `entries` (`/`-separated relative path, bytes).
     fn zip(entries: &[(String, &[u8])]) -> io::Result<Vec<u8>> {

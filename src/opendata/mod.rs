@@ -224,17 +224,22 @@ pub struct OpenData {
     archive: Option<PendingArchive>,
 }
 
-/// The data archive, every entry deflated, to be written into its file.
+/// The data archive, every entry deflated, to be written into its file; or why an entry
+/// could not be deflated, which writing it reports.
 pub struct PendingArchive {
     path: String,
-    archive: archive::Archive,
+    archive: std::io::Result<archive::Archive>,
 }
 
 impl PendingArchive {
     /// Writes the archive into `sink` (which keeps a failure to report it).
     pub fn write(self, sink: &dyn Sink) {
         let mut archive = Some(self.archive);
-        sink.stream(&self.path, &mut |out| archive.take().map_or(Ok(()), |a| a.write(out)));
+        sink.stream(&self.path, &mut |out| match archive.take() {
+            Some(Ok(archive)) => archive.write(out),
+            Some(Err(e)) => Err(e),
+            None => Ok(()),
+        });
     }
 }
 
@@ -524,24 +529,8 @@ impl OpenData {
         let path = format!("{DIR}/openssc-data.zip");
         // Its size is known now, for the Data page; it is written by
         // [`OpenData::take_archive`]'s caller, on a thread of its choice.
-        let (archive, size) = match archive::Archive::new(entries) {
-            Ok(archive) => {
-                let size = archive.size();
-                (
-                    Some(PendingArchive {
-                        path: path.clone(),
-                        archive,
-                    }),
-                    size,
-                )
-            }
-            Err(e) => {
-                // The sink keeps the failure and the build fails with it.
-                let mut failure = Some(e);
-                sink.stream(&path, &mut |_| failure.take().map_or(Ok(()), Err));
-                (None, 0)
-            }
-        };
+        let archive = archive::Archive::new(entries);
+        let size = archive.as_ref().map_or(0, archive::Archive::size);
         downloads.push(Download {
             path: path.clone(),
             format: "data.format_zip",
@@ -552,7 +541,7 @@ impl OpenData {
             bytes: Some(size as usize),
             anchor: None,
         });
-        files.push(path);
+        files.push(path.clone());
         // Written by `site::write_site` once every file exists; its size is not known yet.
         downloads.push(Download {
             path: sums::PATH.into(),
@@ -569,7 +558,7 @@ impl OpenData {
             files,
             downloads,
             license,
-            archive,
+            archive: Some(PendingArchive { path, archive }),
         }
     }
 
