@@ -82,7 +82,7 @@ pub(crate) fn fails(diagnostics: &[Diagnostic], config: Option<&SiteConfig>, str
 
 /// Loads and validates the site at `root`: configuration, schemas, every record.
 pub fn check_site(root: &Path) -> Result<CheckOutcome, Error> {
-    check_with_schemas(root).map(|(outcome, _)| outcome)
+    check_with_schemas(root, false).map(|(outcome, _)| outcome)
 }
 
 /// What a site's records are checked against and rendered with: its configuration,
@@ -133,19 +133,35 @@ pub(crate) fn add_catalog_problems(checked: &mut Checked, problems: &[Diagnostic
     }
 }
 
-/// [`check_site`], also returning the schema set and theme when they could be loaded.
-fn check_with_schemas(root: &Path) -> Result<(CheckOutcome, Option<(schema::SchemaSet, render::Theme)>), Error> {
+/// What a check leaves for a build besides the checked records.
+struct CheckLeaves {
+    schemas: schema::SchemaSet,
+    theme: render::Theme,
+    /// With `keep_sources`: every file of `content/`, deflated for the data archive as
+    /// loading read it (see [`read_sources`]).
+    content: Vec<opendata::archive::Entry>,
+}
+
+/// [`check_site`], also returning the schema set and theme when they could be loaded, and
+/// with `keep_sources` the content deflated for the data archive.
+fn check_with_schemas(root: &Path, keep_sources: bool) -> Result<(CheckOutcome, Option<CheckLeaves>), Error> {
     let setup = match load_setup(root)? {
         Ok(setup) => setup,
         Err(d) => return Ok((CheckOutcome::Unreadable(d), None)),
     };
-    let loaded = load::load_content(root)?;
+    let (loaded, content) = if keep_sources {
+        load::load_content_keeping(root, opendata::archive::prepare)?
+    } else {
+        (load::load_content(root)?, Vec::new())
+    };
     let mut checked = validate::validate(setup.config, &setup.schemas, loaded);
     add_catalog_problems(&mut checked, &setup.catalog_problems);
-    Ok((
-        CheckOutcome::Checked(Box::new(checked)),
-        Some((setup.schemas, setup.theme)),
-    ))
+    let leaves = CheckLeaves {
+        schemas: setup.schemas,
+        theme: setup.theme,
+        content,
+    };
+    Ok((CheckOutcome::Checked(Box::new(checked)), Some(leaves)))
 }
 
 /// The outcome of `build`.
@@ -180,19 +196,19 @@ pub fn build_site_with(
     progress: &dyn site::Progress,
 ) -> Result<BuildOutcome, Error> {
     let strict = options.strict;
-    let (outcome, schemas) = site::stage(progress, "check", || check_with_schemas(root))?;
+    // The check deflates the sources for the data archive as it reads them.
+    let (outcome, leaves) = site::stage(progress, "check", || check_with_schemas(root, true))?;
     if outcome.failed(strict) {
         return Ok(BuildOutcome::Failed(outcome.diagnostics().to_vec()));
     }
-    let (CheckOutcome::Checked(checked), Some((schemas, theme))) = (outcome, schemas) else {
+    let (CheckOutcome::Checked(checked), Some(leaves)) = (outcome, leaves) else {
         unreachable!("an unreadable site always has errors")
     };
-    let sources = site::stage(progress, "read sources", || read_sources(root))?;
     let inputs = BuildInputs {
         checked: &checked,
-        schemas: &schemas,
-        theme: &theme,
-        sources,
+        schemas: &leaves.schemas,
+        theme: &leaves.theme,
+        sources: with_schema_sources(root, leaves.content),
     };
     build_checked(root, output, options, inputs, progress, None).map(|(outcome, _)| outcome)
 }
@@ -283,24 +299,30 @@ pub(crate) fn failure_outcome(
 
 /// The sources the data archive holds, deflated: every file under `<root>/content` as
 /// `content/<path>`, skipping dot-files and dot-folders (as [`load::load_content`] does), and
-/// the schemas in use. (The archive sorts its entries by path.)
+/// the schemas in use. (The archive sorts its entries by path.) A build has the content's
+/// entries from its check already ([`load::load_content_keeping`]); `serve` reads them here.
 pub(crate) fn read_sources(root: &Path) -> Result<opendata::Sources, Error> {
     use rayon::prelude::*;
     // Each file is deflated as soon as it is read and its bytes let go.
-    let mut entries: Vec<opendata::archive::Entry> = load::content_files(root)?
+    let entries: Vec<opendata::archive::Entry> = load::content_files(root)?
         .par_iter()
         .map(|path| {
             let bytes = std::fs::read(path).map_err(|e| Error::Io(path.clone(), e))?;
             Ok(opendata::archive::prepare(&load::relative(root, path), &bytes))
         })
         .collect::<Result<_, Error>>()?;
+    Ok(with_schema_sources(root, entries))
+}
+
+/// The sources of the data archive: the content's `entries` and the schemas in use.
+fn with_schema_sources(root: &Path, mut entries: Vec<opendata::archive::Entry>) -> opendata::Sources {
     let schemas = schema::SchemaSet::source_files(root);
     entries.extend(
         schemas
             .iter()
             .map(|(path, bytes)| opendata::archive::prepare(path, bytes)),
     );
-    Ok(opendata::Sources { entries })
+    opendata::Sources { entries }
 }
 
 /// The record whose Markdown body is shown on an output page, if any.

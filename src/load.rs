@@ -265,6 +265,38 @@ pub fn load_content(root: &Path) -> Result<Loaded, Error> {
     Ok(loaded)
 }
 
+/// [`load_content`], also handing the bytes of every file (records and assets alike) to
+/// `keep` with the file's path relative to `root`, and returning what `keep` made, in path
+/// order. The build deflates the sources for the data archive this way, from the bytes
+/// loading reads anyway, instead of walking and reading `content/` a second time. A file
+/// that cannot be read (an asset included) is a problem of the site here, so `keep` sees
+/// every file of a site whose check passes.
+pub fn load_content_keeping<T: Send>(
+    root: &Path,
+    keep: impl Fn(&str, &[u8]) -> T + Sync,
+) -> Result<(Loaded, Vec<T>), Error> {
+    let paths = content_files(root)?;
+    let results: Vec<(FileOutcome, Option<T>)> = paths
+        .par_iter()
+        .map(|path| {
+            let mut kept = None;
+            let outcome = load_one(
+                root,
+                path,
+                Some(&mut |file: &str, bytes: &[u8]| kept = Some(keep(file, bytes))),
+            );
+            (outcome, kept)
+        })
+        .collect();
+    let mut loaded = Loaded::default();
+    let mut all_kept = Vec::with_capacity(results.len());
+    for (result, kept) in results {
+        loaded.push(result);
+        all_kept.extend(kept);
+    }
+    Ok((loaded, all_kept))
+}
+
 impl Loaded {
     /// Adds what became of one file.
     pub fn push(&mut self, outcome: FileOutcome) {
@@ -414,6 +446,15 @@ fn split_name(file: &str, name: &str) -> Result<(String, Option<String>), Diagno
 
 /// Loads one file of `<root>/content` (`path` includes `root`).
 pub fn load_file(root: &Path, path: &Path) -> FileOutcome {
+    load_one(root, path, None)
+}
+
+/// Hands a file's bytes to the caller: its path relative to the root, and the bytes.
+type Keep<'k> = &'k mut dyn FnMut(&str, &[u8]);
+
+/// [`load_file`]; with `keep`, also reads an asset (which loading otherwise skips) and
+/// hands every file's bytes to `keep` (see [`load_content_keeping`]).
+fn load_one(root: &Path, path: &Path, keep: Option<Keep<'_>>) -> FileOutcome {
     let file = relative(root, path);
     // The same as `relative(&root.join("content"), path)` for every path of
     // `content_files`, without a second walk over the components.
@@ -423,7 +464,15 @@ pub fn load_file(root: &Path, path: &Path) -> FileOutcome {
     };
     let parts: Vec<&str> = under_content.split('/').collect();
     let place = match classify(&file, &parts) {
-        Ok(Place::Asset) => return FileOutcome::Skipped,
+        Ok(Place::Asset) => {
+            if let Some(keep) = keep {
+                match std::fs::read(path) {
+                    Ok(bytes) => keep(&file, &bytes),
+                    Err(e) => return FileOutcome::Failed(None, io_problem(&file, &e)),
+                }
+            }
+            return FileOutcome::Skipped;
+        }
         Ok(place) => place,
         Err(d) => return FileOutcome::Failed(None, d),
     };
@@ -432,7 +481,14 @@ pub fn load_file(root: &Path, path: &Path) -> FileOutcome {
         Place::Data(kind) => Some((kind.clone(), data_id(kind).to_owned(), None)),
         Place::Asset => None,
     };
-    match read_document(path, file, place) {
+    let bytes = match read_bytes(path, &file) {
+        Ok(bytes) => bytes,
+        Err(d) => return FileOutcome::Failed(identity, d),
+    };
+    if let Some(keep) = keep {
+        keep(&file, &bytes);
+    }
+    match parse_document(file, place, bytes) {
         Ok(Some(doc)) => FileOutcome::Loaded(doc),
         Ok(None) => FileOutcome::Skipped,
         Err(d) => FileOutcome::Failed(identity, d),
@@ -447,15 +503,21 @@ fn data_id(kind: &DocKind) -> &'static str {
     }
 }
 
-fn read_document(path: &Path, file: String, place: Place) -> Result<Option<Document>, Diagnostic> {
-    let io_error = |e: std::io::Error| Diagnostic::error(&file, 1, 1, "io", format!("cannot read the file: {e}"));
+/// A problem reading `file`.
+fn io_problem(file: &str, e: &std::io::Error) -> Diagnostic {
+    Diagnostic::error(file, 1, 1, "io", format!("cannot read the file: {e}"))
+}
+
+/// The bytes of a record or data file, refused past [`MAX_FILE_SIZE`].
+fn read_bytes(path: &Path, file: &str) -> Result<Vec<u8>, Diagnostic> {
+    let io_error = |e: std::io::Error| io_problem(file, &e);
     // One open for the size and the bytes (a path lookup fewer per file than
     // `metadata` then `read`).
     let mut handle = std::fs::File::open(path).map_err(io_error)?;
     let size = handle.metadata().map_err(io_error)?.len();
     if size > MAX_FILE_SIZE {
         return Err(Diagnostic::error(
-            &file,
+            file,
             1,
             1,
             "file-size",
@@ -465,6 +527,10 @@ fn read_document(path: &Path, file: String, place: Place) -> Result<Option<Docum
     }
     let mut bytes = Vec::with_capacity(size as usize + 1);
     handle.read_to_end(&mut bytes).map_err(io_error)?;
+    Ok(bytes)
+}
+
+fn parse_document(file: String, place: Place, bytes: Vec<u8>) -> Result<Option<Document>, Diagnostic> {
     let text = decode(&file, bytes)?;
     match place {
         Place::Markdown(kind, id, lang) => parse_markdown(file, kind, id, lang, text).map(Some),
@@ -670,6 +736,36 @@ mod tests {
                 .unwrap_err()
                 .message
                 .contains("does not start with front matter")
+        );
+    }
+
+    #[test]
+    fn loading_while_keeping_hands_over_every_file_once_and_loads_the_same() {
+        let root = tempfile::tempdir().unwrap();
+        let write = |path: &str, bytes: &[u8]| {
+            let path = root.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        };
+        write("content/projects/a.md", b"---\ntitle: A\n---\r\nBody\r\n");
+        write("content/projects/broken.md", b"no front matter\n");
+        write("content/static-note.txt", b"\x00\x01 not a record");
+        write("content/.hidden/x.md", b"skipped");
+        let (kept_loaded, kept) =
+            load_content_keeping(root.path(), |file, bytes| (file.to_owned(), bytes.to_vec())).unwrap();
+        let loaded = load_content(root.path()).unwrap();
+        assert_eq!(format!("{kept_loaded:?}"), format!("{loaded:?}"));
+        // The bytes as they are on disk (CRLF kept), an asset too, in path order.
+        assert_eq!(
+            kept,
+            [
+                (
+                    "content/projects/a.md".to_owned(),
+                    b"---\ntitle: A\n---\r\nBody\r\n".to_vec()
+                ),
+                ("content/projects/broken.md".to_owned(), b"no front matter\n".to_vec()),
+                ("content/static-note.txt".to_owned(), b"\x00\x01 not a record".to_vec()),
+            ]
         );
     }
 

@@ -18,6 +18,7 @@ use crate::model::Dataset;
 use crate::model::{Project, Record};
 use crate::opendata::{KeptFiles, Sink, Sources, sums};
 use crate::render::deps::{FileHashes, Fingerprints};
+use crate::render::fields::Fields;
 use crate::render::views::{Fragments, Index, PageJob, Rows, Views};
 use crate::render::{BuildInfo, OutputFile, ROOT_MARK, Renderer, SiteLanguage, Theme};
 use crate::schema::SchemaSet;
@@ -121,7 +122,10 @@ fn make_rows(
     projects
         .par_iter()
         .map(|p| {
-            let context = json!({ "p": views.project_summary(p), "root": ROOT_MARK.to_string() });
+            let mut context = Fields::with_capacity(2);
+            context.set("p", views.project_summary(p));
+            context.set("root", ROOT_MARK.to_string());
+            let context = context.into();
             let row = renderer.fragment("project-row.html", &context)?;
             let link = renderer.fragment("project-link.html", &context)?;
             Ok((p.id.clone(), Fragments { row, link }))

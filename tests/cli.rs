@@ -191,7 +191,6 @@ fn build_timings_list_every_stage_and_no_progress_bar_off_a_terminal() {
     let stderr = text(&out.stderr);
     for stage in [
         "check",
-        "read sources",
         "index",
         "open data",
         "plan",

@@ -935,7 +935,7 @@ impl Views<'_> {
         let path = Self::edition_page_path(edition, page);
         match page {
             EditionPage::Cover => {
-                let projects: Vec<Value> = aggregate::edition_scope(self.data, edition)
+                let projects: Vec<super::fields::Fields> = aggregate::edition_scope(self.data, edition)
                     .into_iter()
                     .map(|p| self.project_item(p))
                     .collect();
@@ -1071,7 +1071,7 @@ impl Views<'_> {
                 view
             })
             .collect();
-        let projects: Vec<Value> = aggregate::edition_scope(self.data, edition)
+        let projects: Vec<super::fields::Fields> = aggregate::edition_scope(self.data, edition)
             .into_iter()
             .map(|p| self.project_item(p))
             .collect();

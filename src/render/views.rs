@@ -1,5 +1,5 @@
-//! View models: what each page shows, computed from the [`Dataset`] into plain JSON
-//! values (display-ready text, root-relative hrefs), so templates only lay things out.
+//! View models: what each page shows, computed from the [`Dataset`] into template values
+//! ([`Fields`]: display-ready text, root-relative hrefs), so templates only lay things out.
 //!
 //! Every list is sorted deterministically: records by id or by display name, vocabulary
 //! values in vocabulary order.
@@ -7,11 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use serde_json::{Value, json};
-
 use rayon::prelude::*;
 
 use super::PageSpec;
+use super::fields::{Fields, IntoTemplate};
 use super::report::EditionPage;
 use crate::aggregate;
 use crate::locale::Locale;
@@ -321,12 +320,9 @@ impl<'a> Views<'a> {
     }
 
     /// [`Views::field`] for an optional field.
-    pub(crate) fn opt_field<T>(&self, record: &Record<T>, field: &str, t: &Option<Text>) -> Value {
+    pub(crate) fn opt_field<T>(&self, record: &Record<T>, field: &str, t: &Option<Text>) -> Option<String> {
         let translated = record.translations.get(self.lang()).and_then(|tr| tr.fields.get(field));
-        translated
-            .cloned()
-            .or_else(|| t.as_ref().map(|t| self.text(t)))
-            .map_or(Value::Null, Value::String)
+        translated.cloned().or_else(|| t.as_ref().map(|t| self.text(t)))
     }
 
     /// The Markdown body of a record as HTML, in the page's language: its translation's
@@ -360,8 +356,8 @@ impl<'a> Views<'a> {
         )
     }
 
-    pub(crate) fn opt_text(&self, t: &Option<Text>) -> Value {
-        t.as_ref().map_or(Value::Null, |t| Value::String(self.text(t)))
+    pub(crate) fn opt_text(&self, t: &Option<Text>) -> Option<String> {
+        t.as_ref().map(|t| self.text(t))
     }
 
     pub(crate) fn label(&self, vocab: &str, id: &str) -> String {
@@ -384,53 +380,53 @@ impl<'a> Views<'a> {
     }
 
     /// Orders two view values by their `name` in the language's collation.
-    pub(crate) fn compare_names(&self, a: &Value, b: &Value) -> std::cmp::Ordering {
-        let name = |v: &Value| v["name"].as_str().unwrap_or_default().to_owned();
+    pub(crate) fn compare_names(&self, a: &Fields, b: &Fields) -> std::cmp::Ordering {
+        let name = |v: &Fields| v.get("name").and_then(|n| n.as_str()).unwrap_or_default().to_owned();
         self.locale.compare(&name(a), &name(b))
     }
 
-    pub(crate) fn country(&self, code: &str) -> Value {
+    pub(crate) fn country(&self, code: &str) -> Fields {
         let name = crate::countries::get(code).map_or(code, |c| c.name(self.lang()));
-        object! { "code" => code, "name" => name, "href" => format!("countries/{}/index.html", code.to_lowercase()) }
+        fields! { "code" => code, "name" => name, "href" => format!("countries/{}/index.html", code.to_lowercase()) }
     }
 
-    pub(crate) fn actor_ref(&self, id: &str) -> Value {
+    pub(crate) fn actor_ref(&self, id: &str) -> Fields {
         match self.data.actor(id) {
-            Some(a) => object! {
+            Some(a) => fields! {
                 "id" => id,
                 "name" => self.field(a, "name", &a.data.name),
-                "acronym" => a.data.acronym.clone(),
+                "acronym" => a.data.acronym.as_deref(),
                 "href" => format!("actors/{id}/index.html"),
             },
-            None => object! { "id" => id, "name" => id, "acronym" => Value::Null, "href" => Value::Null },
+            None => fields! { "id" => id, "name" => id, "acronym" => None::<&str>, "href" => None::<&str> },
         }
     }
 
-    pub(crate) fn fund_ref(&self, id: &str) -> Value {
+    pub(crate) fn fund_ref(&self, id: &str) -> Fields {
         let name = self
             .data
             .fund(id)
             .map_or_else(|| id.to_owned(), |f| self.field(f, "name", &f.data.name));
-        object! { "id" => id, "name" => name, "href" => format!("funds/{id}/index.html") }
+        fields! { "id" => id, "name" => name, "href" => format!("funds/{id}/index.html") }
     }
 
-    pub(crate) fn sector_ref(&self, id: &str) -> Value {
-        object! { "id" => id, "name" => self.label("sectors", id), "href" => format!("sectors/{id}/index.html") }
+    pub(crate) fn sector_ref(&self, id: &str) -> Fields {
+        fields! { "id" => id, "name" => self.label("sectors", id), "href" => format!("sectors/{id}/index.html") }
     }
 
-    pub(crate) fn money(&self, m: &Money, default_year: Option<i32>) -> Value {
+    pub(crate) fn money(&self, m: &Money, default_year: Option<i32>) -> Fields {
         let usd = self.data.to_usd(m, default_year);
-        object! {
+        fields! {
             "original" => self.locale.money(m),
-            "usd" => if m.currency == "USD" { Value::Null } else { usd.map(|u| self.locale.usd(u)).into() },
+            "usd" => if m.currency == "USD" { None } else { usd.map(|u| self.locale.usd(u)) },
         }
     }
 
-    pub(crate) fn opt_date(&self, d: &Option<PartialDate>) -> Value {
-        d.as_ref().map_or(Value::Null, |d| Value::String(self.locale.date(d)))
+    pub(crate) fn opt_date(&self, d: &Option<PartialDate>) -> Option<String> {
+        d.as_ref().map(|d| self.locale.date(d))
     }
 
-    pub(crate) fn sources(&self, sources: &[Source]) -> Value {
+    pub(crate) fn sources(&self, sources: &[Source]) -> Vec<Fields> {
         sources
             .iter()
             .map(|s| {
@@ -444,20 +440,19 @@ impl<'a> Views<'a> {
                 if let Some(p) = &s.pages {
                     parts.push(format!("{} {p}", self.t("source.pages")));
                 }
-                json!({ "title": s.title, "details": parts.join(", "), "url": s.url, "note": s.note })
+                fields! { "title" => &s.title, "details" => parts.join(", "), "url" => s.url.as_deref(), "note" => s.note.as_deref() }
             })
             .collect()
     }
 
-    pub(crate) fn answer(&self, a: &Option<AnsweredQuestion>) -> Value {
-        match a {
-            Some(a) => json!({
-                "answer": a.answer,
-                "label": self.label("answers", &a.answer),
-                "evidence": self.opt_text(&a.evidence),
-            }),
-            None => Value::Null,
-        }
+    pub(crate) fn answer(&self, a: Option<&AnsweredQuestion>) -> Option<Fields> {
+        a.map(|a| {
+            fields! {
+                "answer" => &a.answer,
+                "label" => self.label("answers", &a.answer),
+                "evidence" => self.opt_text(&a.evidence),
+            }
+        })
     }
 
     pub(crate) fn body(&self, markdown: &str) -> String {
@@ -501,18 +496,18 @@ impl<'a> Views<'a> {
     }
 
     /// An initiative as a table of initiatives lists it: its row (`project-row.html`).
-    pub(crate) fn project_item(&self, p: &Record<Project>) -> Value {
-        object! { "row" => self.rows.get(&p.id).map(|f| f.row.as_str()) }
+    pub(crate) fn project_item(&self, p: &Record<Project>) -> Fields {
+        fields! { "row" => self.rows.get(&p.id).map(|f| f.row.as_str()) }
     }
 
     /// An initiative as a list links it: `link` (`project-link.html`).
-    pub(crate) fn project_link(&self, p: &Record<Project>) -> Value {
-        object! { "link" => self.rows.get(&p.id).map(|f| f.link.as_str()) }
+    pub(crate) fn project_link(&self, p: &Record<Project>) -> Fields {
+        fields! { "link" => self.rows.get(&p.id).map(|f| f.link.as_str()) }
     }
 
-    pub(crate) fn project_summary(&self, p: &Record<Project>) -> Value {
+    pub(crate) fn project_summary(&self, p: &Record<Project>) -> Fields {
         let d = &p.data;
-        object! {
+        fields! {
             "id" => p.id.clone(),
             "href" => format!("projects/{}/index.html", p.id),
             "title" => self.field(p, "title", &d.title),
@@ -523,7 +518,7 @@ impl<'a> Views<'a> {
             "years" => Self::years(d),
             "countries" => self.country_roles(d).iter().map(|(code, role)| {
                 let mut c = self.country(code);
-                c["role"] = Value::from(self.t(&format!("country_role.{role}")));
+                c.set("role", self.t(&format!("country_role.{role}")));
                 c
             }).collect::<Vec<_>>(),
             "sectors" => d.sectors.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
@@ -578,8 +573,13 @@ impl<'a> Views<'a> {
             PageJob::FundList => self.fund_list(),
             PageJob::Exchanges => self.exchanges_page(),
             PageJob::Dictionary => self.dictionary_page(),
-            PageJob::About => self.simple("about/index.html", "about.html", self.t("about.title"), json!({})),
-            PageJob::NotFound => self.simple("404.html", "404.html", self.t("notfound.title"), json!({})),
+            PageJob::About => self.simple(
+                "about/index.html",
+                "about.html",
+                self.t("about.title"),
+                Fields::default(),
+            ),
+            PageJob::NotFound => self.simple("404.html", "404.html", self.t("notfound.title"), Fields::default()),
             PageJob::Edition(year, page, _) => self.edition_page(year, &page),
             PageJob::Project(id) => self.project_page(&self.data.projects[&id]),
             PageJob::Actor(id) => self.actor_page(&id),
@@ -590,109 +590,117 @@ impl<'a> Views<'a> {
         }
     }
 
-    pub(crate) fn simple(&self, path: &str, template: &'static str, title: String, context: Value) -> PageSpec {
+    /// A page at `path` made with `template` from `context` (a map: [`Fields`], or a
+    /// `serde_json` map, which is converted).
+    pub(crate) fn simple(
+        &self,
+        path: &str,
+        template: &'static str,
+        title: String,
+        context: impl IntoTemplate,
+    ) -> PageSpec {
         PageSpec {
             path: path.into(),
             template,
-            context,
+            context: context.into_template(),
             title,
         }
     }
 
-    fn latest_edition(&self) -> Option<Value> {
+    fn latest_edition(&self) -> Option<Fields> {
         let edition = self.data.editions.values().next_back()?;
         Some(self.edition_headline(edition))
     }
 
-    pub(crate) fn edition_headline(&self, edition: &crate::model::Edition) -> Value {
+    pub(crate) fn edition_headline(&self, edition: &crate::model::Edition) -> Fields {
         let h = aggregate::headline(self.data, edition);
-        json!({
-            "year": edition.year,
-            "title": self.field(&edition.index, "title", &edition.index.data.title),
-            "href": format!("reports/{}/index.html", edition.year),
-            "status": self.label("report-statuses", &edition.index.data.status),
-            "period": format!("{} – {}", self.locale.date(&edition.index.data.period.from), self.locale.date(&edition.index.data.period.to)),
-            "initiatives": h.projects.len(),
-            "countries": h.countries,
-            "with_civil_society": h.with_civil_society,
-            "by_modality": h.by_modality.iter().map(|(m, n)| json!({"name": self.label("modalities", m), "count": n})).collect::<Vec<_>>(),
-        })
+        fields! {
+            "year" => edition.year,
+            "title" => self.field(&edition.index, "title", &edition.index.data.title),
+            "href" => format!("reports/{}/index.html", edition.year),
+            "status" => self.label("report-statuses", &edition.index.data.status),
+            "period" => format!("{} – {}", self.locale.date(&edition.index.data.period.from), self.locale.date(&edition.index.data.period.to)),
+            "initiatives" => h.projects.len(),
+            "countries" => h.countries,
+            "with_civil_society" => h.with_civil_society,
+            "by_modality" => h.by_modality.iter().map(|(m, n)| fields! {"name" => self.label("modalities", m), "count" => *n}).collect::<Vec<_>>(),
+        }
     }
 
     fn home(&self) -> PageSpec {
-        let counts = json!({
-            "projects": self.data.projects.len(),
-            "actors": self.data.actors.len(),
-            "funds": self.data.funds.len(),
-            "exchanges": self.data.exchanges.len(),
-            "countries": self.countries_in_records().len(),
-        });
+        let counts = fields! {
+            "projects" => self.data.projects.len(),
+            "actors" => self.data.actors.len(),
+            "funds" => self.data.funds.len(),
+            "exchanges" => self.data.exchanges.len(),
+            "countries" => self.countries_in_records().len(),
+        };
         let (title, title_lang) = self.data.config.title_in(self.lang());
         let title = self.marked(title, title_lang);
         self.simple(
             "index.html",
             "index.html",
             title,
-            json!({ "edition": self.latest_edition(), "counts": counts }),
+            fields! { "edition" => self.latest_edition(), "counts" => counts },
         )
     }
 
     fn project_list(&self) -> PageSpec {
-        let projects: Vec<Value> = self.data.projects.values().map(|p| self.project_item(p)).collect();
+        let projects: Vec<Fields> = self.data.projects.values().map(|p| self.project_item(p)).collect();
         self.simple(
             "projects/index.html",
             "projects.html",
             self.t("projects.title"),
-            json!({ "projects": projects }),
+            fields! { "projects" => projects },
         )
     }
 
     fn project_page(&self, p: &Record<Project>) -> PageSpec {
         let d = &p.data;
         let start_year = Some(d.start.year);
-        let participants: Vec<Value> = d
+        let participants: Vec<Fields> = d
             .participants
             .iter()
             .map(|x| {
                 let c = x.contribution.as_ref();
                 let actor_type = self.data.actor(&x.actor).map(|a| self.label("actor-types", &a.data.kind));
-                object! {
+                fields! {
                     "actor" => self.actor_ref(&x.actor),
                     "type" => actor_type,
                     "role" => self.label("roles", &x.role),
                     "phases" => x.phases.iter().map(|ph| self.label("phases", ph)).collect::<Vec<_>>(),
                     "financial" => c.and_then(|c| c.financial.as_ref()).map(|m| self.money(m, start_year)),
-                    "in_kind" => c.and_then(|c| c.in_kind.as_ref()).map(|k| object! {
+                    "in_kind" => c.and_then(|c| c.in_kind.as_ref()).map(|k| fields! {
                         "description" => self.opt_text(&k.description),
                         "value" => k.value.as_ref().map(|m| self.money(m, start_year)),
                     }),
-                    "staff" => c.and_then(|c| c.staff.as_ref()).map(|s| json!({"people": s.people, "person_days": s.person_days})),
+                    "staff" => c.and_then(|c| c.staff.as_ref()).map(|s| fields! {"people" => s.people, "person_days" => s.person_days}),
                     "note" => self.opt_text(&x.note),
                 }
             })
             .collect();
         // The phases table: for each phase, who took part in it.
-        let phases: Vec<Value> = self
+        let phases: Vec<Fields> = self
             .data
             .vocabularies
             .values("phases")
             .iter()
             .filter_map(|phase| {
-                let who: Vec<Value> = d
+                let who: Vec<Fields> = d
                     .participants
                     .iter()
                     .filter(|x| x.phases.contains(&phase.id))
-                    .map(|x| object! {"actor" => self.actor_ref(&x.actor), "role" => self.label("roles", &x.role)})
+                    .map(|x| fields! {"actor" => self.actor_ref(&x.actor), "role" => self.label("roles", &x.role)})
                     .collect();
-                (!who.is_empty()).then(|| object! {"phase" => phase.label(self.lang()), "participants" => who})
+                (!who.is_empty()).then(|| fields! {"phase" => phase.label(self.lang()), "participants" => who})
             })
             .collect();
         let financing = d.financing.as_ref().map(|f| {
-            object! {
+            fields! {
                 "type" => f.kind.as_ref().map(|k| self.label("financing-types", k)),
                 "budget" => f.budget.as_ref().map(|m| self.money(m, start_year)),
                 "funds" => f.funds.iter().map(|id| self.fund_ref(id)).collect::<Vec<_>>(),
-                "transactions" => f.transactions.iter().map(|t| object! {
+                "transactions" => f.transactions.iter().map(|t| fields! {
                     "date" => self.locale.date(&t.date),
                     "type" => self.label("transaction-types", &t.kind),
                     "amount" => self.money(&t.amount, start_year),
@@ -703,10 +711,10 @@ impl<'a> Views<'a> {
         });
         let beneficiaries = d.beneficiaries.as_ref().map(|b| {
             let n = |v: Option<u64>| v.map(|v| self.locale.number(v as f64));
-            json!({
-                "people": n(b.people), "women": n(b.women), "men": n(b.men), "other": n(b.other),
-                "organizations": n(b.organizations), "description": self.opt_text(&b.description),
-            })
+            fields! {
+                "people" => n(b.people), "women" => n(b.women), "men" => n(b.men), "other" => n(b.other),
+                "organizations" => n(b.organizations), "description" => self.opt_text(&b.description),
+            }
         });
         let measure = |m: &Option<crate::model::Measure>| {
             m.as_ref().map(|m| {
@@ -717,64 +725,67 @@ impl<'a> Views<'a> {
                 }
             })
         };
-        let results: Vec<Value> = d
+        let results: Vec<Fields> = d
             .results
             .iter()
             .map(|r| {
-                json!({
-                    "indicator": self.text(&r.indicator),
-                    "type": r.kind.as_ref().map(|k| self.label("result-types", k)),
-                    "unit": r.unit,
-                    "baseline": measure(&r.baseline), "target": measure(&r.target), "actual": measure(&r.actual),
-                })
+                fields! {
+                    "indicator" => self.text(&r.indicator),
+                    "type" => r.kind.as_ref().map(|k| self.label("result-types", k)),
+                    "unit" => r.unit.as_deref(),
+                    "baseline" => measure(&r.baseline), "target" => measure(&r.target), "actual" => measure(&r.actual),
+                }
             })
             .collect();
         let consultation = d.consultation.as_ref().map(|c| {
-            json!({
-                "mechanism": self.opt_text(&c.mechanism),
-                "questions": [
-                    {"question": self.t("consultation.indigenous_peoples"), "answer": self.answer(&c.indigenous_peoples)},
-                    {"question": self.t("consultation.social_movements"), "answer": self.answer(&c.social_movements)},
-                    {"question": self.t("consultation.womens_organizations"), "answer": self.answer(&c.womens_organizations)},
+            let question = |key: &str, answer: &Option<AnsweredQuestion>| {
+                fields! {"question" => self.t(key), "answer" => self.answer(answer.as_ref())}
+            };
+            fields! {
+                "mechanism" => self.opt_text(&c.mechanism),
+                "questions" => vec![
+                    question("consultation.indigenous_peoples", &c.indigenous_peoples),
+                    question("consultation.social_movements", &c.social_movements),
+                    question("consultation.womens_organizations", &c.womens_organizations),
                 ],
-            })
+            }
         });
         let evaluation = d.evaluation.as_ref().map(|e| {
-            let questions: Vec<Value> = self
+            let questions: Vec<Fields> = self
                 .data
                 .vocabularies
                 .values("evaluation-questions")
                 .iter()
                 .map(|q| {
                     let question = q.text("question", self.lang()).unwrap_or(q.label(self.lang()));
-                    object! {"key" => q.id.clone(), "label" => q.label(self.lang()), "question" => question, "answer" => self.answer(&e.questions.get(&q.id).cloned())}
+                    fields! {"key" => &q.id, "label" => q.label(self.lang()), "question" => question, "answer" => self.answer(e.questions.get(&q.id))}
                 })
                 .collect();
-            object! {
+            fields! {
                 "date" => self.opt_date(&e.date),
                 "by" => e.by.iter().map(|a| self.actor_ref(a)).collect::<Vec<_>>(),
                 "questions" => questions,
             }
         });
-        let monitoring: Vec<Value> = d
+        let monitoring: Vec<Fields> = d
             .monitoring
             .iter()
             .map(|m| {
-                object! {
+                fields! {
                     "date" => self.opt_date(&m.date),
                     "level" => m.level.as_ref().map(|l| self.label("follow-up-levels", l)),
                     "by" => m.by.as_ref().map(|a| self.actor_ref(a)),
                     "summary" => self.opt_text(&m.summary),
-                    "source" => m.source.as_ref().map(|s| self.sources(std::slice::from_ref(s))[0].clone()),
+                    "source" => m.source.as_ref().and_then(|s| self.sources(std::slice::from_ref(s)).pop()),
                 }
             })
             .collect();
         let mut summary = self.project_summary(p);
-        let extra = object! {
+        let extra = fields! {
             "start" => self.locale.date(&d.start),
             "end" => self.opt_date(&d.end),
             "regional_mechanism" => d.regional_mechanism.as_ref().map(|a| self.actor_ref(a)),
-            "sdgs" => d.sdgs.iter().map(|n| json!({"number": n, "name": self.t(&format!("sdg.{n}")), "href": format!("sdgs/{n}/index.html")})).collect::<Vec<_>>(),
+            "sdgs" => d.sdgs.iter().map(|n| fields! {"number" => *n, "name" => self.t(&format!("sdg.{n}")), "href" => format!("sdgs/{n}/index.html")}).collect::<Vec<_>>(),
             "participants" => participants,
             "phases" => phases,
             "financing" => financing,
@@ -786,48 +797,46 @@ impl<'a> Views<'a> {
             "outcome" => self.label("outcomes", &d.outcome),
             "lessons" => self.opt_field(p, "lessons", &d.lessons),
             "sources" => self.sources(&d.sources),
-            "tags" => d.tags.clone(),
+            "tags" => d.tags.iter().map(String::as_str).collect::<Vec<_>>(),
             "body" => self.record_body(p),
             "data_file" => self.shared(&crate::opendata::project_file(&p.id)),
         };
-        if let (Value::Object(s), Value::Object(e)) = (&mut summary, extra) {
-            s.extend(e);
-        }
+        summary.extend(extra);
         let title = self.field(p, "title", &d.title);
         self.simple(
             &format!("projects/{}/index.html", p.id),
             "project.html",
             title,
-            object! { "project" => summary },
+            fields! { "project" => summary },
         )
     }
 
     fn actor_list(&self) -> PageSpec {
-        let groups: Vec<Value> = self
+        let groups: Vec<Fields> = self
             .data
             .vocabularies
             .values("actor-types")
             .iter()
             .filter_map(|kind| {
-                let mut actors: Vec<Value> = self
+                let mut actors: Vec<Fields> = self
                     .data
                     .actors
                     .values()
                     .filter(|a| a.data.kind == kind.id)
                     .map(|a| {
                         let mut r = self.actor_ref(&a.id);
-                        r["country"] = a.data.country.as_ref().map_or(Value::Null, |c| self.country(c));
+                        r.set("country", a.data.country.as_ref().map(|c| self.country(c)));
                         r
                     })
                     .collect();
                 actors.sort_by(|a, b| self.compare_names(a, b));
                 (!actors.is_empty()).then(|| {
-                    json!({
-                        "type": kind.label(self.lang()),
-                        "id": kind.id,
-                        "civil_society": self.data.vocabularies.is_civil_society(&kind.id),
-                        "actors": actors,
-                    })
+                    fields! {
+                        "type" => kind.label(self.lang()),
+                        "id" => &kind.id,
+                        "civil_society" => self.data.vocabularies.is_civil_society(&kind.id),
+                        "actors" => actors,
+                    }
                 })
             })
             .collect();
@@ -835,14 +844,14 @@ impl<'a> Views<'a> {
             "actors/index.html",
             "actors.html",
             self.t("actors.title"),
-            json!({ "groups": groups }),
+            fields! { "groups" => groups },
         )
     }
 
     fn actor_page(&self, id: &str) -> PageSpec {
         let a = &self.data.actors[id];
         let d = &a.data;
-        let mut involvement: Vec<Value> = Vec::new();
+        let mut involvement: Vec<Fields> = Vec::new();
         for p in self.index.projects_of_actor(id).filter_map(|p| self.data.project(p)) {
             let mut roles: BTreeSet<String> = p
                 .data
@@ -869,51 +878,52 @@ impl<'a> Views<'a> {
             }
             if !roles.is_empty() {
                 let mut s = self.project_link(p);
-                s["roles"] = json!(roles.into_iter().collect::<Vec<_>>());
+                s.set("roles", roles.into_iter().collect::<Vec<_>>());
                 involvement.push(s);
             }
         }
-        let funds: Vec<Value> = self
+        let funds: Vec<Fields> = self
             .data
             .funds
             .values()
             .filter(|f| f.data.administered_by == id || f.data.contributors.iter().any(|c| c == id))
             .map(|f| {
                 let mut r = self.fund_ref(&f.id);
-                r["role"] = json!(if f.data.administered_by == id {
+                let role = if f.data.administered_by == id {
                     self.t("actor.administers")
                 } else {
                     self.t("actor.contributes")
-                });
+                };
+                r.set("role", role);
                 r
             })
             .collect();
-        let children: Vec<Value> = self.index.children_of_actor(id).map(|c| self.actor_ref(c)).collect();
-        let actor = json!({
-            "id": id,
-            "name": self.field(a, "name", &d.name),
-            "acronym": d.acronym,
-            "type": self.label("actor-types", &d.kind),
-            "civil_society": self.data.vocabularies.is_civil_society(&d.kind),
-            "country": d.country.as_ref().map(|c| self.country(c)),
-            "scope": d.scope.as_ref().map(|s| self.label("actor-scopes", s)),
-            "founded": d.founded,
-            "website": d.website,
-            "parent": d.parent.as_ref().map(|p| self.actor_ref(p)),
-            "children": children,
-            "capacities": d.capacities.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
-            "capacities_note": self.opt_field(a, "capacities_note", &d.capacities_note),
-            "projects": involvement,
-            "funds": funds,
-            "sources": self.sources(&d.sources),
-            "body": self.record_body(a),
-        });
+        let children: Vec<Fields> = self.index.children_of_actor(id).map(|c| self.actor_ref(c)).collect();
+        let actor = fields! {
+            "id" => id,
+            "name" => self.field(a, "name", &d.name),
+            "acronym" => d.acronym.as_deref(),
+            "type" => self.label("actor-types", &d.kind),
+            "civil_society" => self.data.vocabularies.is_civil_society(&d.kind),
+            "country" => d.country.as_ref().map(|c| self.country(c)),
+            "scope" => d.scope.as_ref().map(|s| self.label("actor-scopes", s)),
+            "founded" => d.founded,
+            "website" => d.website.as_deref(),
+            "parent" => d.parent.as_ref().map(|p| self.actor_ref(p)),
+            "children" => children,
+            "capacities" => d.capacities.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
+            "capacities_note" => self.opt_field(a, "capacities_note", &d.capacities_note),
+            "projects" => involvement,
+            "funds" => funds,
+            "sources" => self.sources(&d.sources),
+            "body" => self.record_body(a),
+        };
         let title = self.field(a, "name", &d.name);
         self.simple(
             &format!("actors/{id}/index.html"),
             "actor.html",
             title,
-            json!({ "actor": actor }),
+            fields! { "actor" => actor },
         )
     }
 
@@ -934,7 +944,7 @@ impl<'a> Views<'a> {
     }
 
     fn country_list(&self) -> PageSpec {
-        let mut regions: BTreeMap<(String, String), Vec<Value>> = BTreeMap::new();
+        let mut regions: BTreeMap<(String, String), Vec<Fields>> = BTreeMap::new();
         for code in self.countries_in_records() {
             let (region, sub) = crate::countries::get(&code)
                 .map(|c| {
@@ -950,24 +960,24 @@ impl<'a> Views<'a> {
                 .unwrap_or_default();
             regions.entry((region, sub)).or_default().push(self.country(&code));
         }
-        let mut list: Vec<Value> = Vec::new();
+        let mut list: Vec<Fields> = Vec::new();
         for ((region, sub), mut countries) in regions {
             countries.sort_by(|a, b| self.compare_names(a, b));
             let (region, sub) = (self.region(&region), self.region(&sub));
-            list.push(json!({"region": region, "subregion": sub, "countries": countries}));
+            list.push(fields! {"region" => region, "subregion" => sub, "countries" => countries});
         }
         self.simple(
             "countries/index.html",
             "countries.html",
             self.t("countries.title"),
-            json!({ "regions": list }),
+            fields! { "regions" => list },
         )
     }
 
     fn country_page(&self, code: String) -> PageSpec {
         {
             {
-                let mut by_role: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
+                let mut by_role: BTreeMap<&'static str, Vec<Fields>> = BTreeMap::new();
                 let mut partners = BTreeSet::new();
                 let mut sectors = BTreeSet::new();
                 for p in self
@@ -983,34 +993,34 @@ impl<'a> Views<'a> {
                     }
                 }
                 let order = ["provider", "both", "recipient", "second-provider", "participant"];
-                let roles: Vec<Value> = order
+                let roles: Vec<Fields> = order
                     .iter()
-                    .filter_map(|role| by_role.remove(role).map(|projects| json!({"role": self.t(&format!("country_role_plural.{role}")), "projects": projects})))
+                    .filter_map(|role| by_role.remove(role).map(|projects| fields! {"role" => self.t(&format!("country_role_plural.{role}")), "projects" => projects}))
                     .collect();
-                let actors: Vec<Value> = self.index.actors_of_country(&code).map(|a| self.actor_ref(a)).collect();
+                let actors: Vec<Fields> = self.index.actors_of_country(&code).map(|a| self.actor_ref(a)).collect();
                 let info = crate::countries::get(&code);
-                let country = json!({
-                    "code": code,
-                    "name": info.map_or(code.as_str(), |c| c.name(self.lang())),
-                    "region": info.map(|c| self.region(c.region)),
-                    "subregion": info.map(|c| self.region(if c.intermediate.is_empty() { c.subregion } else { c.intermediate })),
-                    "roles": roles,
-                    "partners": partners.iter().map(|c| self.country(c)).collect::<Vec<_>>(),
-                    "sectors": self.sorted_sectors(&sectors),
-                    "actors": actors,
-                });
-                let title = country["name"].as_str().unwrap_or_default().to_owned();
+                let title = info.map_or(code.as_str(), |c| c.name(self.lang())).to_owned();
+                let country = fields! {
+                    "code" => code.as_str(),
+                    "name" => title.as_str(),
+                    "region" => info.map(|c| self.region(c.region)),
+                    "subregion" => info.map(|c| self.region(if c.intermediate.is_empty() { c.subregion } else { c.intermediate })),
+                    "roles" => roles,
+                    "partners" => partners.iter().map(|c| self.country(c)).collect::<Vec<_>>(),
+                    "sectors" => self.sorted_sectors(&sectors),
+                    "actors" => actors,
+                };
                 self.simple(
                     &format!("countries/{}/index.html", code.to_lowercase()),
                     "country.html",
                     title,
-                    json!({ "country": country }),
+                    fields! { "country" => country },
                 )
             }
         }
     }
 
-    fn sorted_sectors(&self, ids: &BTreeSet<String>) -> Vec<Value> {
+    fn sorted_sectors(&self, ids: &BTreeSet<String>) -> Vec<Fields> {
         self.data
             .vocabularies
             .values("sectors")
@@ -1040,51 +1050,51 @@ impl<'a> Views<'a> {
 
     fn sector_list(&self) -> PageSpec {
         let used = self.sectors_in_records();
-        let sectors: Vec<Value> = self
+        let sectors: Vec<Fields> = self
             .data
             .vocabularies
             .values("sectors")
             .iter()
             .map(|s| {
                 let count = self.index.projects_of_sector(&s.id).count();
-                json!({
-                    "id": s.id, "name": s.label(self.lang()), "dac": s.fields.get("dac"), "projects": count,
-                    "href": used.contains(&s.id).then(|| format!("sectors/{}/index.html", s.id)),
-                })
+                fields! {
+                    "id" => &s.id, "name" => s.label(self.lang()), "dac" => s.fields.get("dac"), "projects" => count,
+                    "href" => used.contains(&s.id).then(|| format!("sectors/{}/index.html", s.id)),
+                }
             })
             .collect();
-        let sdgs: Vec<Value> = (1..=17u8)
+        let sdgs: Vec<Fields> = (1..=17u8)
             .map(|n| {
                 let count = self.index.projects_of_sdg(n).count();
-                json!({"number": n, "name": self.t(&format!("sdg.{n}")), "projects": count,
-                       "href": (count > 0).then(|| format!("sdgs/{n}/index.html"))})
+                fields! {"number" => n, "name" => self.t(&format!("sdg.{n}")), "projects" => count,
+                "href" => (count > 0).then(|| format!("sdgs/{n}/index.html"))}
             })
             .collect();
         self.simple(
             "sectors/index.html",
             "sectors.html",
             self.t("sectors.title"),
-            json!({ "sectors": sectors, "sdgs": sdgs }),
+            fields! { "sectors" => sectors, "sdgs" => sdgs },
         )
     }
 
     fn sector_page(&self, id: String) -> PageSpec {
         {
             {
-                let projects: Vec<Value> = self
+                let projects: Vec<Fields> = self
                     .index
                     .projects_of_sector(&id)
                     .filter_map(|p| self.data.project(p))
                     .map(|p| self.project_item(p))
                     .collect();
-                let actors: Vec<Value> = self
+                let actors: Vec<Fields> = self
                     .data
                     .actors
                     .values()
                     .filter(|a| a.data.capacities.contains(&id))
                     .map(|a| self.actor_ref(&a.id))
                     .collect();
-                let funds: Vec<Value> = self
+                let funds: Vec<Fields> = self
                     .data
                     .funds
                     .values()
@@ -1092,16 +1102,16 @@ impl<'a> Views<'a> {
                     .map(|f| self.fund_ref(&f.id))
                     .collect();
                 let entry = self.data.vocabularies.get("sectors", &id);
-                let sector = json!({
-                    "id": id, "name": self.label("sectors", &id), "dac": entry.and_then(|e| e.fields.get("dac")),
-                    "projects": projects, "actors": actors, "funds": funds,
-                });
+                let sector = fields! {
+                    "id" => id.as_str(), "name" => self.label("sectors", &id), "dac" => entry.and_then(|e| e.fields.get("dac")),
+                    "projects" => projects, "actors" => actors, "funds" => funds,
+                };
                 let title = self.label("sectors", &id);
                 self.simple(
                     &format!("sectors/{id}/index.html"),
                     "sector.html",
                     title,
-                    json!({ "sector": sector }),
+                    fields! { "sector" => sector },
                 )
             }
         }
@@ -1110,7 +1120,7 @@ impl<'a> Views<'a> {
     fn sdg_page(&self, n: u8) -> PageSpec {
         {
             {
-                let projects: Vec<Value> = self
+                let projects: Vec<Fields> = self
                     .index
                     .projects_of_sdg(n)
                     .filter_map(|p| self.data.project(p))
@@ -1121,52 +1131,50 @@ impl<'a> Views<'a> {
                     &format!("sdgs/{n}/index.html"),
                     "sdg.html",
                     title.clone(),
-                    json!({ "sdg": {"number": n, "title": title, "projects": projects} }),
+                    fields! { "sdg" => fields! {"number" => n, "title" => title, "projects" => projects} },
                 )
             }
         }
     }
 
-    pub(crate) fn fund_summary(&self, id: &str) -> Value {
+    pub(crate) fn fund_summary(&self, id: &str) -> Fields {
         let f = &self.data.funds[id].data;
         let mut r = self.fund_ref(id);
-        let extra = json!({
-            "acronym": f.acronym,
-            "type": self.label("fund-types", &f.kind),
-            "financing": self.label("financing-types", &f.financing),
-            "status": self.label("fund-statuses", &f.status),
-            "administered_by": self.actor_ref(&f.administered_by),
-            "applicants": f.eligible.applicants.iter().map(|a| self.label("actor-types", a)).collect::<Vec<_>>(),
+        r.extend(fields! {
+            "acronym" => f.acronym.as_deref(),
+            "type" => self.label("fund-types", &f.kind),
+            "financing" => self.label("financing-types", &f.financing),
+            "status" => self.label("fund-statuses", &f.status),
+            "administered_by" => self.actor_ref(&f.administered_by),
+            "applicants" => f.eligible.applicants.iter().map(|a| self.label("actor-types", a)).collect::<Vec<_>>(),
             // An empty list: the sources do not say who may apply.
-            "applicants_stated": !f.eligible.applicants.is_empty(),
-            "open_to_social_movements": f.eligible.applicants.iter().any(|a| a == "social-movement"),
-            "open_to_indigenous_peoples": f.eligible.applicants.iter().any(|a| a == "indigenous-peoples-organization"),
+            "applicants_stated" => !f.eligible.applicants.is_empty(),
+            "open_to_social_movements" => f.eligible.applicants.iter().any(|a| a == "social-movement"),
+            "open_to_indigenous_peoples" => f.eligible.applicants.iter().any(|a| a == "indigenous-peoples-organization"),
         });
-        if let (Value::Object(r), Value::Object(e)) = (&mut r, extra) {
-            r.extend(e);
-        }
         r
     }
 
     fn fund_list(&self) -> PageSpec {
-        let funds: Vec<Value> = self.data.funds.keys().map(|id| self.fund_summary(id)).collect();
-        let by_applicant: Vec<Value> = self
+        let funds: Vec<Fields> = self.data.funds.keys().map(|id| self.fund_summary(id)).collect();
+        let by_applicant: Vec<Fields> = self
             .data
             .vocabularies
             .values("actor-types")
             .iter()
             .filter_map(|kind| {
-                let open: Vec<Value> = self
+                let open: Vec<Fields> = self
                     .data
                     .funds
                     .values()
                     .filter(|f| f.data.eligible.applicants.contains(&kind.id))
                     .map(|f| self.fund_ref(&f.id))
                     .collect();
-                (!open.is_empty()).then(|| json!({"id": kind.id, "type": kind.label(self.lang()), "funds": open}))
+                (!open.is_empty())
+                    .then(|| fields! {"id" => &kind.id, "type" => kind.label(self.lang()), "funds" => open})
             })
             .collect();
-        let named = |kind: &str| -> Vec<Value> {
+        let named = |kind: &str| -> Vec<Fields> {
             self.data
                 .funds
                 .values()
@@ -1178,12 +1186,12 @@ impl<'a> Views<'a> {
             "funds/index.html",
             "funds.html",
             self.t("funds.title"),
-            json!({
-                "funds": funds,
-                "by_applicant": by_applicant,
-                "social_movements": named("social-movement"),
-                "indigenous_peoples": named("indigenous-peoples-organization"),
-            }),
+            fields! {
+                "funds" => funds,
+                "by_applicant" => by_applicant,
+                "social_movements" => named("social-movement"),
+                "indigenous_peoples" => named("indigenous-peoples-organization"),
+            },
         )
     }
 
@@ -1191,66 +1199,64 @@ impl<'a> Views<'a> {
         let record = &self.data.funds[id];
         let f = &record.data;
         let mut fund = self.fund_summary(id);
-        let projects: Vec<Value> = self
+        let projects: Vec<Fields> = self
             .index
             .projects_of_fund(id)
             .filter_map(|p| self.data.project(p))
             .map(|p| self.project_item(p))
             .collect();
-        let extra = json!({
-            "contributors": f.contributors.iter().map(|a| self.actor_ref(a)).collect::<Vec<_>>(),
-            "capital": f.capital.as_ref().map(|m| self.money(m, None)),
-            "grant_min": f.grant_size.as_ref().and_then(|g| g.min.as_ref()).map(|m| self.money(m, None)),
-            "grant_max": f.grant_size.as_ref().and_then(|g| g.max.as_ref()).map(|m| self.money(m, None)),
-            "eligible_countries": f.eligible.countries.iter().map(|c| self.country(c)).collect::<Vec<_>>(),
-            "eligible_regions": f.eligible.regions.iter().map(|r| self.region(r)).collect::<Vec<_>>(),
-            "eligible_modalities": f.eligible.modalities.iter().map(|m| self.label("modalities", m)).collect::<Vec<_>>(),
-            "sectors": f.sectors.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
-            "application": f.application.as_ref().map(|a| json!({
-                "process": self.opt_text(&a.process), "url": a.url, "deadline": self.opt_text(&a.deadline), "languages": a.languages,
-            })),
-            "contact": f.contact.as_ref().map(|c| json!({"email": c.email, "url": c.url})),
-            "projects": projects,
-            "sources": self.sources(&f.sources),
-            "body": self.record_body(record),
+        fund.extend(fields! {
+            "contributors" => f.contributors.iter().map(|a| self.actor_ref(a)).collect::<Vec<_>>(),
+            "capital" => f.capital.as_ref().map(|m| self.money(m, None)),
+            "grant_min" => f.grant_size.as_ref().and_then(|g| g.min.as_ref()).map(|m| self.money(m, None)),
+            "grant_max" => f.grant_size.as_ref().and_then(|g| g.max.as_ref()).map(|m| self.money(m, None)),
+            "eligible_countries" => f.eligible.countries.iter().map(|c| self.country(c)).collect::<Vec<_>>(),
+            "eligible_regions" => f.eligible.regions.iter().map(|r| self.region(r)).collect::<Vec<_>>(),
+            "eligible_modalities" => f.eligible.modalities.iter().map(|m| self.label("modalities", m)).collect::<Vec<_>>(),
+            "sectors" => f.sectors.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
+            "application" => f.application.as_ref().map(|a| fields! {
+                "process" => self.opt_text(&a.process), "url" => a.url.as_deref(), "deadline" => self.opt_text(&a.deadline),
+                "languages" => a.languages.iter().map(String::as_str).collect::<Vec<_>>(),
+            }),
+            "contact" => f.contact.as_ref().map(|c| fields! {"email" => c.email.as_deref(), "url" => c.url.as_deref()}),
+            "projects" => projects,
+            "sources" => self.sources(&f.sources),
+            "body" => self.record_body(record),
         });
-        if let (Value::Object(r), Value::Object(e)) = (&mut fund, extra) {
-            r.extend(e);
-        }
         let title = self.field(record, "name", &f.name);
         self.simple(
             &format!("funds/{id}/index.html"),
             "fund.html",
             title,
-            json!({ "fund": fund }),
+            fields! { "fund" => fund },
         )
     }
 
-    pub(crate) fn exchange_summary(&self, id: &str) -> Value {
+    pub(crate) fn exchange_summary(&self, id: &str) -> Fields {
         let record = &self.data.exchanges[id];
         let e = &record.data;
-        json!({
-            "id": id,
-            "kind": self.label("exchange-kinds", &e.kind),
-            "title": self.field(record, "title", &e.title),
-            "summary": self.field(record, "summary", &e.summary),
-            "by": self.actor_ref(&e.by),
-            "country": e.country.as_ref().map(|c| self.country(c)),
-            "sectors": e.sectors.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
-            "modalities": e.modalities.iter().map(|m| self.label("modalities", m)).collect::<Vec<_>>(),
-            "posted": self.locale.date(&e.posted),
-            "open_until": self.opt_date(&e.open_until),
-            "status": self.label("exchange-statuses", &e.status),
-            "resulting_project": e.resulting_project.as_ref().and_then(|p| self.data.project(p)).map(|p| json!({
-                "href": format!("projects/{}/index.html", p.id), "title": self.field(p, "title", &p.data.title),
-            })),
-            "sources": self.sources(&e.sources),
-        })
+        fields! {
+            "id" => id,
+            "kind" => self.label("exchange-kinds", &e.kind),
+            "title" => self.field(record, "title", &e.title),
+            "summary" => self.field(record, "summary", &e.summary),
+            "by" => self.actor_ref(&e.by),
+            "country" => e.country.as_ref().map(|c| self.country(c)),
+            "sectors" => e.sectors.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
+            "modalities" => e.modalities.iter().map(|m| self.label("modalities", m)).collect::<Vec<_>>(),
+            "posted" => self.locale.date(&e.posted),
+            "open_until" => self.opt_date(&e.open_until),
+            "status" => self.label("exchange-statuses", &e.status),
+            "resulting_project" => e.resulting_project.as_ref().and_then(|p| self.data.project(p)).map(|p| fields! {
+                "href" => format!("projects/{}/index.html", p.id), "title" => self.field(p, "title", &p.data.title),
+            }),
+            "sources" => self.sources(&e.sources),
+        }
     }
 
     fn exchanges_page(&self) -> PageSpec {
         let data = self.data;
-        let summaries: HashMap<&str, Value> = data
+        let summaries: HashMap<&str, Fields> = data
             .exchanges
             .keys()
             .map(|id| (id.as_str(), self.exchange_summary(id)))
@@ -1264,43 +1270,43 @@ impl<'a> Views<'a> {
         // the actors with a capacity in it, and each request links to its sectors: listing
         // them under every request made the page grow with requests × actors (120 MB at
         // 50,000 initiatives).
-        let requests: Vec<Value> = open("request").map(|r| summaries[r.id.as_str()].clone()).collect();
+        let requests: Vec<Fields> = open("request").map(|r| summaries[r.id.as_str()].clone()).collect();
         let needed: BTreeSet<&str> = open("request")
             .flat_map(|r| r.data.sectors.iter().map(String::as_str))
             .collect();
-        let mut offers: HashMap<&str, Vec<Value>> = HashMap::new();
+        let mut offers: HashMap<&str, Vec<Fields>> = HashMap::new();
         for o in open("offer") {
             let s = &summaries[o.id.as_str()];
             for sector in o.data.sectors.iter().filter(|s| needed.contains(s.as_str())) {
                 offers
                     .entry(sector.as_str())
                     .or_default()
-                    .push(json!({ "id": o.id, "title": s["title"], "by": s["by"] }));
+                    .push(fields! { "id" => &o.id, "title" => s.get("title").cloned(), "by" => s.get("by").cloned() });
             }
         }
-        let mut actors: HashMap<&str, Vec<Value>> = HashMap::new();
+        let mut actors: HashMap<&str, Vec<Fields>> = HashMap::new();
         for a in data.actors.values() {
             for sector in a.data.capacities.iter().filter(|s| needed.contains(s.as_str())) {
                 actors.entry(sector.as_str()).or_default().push(self.actor_ref(&a.id));
             }
         }
-        let sectors: Vec<Value> = needed
+        let sectors: Vec<Fields> = needed
             .iter()
             .map(|sector| {
-                json!({
-                    "id": sector,
-                    "sector": self.sector_ref(sector),
-                    "offers": offers.remove(sector).unwrap_or_default(),
-                    "actors": actors.remove(sector).unwrap_or_default(),
-                })
+                fields! {
+                    "id" => *sector,
+                    "sector" => self.sector_ref(sector),
+                    "offers" => offers.remove(sector).unwrap_or_default(),
+                    "actors" => actors.remove(sector).unwrap_or_default(),
+                }
             })
             .collect();
-        let all: Vec<Value> = data.exchanges.keys().map(|id| summaries[id.as_str()].clone()).collect();
+        let all: Vec<Fields> = data.exchanges.keys().map(|id| summaries[id.as_str()].clone()).collect();
         self.simple(
             "exchanges/index.html",
             "exchanges.html",
             self.t("exchanges.title"),
-            json!({ "requests": requests, "sectors": sectors, "all": all }),
+            fields! { "requests" => requests, "sectors" => sectors, "all" => all },
         )
     }
 
@@ -1310,7 +1316,7 @@ impl<'a> Views<'a> {
             "data-dictionary/index.html",
             "dictionary.html",
             self.t("dictionary.title"),
-            json!({ "records": records }),
+            fields! { "records" => records },
         )
     }
 }
