@@ -18,7 +18,8 @@
 # every run is over, because on ext4 without a journal (this machine's disk) creating files
 # just after deleting many makes the kernel skip each recently freed inode for up to six
 # minutes, which would time the deletion rather than the tool (so run it when nothing was
-# deleted in bulk in the last minutes; BENCH_DELETE=1 deletes the
+# deleted in bulk in the last minutes, the end of a previous run of this script included;
+# the corpora of a previous run are moved aside the same way; BENCH_DELETE=1 deletes the
 # output just before each build instead, as the benchmark did until the fifth session);
 # before each timed command, `sync` (outside the timing) writes back what the previous one
 # left in the page cache, so that no command pays for another's writeback (at 50,000 the
@@ -105,6 +106,10 @@ declare -A check_t build_t hugo_t
 for n in "${sizes[@]}"; do
   site=$work/site-$n
   hugo_site=$work/hugo-$n
+  # The previous corpora are moved aside too, not deleted by the generator: deleting 60,000
+  # files (50,000) slowed every build of the next minutes (see above).
+  set_aside "$site"
+  set_aside "$hugo_site"
   if [ -n "$hugo_bin" ]; then
     "$gen" --projects "$n" --hugo "$hugo_site" "$site" 2>/dev/null
   else

@@ -673,4 +673,25 @@ mod tests {
         assert_eq!(escape_text("&"), "&amp;");
         assert_eq!(escape_text("é<"), "é&lt;");
     }
+
+    #[test]
+    fn a_page_context_gives_its_fields_and_site_build_page_over_fields_of_those_names() {
+        let context = minijinja::Value::from_object(PageContext {
+            own: fields! { "title" => "T", "page" => "hidden", "n" => 2u64 }.into(),
+            site: fields! { "title" => "S" }.into(),
+            build: fields! { "date" => None::<String> }.into(),
+            page: fields! { "path" => "a/index.html" }.into(),
+        });
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.add_template(
+            "t",
+            "{{ title }} {{ n }} {{ site.title }} {{ page.path }} {{ build.date is none }}",
+        )
+        .unwrap();
+        let html = env.get_template("t").unwrap().render(&context).unwrap();
+        assert_eq!(html, "T 2 S a/index.html True");
+        let missing = env.template_from_str("{{ nothing }}").unwrap().render(&context);
+        assert!(missing.is_err(), "an unknown name is undefined, as before");
+    }
 }
