@@ -29,6 +29,7 @@ use std::ops::Range;
 use pulldown_cmark::{Event, Options, Parser, Tag};
 use serde_json::{Value, json};
 
+use super::fields::Fields;
 use super::views::{RESERVED_IDS, Views};
 use super::{OutputFile, PageSpec};
 use crate::aggregate::{self, Figure, KeyPart, Lookup, Number};
@@ -935,7 +936,7 @@ impl Views<'_> {
         let path = Self::edition_page_path(edition, page);
         match page {
             EditionPage::Cover => {
-                let projects: Vec<super::fields::Fields> = aggregate::edition_scope(self.data, edition)
+                let projects: Vec<Fields> = aggregate::edition_scope(self.data, edition)
                     .into_iter()
                     .map(|p| self.project_item(p))
                     .collect();
@@ -950,10 +951,11 @@ impl Views<'_> {
                     &path,
                     "edition.html",
                     title.clone(),
-                    json!({"edition": {
-                        "about": about, "headline": self.headline(&ef), "body": body, "chapters": chapters,
-                        "figures": self.figures_list(&ef, None), "completeness": self.completeness(&ef), "projects": projects,
-                    }}),
+                    // The initiatives as template values already; the rest converted once.
+                    fields! {"edition" => fields! {
+                        "about" => about, "headline" => self.headline(&ef), "body" => body, "chapters" => chapters,
+                        "figures" => self.figures_list(&ef, None), "completeness" => self.completeness(&ef), "projects" => projects,
+                    }},
                 )
             }
             EditionPage::Chapter(i) => {
@@ -1004,19 +1006,20 @@ impl Views<'_> {
                 let f = ef.get(name).expect("every figure is computed");
                 let mut ids = Self::report_ids();
                 let view = self.place_figure(&ef, f, &mut ids);
-                let rows: Vec<Value> = f
+                let rows: Vec<Fields> = f
                     .rows
                     .iter()
                     .map(|r| {
                         let parts = r.key.parts();
-                        json!({
-                            "id": ids.claim(&row_anchor(&parts)),
-                            "label": self.key_labels(f, &parts).join(" · "),
-                            "value": r.value.map_or_else(|| self.t("report.no_data"), |n| self.format_number(f.def.unit, n)),
-                            "projects": r.records.iter().filter_map(|id| self.data.project(id)).map(|p| self.project_link(p)).collect::<Vec<_>>(),
-                        })
+                        fields! {
+                            "id" => ids.claim(&row_anchor(&parts)),
+                            "label" => self.key_labels(f, &parts).join(" · "),
+                            "value" => r.value.map_or_else(|| self.t("report.no_data"), |n| self.format_number(f.def.unit, n)),
+                            "projects" => r.records.iter().filter_map(|id| self.data.project(id)).map(|p| self.project_link(p)).collect::<Vec<_>>(),
+                        }
                     })
                     .collect();
+                let svg = view["chart"]["src"].clone();
                 self.simple(
                     &path,
                     "report-figure.html",
@@ -1026,7 +1029,7 @@ impl Views<'_> {
                         ef.numbers[f.name()],
                         self.figure_title(f.name())
                     ),
-                    json!({"report": {"edition": about, "figure": view, "rows": rows, "svg": view["chart"]["src"]}}),
+                    fields! {"report" => fields! {"edition" => about, "figure" => view, "rows" => rows, "svg" => svg}},
                 )
             }
             EditionPage::Print => self.print_page(&ef, &about, &chapters, &title),
@@ -1071,7 +1074,7 @@ impl Views<'_> {
                 view
             })
             .collect();
-        let projects: Vec<super::fields::Fields> = aggregate::edition_scope(self.data, edition)
+        let projects: Vec<Fields> = aggregate::edition_scope(self.data, edition)
             .into_iter()
             .map(|p| self.project_item(p))
             .collect();
@@ -1079,10 +1082,10 @@ impl Views<'_> {
             &format!("reports/{}/print/index.html", edition.year),
             "edition-print.html",
             format!("{title} ({})", self.t("report.print")),
-            json!({"edition": {
-                "about": about, "headline": self.headline(ef), "body": cover, "chapters": sections, "annex": annex,
-                "figures": self.figures_list(ef, Some(&placed)), "completeness": self.completeness(ef), "projects": projects,
-            }}),
+            fields! {"edition" => fields! {
+                "about" => about, "headline" => self.headline(ef), "body" => cover, "chapters" => sections, "annex" => annex,
+                "figures" => self.figures_list(ef, Some(&placed)), "completeness" => self.completeness(ef), "projects" => projects,
+            }},
         )
     }
 }
