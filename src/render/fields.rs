@@ -89,8 +89,8 @@ impl From<Fields> for Value {
     }
 }
 
-/// For the views that still make `serde_json` maps (the report's, the Data page's): a
-/// [`Fields`] placed in one is written as the map it stands for.
+/// A [`Fields`] serializes as the map it stands for, keys in the order written. (No view
+/// places one in a `serde_json` value now: the report's pages hold theirs in `Fields`.)
 impl serde::Serialize for Fields {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;

@@ -427,22 +427,22 @@ impl<'a> Views<'a> {
     }
 
     pub(crate) fn sources(&self, sources: &[Source]) -> Vec<Fields> {
-        sources
-            .iter()
-            .map(|s| {
-                let mut parts = Vec::new();
-                if let Some(p) = &s.publisher {
-                    parts.push(p.clone());
-                }
-                if let Some(y) = s.year {
-                    parts.push(y.to_string());
-                }
-                if let Some(p) = &s.pages {
-                    parts.push(format!("{} {p}", self.t("source.pages")));
-                }
-                fields! { "title" => &s.title, "details" => parts.join(", "), "url" => s.url.as_deref(), "note" => s.note.as_deref() }
-            })
-            .collect()
+        sources.iter().map(|s| self.source(s)).collect()
+    }
+
+    /// A source as the pages cite it: title, details (publisher, year, pages), link, note.
+    pub(crate) fn source(&self, s: &Source) -> Fields {
+        let mut parts = Vec::new();
+        if let Some(p) = &s.publisher {
+            parts.push(p.clone());
+        }
+        if let Some(y) = s.year {
+            parts.push(y.to_string());
+        }
+        if let Some(p) = &s.pages {
+            parts.push(format!("{} {p}", self.t("source.pages")));
+        }
+        fields! { "title" => &s.title, "details" => parts.join(", "), "url" => s.url.as_deref(), "note" => s.note.as_deref() }
     }
 
     pub(crate) fn answer(&self, a: Option<&AnsweredQuestion>) -> Option<Fields> {
@@ -776,7 +776,7 @@ impl<'a> Views<'a> {
                     "level" => m.level.as_ref().map(|l| self.label("follow-up-levels", l)),
                     "by" => m.by.as_ref().map(|a| self.actor_ref(a)),
                     "summary" => self.opt_text(&m.summary),
-                    "source" => m.source.as_ref().and_then(|s| self.sources(std::slice::from_ref(s)).pop()),
+                    "source" => m.source.as_ref().map(|s| self.source(s)),
                 }
             })
             .collect();
