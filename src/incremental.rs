@@ -8,7 +8,7 @@
 //! edits in `content/`:
 //! 1. walks `content/` and reads again only the files whose size or modification time
 //!    changed (or that are new); each is loaded and checked on its own
-//!    ([`validate::check_document`]);
+//!    ([`validate::check_document`]) and deflated for the data archive from the same read;
 //! 2. assembles the dataset from every file's checked document and runs the rules that
 //!    look across records ([`validate::assemble`]), so diagnostics are exactly those of a
 //!    full check;
@@ -17,7 +17,8 @@
 //!    pages and other files whose bytes changed, in place ([`site::update_site`]);
 //! 4. later, in [`IncrementalBuild::settle`] (after the browser has been told to reload),
 //!    makes the open data again and writes the files that changed and `data/SHA256SUMS`
-//!    ([`site::refresh_data`]).
+//!    ([`site::refresh_data`]); the archive takes the sources' entries deflated in step 1,
+//!    so only the new and changed files were deflated again.
 //!
 //! Invariant: once settled, the output is the same, byte for byte, as a full build of the
 //! same files (`tests/incremental.rs`). A failed build writes nothing and keeps the last
@@ -30,6 +31,7 @@ use std::time::SystemTime;
 
 use crate::diagnostics::Diagnostic;
 use crate::load::{self, DocKind, FileOutcome};
+use crate::opendata::archive::{self, Entry as ArchiveEntry};
 use crate::render::deps::FileHashes;
 use crate::serve::{Changes, Rebuild};
 use crate::validate::{self, CheckedDocument};
@@ -48,6 +50,11 @@ struct File {
     /// The hash of its bytes.
     hash: u64,
     entry: Entry,
+    /// Its entry of the data archive, deflated when it was read (as a build's check does):
+    /// the archive of the next open data takes it as it is while the file is unchanged.
+    /// `None` when loading did not read it (a file in no place of the content's layout),
+    /// which a build's archive leaves out too.
+    archived: Option<ArchiveEntry>,
 }
 
 /// The state of the last good build.
@@ -79,11 +86,19 @@ fn hash_bytes(bytes: &[u8]) -> u64 {
     h.finish()
 }
 
-/// Reads, loads and checks one file.
+/// Reads, loads and checks one file, and deflates it for the data archive.
 fn read_file(root: &Path, path: &Path, setup: &Setup) -> File {
     let meta = std::fs::metadata(path).ok();
-    let hash = std::fs::read(path).map(|b| hash_bytes(&b)).unwrap_or_default();
-    let entry = match load::load_file(root, path) {
+    let mut kept = None;
+    let outcome = load::load_file_keeping(root, path, &mut |file, bytes| {
+        kept = Some((hash_bytes(bytes), archive::prepare(file, bytes)));
+    });
+    let (hash, archived) = match kept {
+        Some((hash, archived)) => (hash, Some(archived)),
+        // Loading did not read it: hashed all the same, as every file of `content/` is.
+        None => (std::fs::read(path).map(|b| hash_bytes(&b)).unwrap_or_default(), None),
+    };
+    let entry = match outcome {
         FileOutcome::Loaded(doc) => {
             Entry::Checked(Box::new(validate::check_document(doc, &setup.config, &setup.schemas)))
         }
@@ -94,12 +109,18 @@ fn read_file(root: &Path, path: &Path, setup: &Setup) -> File {
         stamp: meta.as_ref().map_or((0, None), stamp),
         hash,
         entry,
+        archived,
     }
 }
 
-/// The source files the data archive holds.
-fn sources(root: &Path) -> Result<crate::opendata::Sources, Error> {
-    crate::read_sources(root)
+/// The sources the data archive holds: every file of `content/` as deflated when it was
+/// last read (only new and changed files are deflated again), and the schemas in use.
+fn sources(root: &Path, files: &HashMap<PathBuf, File>) -> crate::opendata::Sources {
+    let content = files
+        .values()
+        .filter_map(|f| f.archived.as_ref().map(archive::copy_entry))
+        .collect();
+    crate::with_schema_sources(root, content)
 }
 
 /// What the site is made from: the last setup and a checked dataset.
@@ -196,7 +217,7 @@ impl IncrementalBuild {
         if failed(&self.options, &checked) {
             return Ok(BuildOutcome::Failed(checked.diagnostics));
         }
-        let sources = sources(&self.root)?;
+        let sources = sources(&self.root, &files);
         let inputs = crate::BuildInputs {
             checked: &checked,
             schemas: &setup.schemas,
@@ -267,10 +288,7 @@ impl Rebuild for IncrementalBuild {
         self.data_stale = false;
         let state = self.state.as_mut()?;
         let checked = state.checked.take()?;
-        let sources = match sources(&self.root) {
-            Ok(s) => s,
-            Err(e) => return Some(Err(e)),
-        };
+        let sources = sources(&self.root, &state.files);
         let build = crate::build_info(&self.options);
         let inputs = site_inputs(&state.setup, &checked, &build);
         Some(

@@ -138,7 +138,7 @@ struct CheckLeaves {
     schemas: schema::SchemaSet,
     theme: render::Theme,
     /// With `keep_sources`: every file of `content/`, deflated for the data archive as
-    /// loading read it (see [`read_sources`]).
+    /// loading read it ([`load::load_content_keeping`]).
     content: Vec<opendata::archive::Entry>,
 }
 
@@ -297,25 +297,8 @@ pub(crate) fn failure_outcome(
     }
 }
 
-/// The sources the data archive holds, deflated: every file under `<root>/content` as
-/// `content/<path>`, skipping dot-files and dot-folders (as [`load::load_content`] does), and
-/// the schemas in use. (The archive sorts its entries by path.) A build has the content's
-/// entries from its check already ([`load::load_content_keeping`]); `serve` reads them here.
-pub(crate) fn read_sources(root: &Path) -> Result<opendata::Sources, Error> {
-    use rayon::prelude::*;
-    // Each file is deflated as soon as it is read and its bytes let go.
-    let entries: Vec<opendata::archive::Entry> = load::content_files(root)?
-        .par_iter()
-        .map(|path| {
-            let bytes = std::fs::read(path).map_err(|e| Error::Io(path.clone(), e))?;
-            Ok(opendata::archive::prepare(&load::relative(root, path), &bytes))
-        })
-        .collect::<Result<_, Error>>()?;
-    Ok(with_schema_sources(root, entries))
-}
-
 /// The sources of the data archive: the content's `entries` and the schemas in use.
-fn with_schema_sources(root: &Path, mut entries: Vec<opendata::archive::Entry>) -> opendata::Sources {
+pub(crate) fn with_schema_sources(root: &Path, mut entries: Vec<opendata::archive::Entry>) -> opendata::Sources {
     let schemas = schema::SchemaSet::source_files(root);
     entries.extend(
         schemas

@@ -449,8 +449,15 @@ pub fn load_file(root: &Path, path: &Path) -> FileOutcome {
     load_one(root, path, None)
 }
 
+/// [`load_file`], also handing the file's bytes to `keep` as read, assets too (which
+/// loading otherwise skips): one read for the check and the data archive (`serve` keeps each
+/// file's archive entry until the file changes).
+pub fn load_file_keeping(root: &Path, path: &Path, keep: Keep<'_>) -> FileOutcome {
+    load_one(root, path, Some(keep))
+}
+
 /// Hands a file's bytes to the caller: its path relative to the root, and the bytes.
-type Keep<'k> = &'k mut dyn FnMut(&str, &[u8]);
+pub type Keep<'k> = &'k mut dyn FnMut(&str, &[u8]);
 
 /// [`load_file`]; with `keep`, also reads an asset (which loading otherwise skips) and
 /// hands every file's bytes to `keep` (see [`load_content_keeping`]).

@@ -23,7 +23,7 @@ use flate2::{Compress, Compression, FlushCompress, Status};
 use rayon::prelude::*;
 
 /// One file's entry, deflated, ready to be copied into the archive.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Deflated {
     /// `/`-separated, relative.
     path: String,
@@ -36,6 +36,15 @@ pub struct Deflated {
 
 /// An entry, or why it could not be deflated (the archive is then not written).
 pub type Entry = io::Result<Deflated>;
+
+/// A copy of `entry` (an error is copied as its kind and message): `serve` keeps the
+/// entries of unchanged sources from one archive to the next.
+pub fn copy_entry(entry: &Entry) -> Entry {
+    match entry {
+        Ok(deflated) => Ok(deflated.clone()),
+        Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+    }
+}
 
 thread_local! {
     /// Each thread's compressor, reset for every entry instead of made anew.
