@@ -104,11 +104,13 @@ def main():
         return
     if total == 0:
         sys.exit("no samples")
-    for key, n in counts.most_common(60):
-        if mode in ("leaf", "incl") and regex and not regex.search(key):
-            continue
+    rows = [(k, n) for k, n in counts.most_common() if mode not in ("leaf", "incl") or not regex or regex.search(k)]
+    for key, n in rows[:60]:
         print(f"{100 * n / total:6.2f} % {key}")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except BrokenPipeError:  # piped into `head`
+        sys.stderr.close()
