@@ -64,7 +64,7 @@ impl WorkbookWriter {
         // The report's tables are named `reports-<year>-<figure>`: the year and figure say it.
         let name = sheet_name(table.name.strip_prefix("reports-").unwrap_or(&table.name), &self.names);
         self.names.push(name.clone());
-        // Without a writable temporary folder, the sheet is held in memory as before.
+        // Without a writable temporary folder, the sheet is held in memory (standard mode).
         if self.workbook.add_worksheet_with_constant_memory().is_err() {
             self.workbook.add_worksheet();
         }
