@@ -18,7 +18,9 @@
 //! 4. later, in [`IncrementalBuild::settle`] (after the browser has been told to reload),
 //!    makes the open data again and writes the files that changed and `data/SHA256SUMS`
 //!    ([`site::refresh_data`]); the archive takes the sources' entries deflated in step 1,
-//!    so only the new and changed files were deflated again.
+//!    so only the new and changed files were deflated again, and the downloads whose bytes
+//!    did not change take their deflated bytes from the last archive
+//!    ([`crate::opendata::archive::Memo`], kept in [`site::Memory`]).
 //!
 //! Invariant: once settled, the output is the same, byte for byte, as a full build of the
 //! same files (`tests/incremental.rs`). A failed build writes nothing and keeps the last

@@ -100,6 +100,8 @@ pub struct Memory {
     data_files: Vec<String>,
     /// Per language, the table row of every initiative with the fingerprint of its files.
     rows: HashMap<String, KeptRows>,
+    /// The data archive's deflated files and pieces, for the next [`refresh_data`].
+    deflated: crate::opendata::archive::Memo,
 }
 
 /// The table rows of one language with the fingerprint of each initiative's files.
@@ -319,9 +321,18 @@ pub fn write_site(
     // beside them): nothing is in the output before the commit, and their bytes (the
     // largest part of a build's memory: `records.json`, one JSON per initiative, the
     // archive's entries) are let go once written.
+    // Remembering (for `serve`), the archive's deflated files are kept for the next one.
+    let deflated = remember.map(|_| crate::opendata::archive::Memo::default());
     let (report_data, mut open_data) = stage(progress, "open data", || {
         let report_data = crate::render::report::edition_data_files(&default_views);
-        let open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources, &sink);
+        let open_data = crate::opendata::OpenData::build(
+            &default_views,
+            inputs.build,
+            &report_data,
+            sources,
+            &sink,
+            deflated.as_ref(),
+        );
         (report_data, open_data)
     });
     // Written on one core while the other starts on the pages (see below).
@@ -434,6 +445,7 @@ pub fn write_site(
         rows: kept_rows
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
+        deflated: deflated.map(crate::opendata::archive::Memo::next).unwrap_or_default(),
     }))
 }
 
@@ -491,7 +503,14 @@ pub fn refresh_data(
     let default_views = views_of(&locales[0]);
     let report_data = crate::render::report::edition_data_files(&default_views);
     let made = KeptFiles::default();
-    let mut open_data = crate::opendata::OpenData::build(&default_views, inputs.build, &report_data, sources, &made);
+    let mut open_data = crate::opendata::OpenData::build(
+        &default_views,
+        inputs.build,
+        &report_data,
+        sources,
+        &made,
+        Some(&memory.deflated),
+    );
     if let Some(archive) = open_data.take_archive() {
         archive.write(&made);
     }
@@ -533,6 +552,7 @@ pub fn refresh_data(
         memory.files.remove(path);
     }
     memory.data_files = open_data.files.clone();
+    memory.deflated = std::mem::take(&mut memory.deflated).next();
     let digests: Vec<(String, [u8; 32])> = memory.files.iter().map(|(p, d)| (p.clone(), *d)).collect();
     write_in_place(output, sums::PATH, sums::text(digests).as_bytes()).map_err(BuildFailure::Io)
 }

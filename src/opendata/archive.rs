@@ -17,10 +17,11 @@
 //! one thread while the other waits.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::io::{self, Write};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use flate2::{Compress, Compression, FlushCompress, Status};
-use rayon::prelude::*;
 
 /// One file's entry, deflated, ready to be copied into the archive.
 #[derive(Debug, Clone)]
@@ -91,9 +92,96 @@ pub fn prepare(path: &str, bytes: &[u8]) -> Entry {
     })
 }
 
-/// Every entry of `entries`, deflated in parallel, in the same order.
-pub fn prepare_all<'a>(entries: impl IntoParallelIterator<Item = (&'a str, &'a [u8])>) -> Vec<Entry> {
-    entries.into_par_iter().map(|(p, b)| prepare(p, b)).collect()
+/// Deflated data kept from one archive to the next (`openssc serve`'s data refresh): a file
+/// or a [`Fragment`] whose bytes are those of last time (same size, CRC-32 and 64-bit hash)
+/// takes its deflated bytes as they were instead of being deflated again. After an edit,
+/// nearly every initiative's JSON file and part of `records.json` is unchanged.
+///
+/// Each archive made with a memo ([`Memo::prepare`], [`Memo::fragment`], on any thread)
+/// records what it used; [`Memo::next`] keeps only that for the next archive, so the memo
+/// holds one archive's worth of deflated data, never more.
+#[derive(Debug, Default)]
+pub struct Memo {
+    last: HashMap<MemoKey, Arc<[u8]>>,
+    used: Mutex<HashMap<MemoKey, Arc<[u8]>>>,
+}
+
+/// What identifies an input: how it was deflated (whole or as a fragment), its size, CRC-32
+/// and 64-bit hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct MemoKey {
+    fragment: bool,
+    size: u64,
+    crc32: u32,
+    hash: u64,
+}
+
+impl MemoKey {
+    fn of(bytes: &[u8], crc32: u32, fragment: bool) -> MemoKey {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        bytes.hash(&mut hasher);
+        MemoKey {
+            fragment,
+            size: bytes.len() as u64,
+            crc32,
+            hash: hasher.finish(),
+        }
+    }
+}
+
+impl Memo {
+    /// The memo for the next archive: what this one used.
+    pub fn next(self) -> Memo {
+        Memo {
+            last: self.used.into_inner().unwrap_or_else(PoisonError::into_inner),
+            used: Mutex::default(),
+        }
+    }
+
+    /// The deflated bytes of `key`: kept from last time, else made by `deflate`; recorded
+    /// as used.
+    fn deflated(&self, key: MemoKey, deflate: impl FnOnce() -> io::Result<Vec<u8>>) -> io::Result<Vec<u8>> {
+        let data: Arc<[u8]> = match self.last.get(&key) {
+            Some(data) => Arc::clone(data),
+            None => deflate()?.into(),
+        };
+        let copy = data.to_vec();
+        self.used
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, data);
+        Ok(copy)
+    }
+
+    /// [`prepare`], taking the deflated bytes from last time when `bytes` are the same.
+    pub fn prepare(&self, path: &str, bytes: &[u8]) -> Entry {
+        let crc32 = crc32fast::hash(bytes);
+        let data = self.deflated(MemoKey::of(bytes, crc32, false), || {
+            let mut data = Vec::new();
+            deflate(bytes, &mut data, FlushCompress::Finish).map(|()| data)
+        })?;
+        Ok(Deflated {
+            path: path.to_owned(),
+            crc32,
+            size: bytes.len() as u64,
+            data,
+        })
+    }
+
+    /// [`fragment`], taking the deflated bytes from last time when `bytes` are the same.
+    pub fn fragment(&self, bytes: &[u8]) -> Fragment {
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(bytes);
+        let key = MemoKey::of(bytes, crc.clone().finalize(), true);
+        Fragment {
+            crc,
+            data: self.deflated(key, || {
+                let mut data = Vec::new();
+                deflate(bytes, &mut data, FlushCompress::Sync).map(|()| data)
+            }),
+        }
+    }
 }
 
 /// A piece of a large file, deflated on its own: [`Pieces`] joins such pieces in order into
@@ -343,6 +431,7 @@ fn put64(out: &mut Vec<u8>, v: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rayon::prelude::*;
     use std::io::{Cursor, Read};
 
     /// Writes the zip archive of `entries` into `out`; fails when one failed to deflate.
@@ -353,11 +442,47 @@ mod tests {
     /// The bytes of a zip archive of `entries` (`/`-separated relative path, bytes).
     fn zip(entries: &[(String, &[u8])]) -> io::Result<Vec<u8>> {
         let mut bytes = Vec::new();
-        write(
-            prepare_all(entries.par_iter().map(|(p, b)| (p.as_str(), *b))),
-            &mut bytes,
-        )?;
+        write(entries.par_iter().map(|(p, b)| prepare(p, b)).collect(), &mut bytes)?;
         Ok(bytes)
+    }
+
+    /// Joins fragments into the entry `path`.
+    fn joined(path: &str, fragments: Vec<Fragment>) -> Deflated {
+        let mut pieces = Pieces::new(path);
+        for f in fragments {
+            pieces.push(f);
+        }
+        pieces.finish().unwrap()
+    }
+
+    #[test]
+    fn a_memo_gives_the_same_entries_and_takes_what_the_last_archive_deflated() {
+        let bytes: &[u8] = b"{\"id\": \"p1\", \"title\": \"An initiative\"}";
+        let plain = prepare("data/projects/p1.json", bytes).unwrap();
+        let memo = Memo::default();
+        let first = memo.prepare("data/projects/p1.json", bytes).unwrap();
+        assert_eq!(
+            (&first.path, first.crc32, first.size, &first.data),
+            (&plain.path, plain.crc32, plain.size, &plain.data)
+        );
+        let pieces = [&b"[1,"[..], b"2]"];
+        let plain_joined = joined("data/r.json", pieces.iter().map(|p| fragment(p)).collect());
+        let memo_joined = joined("data/r.json", pieces.iter().map(|p| memo.fragment(p)).collect());
+        assert_eq!(memo_joined.data, plain_joined.data);
+
+        // The next archive takes the deflated bytes as they were: swapped here for marked
+        // ones, which only a memo that does not deflate again can return.
+        let mut memo = memo.next();
+        assert_eq!(memo.last.len(), 3, "one file and two fragments");
+        for data in memo.last.values_mut() {
+            *data = Arc::from(&b"kept"[..]);
+        }
+        assert_eq!(&*memo.prepare("data/projects/p2.json", bytes).unwrap().data, b"kept");
+        // Changed bytes are deflated again; what this archive did not use is let go.
+        let changed = memo.prepare("data/projects/p1.json", b"{}").unwrap();
+        assert_eq!(changed.data, prepare("x", b"{}").unwrap().data);
+        let memo = memo.next();
+        assert_eq!(memo.last.len(), 2, "the file kept and the changed one, no fragment");
     }
 
     fn read(archive: &mut zip::ZipArchive<Cursor<Vec<u8>>>, name: &str) -> Vec<u8> {

@@ -250,13 +250,16 @@ impl OpenData {
     /// let go; the initiatives' files are made a chunk at a time and `records.json` and the
     /// archive are written piece by piece ([`Sink::stream`]). `others` are data files other
     /// modules write under `data/` (the report's figures): the Data Package describes their
-    /// CSVs and the Data page lists them; they are not part of [`OpenData::files`].
+    /// CSVs and the Data page lists them; they are not part of [`OpenData::files`]. With a
+    /// `memo` (`serve`), a file or piece whose bytes were deflated by the last archive made
+    /// with it is not deflated again.
     pub fn build(
         views: &Views<'_>,
         build: &BuildInfo,
         others: &[OutputFile],
         sources: Sources,
         sink: &dyn Sink,
+        memo: Option<&archive::Memo>,
     ) -> OpenData {
         let data = views.data;
         let mut downloads = Vec::new();
@@ -269,8 +272,18 @@ impl OpenData {
             });
             size
         };
+        // Deflates a file (or a piece of `records.json`) for the archive, or takes it from
+        // `memo` when it was deflated last time.
+        let prepare = |path: &str, bytes: &[u8]| match memo {
+            Some(memo) => memo.prepare(path, bytes),
+            None => archive::prepare(path, bytes),
+        };
+        let fragment = |bytes: &[u8]| match memo {
+            Some(memo) => memo.fragment(bytes),
+            None => archive::fragment(bytes),
+        };
         // Deflates a file for the archive, then hands it to the sink.
-        let prepare_and_emit = |path: &str, bytes: Vec<u8>| (archive::prepare(path, &bytes), emit(path, bytes));
+        let prepare_and_emit = |path: &str, bytes: Vec<u8>| (prepare(path, &bytes), emit(path, bytes));
         let license = datapackage::license(data);
         let date = build.date.as_deref();
         let records_path = format!("{DIR}/records.json");
@@ -335,7 +348,7 @@ impl OpenData {
                     let document = json::RecordsDocument::new(views, license.to_json(), &build.generator);
                     let mut zipped = archive::Pieces::new(&records_path);
                     out.write_all(document.start())?;
-                    zipped.push(archive::fragment(document.start()));
+                    zipped.push(fragment(document.start()));
                     for (c, (chunk, paths)) in projects.chunks(CHUNK).zip(project_paths.chunks(CHUNK)).enumerate() {
                         let groups: Vec<_> = chunk
                             .par_chunks(GROUP)
@@ -349,8 +362,8 @@ impl OpenData {
                                     document.item(c == 0 && g == 0 && i == 0, &file, &mut part);
                                     entries.push(prepare_and_emit(path, file));
                                 }
-                                let fragment = archive::fragment(&part);
-                                (part, fragment, entries)
+                                let piece = fragment(&part);
+                                (part, piece, entries)
                             })
                             .collect();
                         for (part, fragment, entries) in groups {
@@ -361,13 +374,18 @@ impl OpenData {
                     }
                     let end = document.end();
                     out.write_all(end)?;
-                    zipped.push(archive::fragment(end));
+                    zipped.push(fragment(end));
                     records_entry = Some(zipped.finish());
                     Ok(())
                 });
                 let (iati, others_entries) = rayon::join(
                     || iati::activities(views, date).map(|xml| prepare_and_emit(&iati_path, xml.into_bytes())),
-                    || archive::prepare_all(listed_others.par_iter().map(|f| (f.path.as_str(), f.bytes.as_slice()))),
+                    || {
+                        listed_others
+                            .par_iter()
+                            .map(|f| prepare(&f.path, &f.bytes))
+                            .collect::<Vec<_>>()
+                    },
                 );
                 (
                     project_entries,
