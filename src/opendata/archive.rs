@@ -1,7 +1,8 @@
 //! `openssc-data.zip`: the downloads plus the site's sources, in one deterministic archive.
 //!
 //! Entries are sorted by path, deflated at level 1 (fast: the archive is rebuilt on every
-//! build), dated 1980-01-01 00:00:00 (the zip epoch), with Unix permissions 0644, UTF-8
+//! build) but for files of a compressed format, stored as they are ([`STORED_AS_THEY_ARE`]:
+//! the workbook, images), dated 1980-01-01 00:00:00 (the zip epoch), with Unix permissions 0644, UTF-8
 //! names and no extra fields but Zip64's where a size or offset needs it, so the same files
 //! give the same bytes.
 //!
@@ -31,8 +32,9 @@ pub struct Deflated {
     crc32: u32,
     /// Uncompressed.
     size: u64,
-    /// Raw deflate.
+    /// Raw deflate; the bytes themselves when `stored`.
     data: Vec<u8>,
+    stored: bool,
 }
 
 /// An entry, or why it could not be deflated (the archive is then not written).
@@ -80,15 +82,36 @@ fn deflate(input: &[u8], out: &mut Vec<u8>, flush: FlushCompress) -> io::Result<
     })
 }
 
-/// The entry `path` (`/`-separated, relative) holding `bytes`, deflated.
+/// The extensions (lower case) of compressed formats, whose files the archive stores as
+/// they are: deflate would spend time to win little or nothing (the workbook, itself a zip
+/// archive, takes five times as long to deflate as the IATI file three times its size, to
+/// win a tenth).
+pub const STORED_AS_THEY_ARE: &[&str] = &["xlsx", "zip", "gz", "png", "jpg", "jpeg", "gif", "webp", "avif"];
+
+/// Is `path` a file of a compressed format ([`STORED_AS_THEY_ARE`])?
+fn stored_as_is(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| STORED_AS_THEY_ARE.iter().any(|e| ext.eq_ignore_ascii_case(e)))
+}
+
+/// The entry `path` (`/`-separated, relative) holding `bytes`, deflated (or stored, for a
+/// compressed format).
 pub fn prepare(path: &str, bytes: &[u8]) -> Entry {
-    let mut data = Vec::new();
-    deflate(bytes, &mut data, FlushCompress::Finish)?;
+    let stored = stored_as_is(path);
+    let data = if stored {
+        bytes.to_vec()
+    } else {
+        let mut data = Vec::new();
+        deflate(bytes, &mut data, FlushCompress::Finish)?;
+        data
+    };
     Ok(Deflated {
         path: path.to_owned(),
         crc32: crc32fast::hash(bytes),
         size: bytes.len() as u64,
         data,
+        stored,
     })
 }
 
@@ -156,6 +179,9 @@ impl Memo {
 
     /// [`prepare`], taking the deflated bytes from last time when `bytes` are the same.
     pub fn prepare(&self, path: &str, bytes: &[u8]) -> Entry {
+        if stored_as_is(path) {
+            return prepare(path, bytes);
+        }
         let crc32 = crc32fast::hash(bytes);
         let data = self.deflated(MemoKey::of(bytes, crc32, false), || {
             let mut data = Vec::new();
@@ -166,6 +192,7 @@ impl Memo {
             crc32,
             size: bytes.len() as u64,
             data,
+            stored: false,
         })
     }
 
@@ -243,6 +270,7 @@ impl Pieces {
             crc32: self.crc.finalize(),
             size,
             data,
+            stored: false,
         })
     }
 }
@@ -254,6 +282,7 @@ const DOS_DATE: u16 = (1 << 5) | 1;
 /// Bit 11: the name is UTF-8.
 const FLAGS: u16 = 1 << 11;
 const DEFLATED: u16 = 8;
+const STORED: u16 = 0;
 /// The version of the format an entry needs: 2.0 (deflate), 4.5 (Zip64).
 fn version(zip64: bool) -> u16 {
     if zip64 { 45 } else { 20 }
@@ -315,7 +344,8 @@ fn write_entries<E: std::borrow::Borrow<Deflated>>(
     for entry in entries {
         let entry = entry.borrow();
         let compressed = entry.data.len() as u64;
-        let (local, central_header) = headers(&entry.path, entry.crc32, entry.size, compressed, offset);
+        let method = if entry.stored { STORED } else { DEFLATED };
+        let (local, central_header) = headers(&entry.path, method, entry.crc32, entry.size, compressed, offset);
         out.write_all(&local)?;
         out.write_all(&entry.data)?;
         central.extend_from_slice(&central_header);
@@ -357,7 +387,7 @@ fn write_entries<E: std::borrow::Borrow<Deflated>>(
 /// header is at `offset`. With Zip64, the local header holds both sizes in its extra field;
 /// the central one holds the sizes when either does not fit (both, as its size fields then
 /// both say "see Zip64") and the offset when it does not fit.
-fn headers(path: &str, crc32: u32, size: u64, compressed: u64, offset: u64) -> (Vec<u8>, Vec<u8>) {
+fn headers(path: &str, method: u16, crc32: u32, size: u64, compressed: u64, offset: u64) -> (Vec<u8>, Vec<u8>) {
     let sizes_zip64 = size >= ZIP64_LIMIT || compressed >= ZIP64_LIMIT;
     let name = path.as_bytes();
     let (csize, usize32) = if sizes_zip64 {
@@ -370,7 +400,7 @@ fn headers(path: &str, crc32: u32, size: u64, compressed: u64, offset: u64) -> (
     let shared = |out: &mut Vec<u8>, zip64: bool, extra_len: u16| {
         put16(out, version(zip64));
         put16(out, FLAGS);
-        put16(out, DEFLATED);
+        put16(out, method);
         put16(out, 0); // time: 00:00:00
         put16(out, DOS_DATE);
         put32(out, crc32);
@@ -453,6 +483,34 @@ mod tests {
             pieces.push(f);
         }
         pieces.finish().unwrap()
+    }
+
+    #[test]
+    fn files_of_a_compressed_format_are_stored_as_they_are() {
+        let text = b"text text text text text text text text".repeat(100);
+        let bytes = zip(&[
+            ("data/openssc.xlsx".into(), text.as_slice()),
+            ("content/img/Map.PNG".into(), text.as_slice()),
+            ("data/records.json".into(), text.as_slice()),
+            ("content/xlsx".into(), text.as_slice()),
+        ])
+        .unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        for (name, method) in [
+            ("data/openssc.xlsx", zip::CompressionMethod::Stored),
+            ("content/img/Map.PNG", zip::CompressionMethod::Stored),
+            ("data/records.json", zip::CompressionMethod::Deflated),
+            ("content/xlsx", zip::CompressionMethod::Deflated),
+        ] {
+            assert_eq!(read(&mut archive, name), text, "{name}");
+            let file = archive.by_name(name).unwrap();
+            assert_eq!(file.compression(), method, "{name}");
+            let stored = method == zip::CompressionMethod::Stored;
+            assert_eq!(file.compressed_size() == text.len() as u64, stored, "{name}");
+        }
+        let memo = Memo::default();
+        assert!(memo.prepare("a.xlsx", &text).unwrap().stored);
+        assert!(memo.next().last.is_empty(), "stored files are not kept");
     }
 
     #[test]
@@ -573,7 +631,7 @@ mod tests {
         let le64 = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
         const GIB: u64 = 1 << 30;
         // A file of 5 GiB deflated to 1 GiB, whose header is at 6 GiB.
-        let (local, central) = headers("big", 7, 5 * GIB, GIB, 6 * GIB);
+        let (local, central) = headers("big", DEFLATED, 7, 5 * GIB, GIB, 6 * GIB);
         assert_eq!(
             (le16(&local, 4), le32(&local, 18), le32(&local, 22)),
             (45, u32::MAX, u32::MAX)
@@ -598,7 +656,7 @@ mod tests {
             (5 * GIB, GIB, 6 * GIB)
         );
         // Small sizes past 4 GiB into the archive: only the offset.
-        let (local, central) = headers("late", 7, 10, 12, 6 * GIB);
+        let (local, central) = headers("late", DEFLATED, 7, 10, 12, 6 * GIB);
         assert_eq!((le32(&local, 18), le32(&local, 22), le16(&local, 28)), (12, 10, 0));
         assert_eq!(
             (le32(&central, 20), le32(&central, 24), le16(&central, 30)),
@@ -606,7 +664,7 @@ mod tests {
         );
         assert_eq!(le64(&central, 46 + 4 + 4), 6 * GIB);
         // Nothing large: no extra field, version 2.0.
-        let (local, central) = headers("small", 7, 10, 12, 100);
+        let (local, central) = headers("small", DEFLATED, 7, 10, 12, 100);
         assert_eq!((local.len(), le16(&local, 4)), (30 + 5, 20));
         assert_eq!((central.len(), le32(&central, 42)), (46 + 5, 100));
     }
