@@ -387,11 +387,19 @@ fn marker_for(markdown: &str) -> Cow<'static, str> {
     }
 }
 
+/// Does `haystack` contain `needle`, ASCII case-insensitively? Every body is searched
+/// for the marker: only where its first letter occurs (found with `memchr`) is the rest
+/// compared.
 fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
-    haystack
-        .as_bytes()
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    memchr::memchr2_iter(first.to_ascii_lowercase(), first.to_ascii_uppercase(), haystack).any(|at| {
+        haystack
+            .get(at + 1..at + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+    })
 }
 
 /// Elements kept (see the module doc for why).
@@ -1624,6 +1632,18 @@ mod tests {
         assert_eq!(ids.claim("intro"), "intro-4");
         assert_eq!(ids.claim(""), "section");
         assert!(ids.contains("intro-4"));
+    }
+
+    #[test]
+    fn contains_ignore_ascii_case_finds_the_needle_anywhere_in_any_case() {
+        assert!(contains_ignore_ascii_case("xx DATA-Openssc-ID", MARKER));
+        assert!(contains_ignore_ascii_case("data-openssc-id", MARKER));
+        assert!(contains_ignore_ascii_case("dd data-openssc-idd", MARKER));
+        assert!(!contains_ignore_ascii_case("data-openssc-i", MARKER), "cut at the end");
+        assert!(!contains_ignore_ascii_case("data-opensscxid, d, D", MARKER));
+        assert!(!contains_ignore_ascii_case("ñdata-openssç-id", MARKER));
+        assert!(contains_ignore_ascii_case("ñ data-openssc-id ç", MARKER));
+        assert!(contains_ignore_ascii_case("", ""));
     }
 
     #[test]
