@@ -2,9 +2,9 @@
 //!
 //! Entries are sorted by path, deflated at level 1 (fast: the archive is rebuilt on every
 //! build) but for files of a compressed format, stored as they are ([`STORED_AS_THEY_ARE`]:
-//! the workbook, images), dated 1980-01-01 00:00:00 (the zip epoch), with Unix permissions 0644, UTF-8
-//! names and no extra fields but Zip64's where a size or offset needs it, so the same files
-//! give the same bytes.
+//! the workbook, images), dated 1980-01-01 00:00:00 (the zip epoch), with Unix permissions
+//! 0644, UTF-8 names and no extra fields but Zip64's where a size or offset needs it, so the
+//! same files give the same bytes.
 //!
 //! Each entry is deflated on its own ([`prepare`], on any thread, as soon as its file is
 //! made), then the compressed entries are copied in path order straight into the archive's
@@ -34,6 +34,7 @@ pub struct Deflated {
     size: u64,
     /// Raw deflate; the bytes themselves when `stored`.
     data: Vec<u8>,
+    /// Stored as it is (a compressed format), not deflated.
     stored: bool,
 }
 
