@@ -131,6 +131,9 @@ pub struct Heading {
 /// page, created with the ids of the page template reserved.
 #[derive(Debug, Default, Clone)]
 pub struct IdSet {
+    /// The template's ids: a page's bodies are rendered with the same twenty or so, kept as
+    /// they are rather than copied into `used` for every body.
+    reserved: Vec<&'static str>,
     used: HashSet<String>,
     /// The next suffix to try for a base, so that many equal headings cost linear time.
     next_suffix: HashMap<String, u32>,
@@ -142,31 +145,35 @@ impl IdSet {
     }
 
     /// An `IdSet` where the ids of the template (`main`, `content`...) are already taken.
-    pub fn with_reserved(reserved: &[&str]) -> Self {
-        let mut set = Self::new();
-        for id in reserved {
-            set.used.insert((*id).to_string());
+    pub fn with_reserved(reserved: &[&'static str]) -> Self {
+        IdSet {
+            reserved: reserved.to_vec(),
+            ..Self::default()
         }
-        set
     }
 
     /// Is `id` taken on the page?
     pub fn contains(&self, id: &str) -> bool {
-        self.used.contains(id)
+        self.reserved.contains(&id) || self.used.contains(id)
+    }
+
+    /// Takes `id` if it is free; says whether it was.
+    fn take(&mut self, id: &str) -> bool {
+        !self.reserved.contains(&id) && self.used.insert(id.to_string())
     }
 
     /// Takes `wanted`, or `wanted-2`, `wanted-3`... if taken, and returns the id taken.
     /// An empty `wanted` counts as `section`.
     pub fn claim(&mut self, wanted: &str) -> String {
         let wanted = if wanted.is_empty() { FALLBACK_SLUG } else { wanted };
-        if self.used.insert(wanted.to_string()) {
+        if self.take(wanted) {
             return wanted.to_string();
         }
         let mut n = self.next_suffix.get(wanted).copied().unwrap_or(2);
         loop {
             let candidate = format!("{wanted}-{n}");
             n += 1;
-            if self.used.insert(candidate.clone()) {
+            if self.take(&candidate) {
                 self.next_suffix.insert(wanted.to_string(), n);
                 return candidate;
             }

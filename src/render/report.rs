@@ -807,7 +807,7 @@ impl Views<'_> {
     }
 
     fn report_ids() -> IdSet {
-        let reserved: Vec<&str> = RESERVED_IDS.iter().chain(REPORT_IDS).copied().collect();
+        let reserved: Vec<&'static str> = RESERVED_IDS.iter().chain(REPORT_IDS).copied().collect();
         IdSet::with_reserved(&reserved)
     }
 
