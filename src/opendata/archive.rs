@@ -99,21 +99,38 @@ fn stored_as_is(path: &str) -> bool {
 /// The entry `path` (`/`-separated, relative) holding `bytes`, deflated (or stored, for a
 /// compressed format).
 pub fn prepare(path: &str, bytes: &[u8]) -> Entry {
+    entry(None, path, bytes)
+}
+
+/// [`prepare`], with the deflated bytes taken from `memo` when it has them.
+fn entry(memo: Option<&Memo>, path: &str, bytes: &[u8]) -> Entry {
+    let crc32 = crc32fast::hash(bytes);
     let stored = stored_as_is(path);
     let data = if stored {
         bytes.to_vec()
     } else {
-        let mut data = Vec::new();
-        deflate(bytes, &mut data, FlushCompress::Finish)?;
-        data
+        deflate_or_take(memo, bytes, crc32, FlushCompress::Finish)?
     };
     Ok(Deflated {
         path: path.to_owned(),
-        crc32: crc32fast::hash(bytes),
+        crc32,
         size: bytes.len() as u64,
         data,
         stored,
     })
+}
+
+/// `bytes` deflated with `flush` (see [`deflate`]), or taken from `memo` when the last
+/// archive made with it deflated the same bytes the same way.
+fn deflate_or_take(memo: Option<&Memo>, bytes: &[u8], crc32: u32, flush: FlushCompress) -> io::Result<Vec<u8>> {
+    let fresh = || {
+        let mut data = Vec::new();
+        deflate(bytes, &mut data, flush).map(|()| data)
+    };
+    match memo {
+        None => fresh(),
+        Some(memo) => memo.take_or(MemoKey::of(bytes, crc32, matches!(flush, FlushCompress::Sync)), fresh),
+    }
 }
 
 /// Deflated data kept from one archive to the next (`openssc serve`'s data refresh): a file
@@ -165,50 +182,29 @@ impl Memo {
 
     /// The deflated bytes of `key`: kept from last time, else made by `deflate`; recorded
     /// as used.
-    fn deflated(&self, key: MemoKey, deflate: impl FnOnce() -> io::Result<Vec<u8>>) -> io::Result<Vec<u8>> {
-        let data: Arc<[u8]> = match self.last.get(&key) {
-            Some(data) => Arc::clone(data),
-            None => deflate()?.into(),
+    fn take_or(&self, key: MemoKey, deflate: impl FnOnce() -> io::Result<Vec<u8>>) -> io::Result<Vec<u8>> {
+        let (kept, data) = match self.last.get(&key) {
+            Some(kept) => (Arc::clone(kept), kept.to_vec()),
+            None => {
+                let data = deflate()?;
+                (Arc::from(data.as_slice()), data)
+            }
         };
-        let copy = data.to_vec();
         self.used
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, data);
-        Ok(copy)
+            .insert(key, kept);
+        Ok(data)
     }
 
     /// [`prepare`], taking the deflated bytes from last time when `bytes` are the same.
     pub fn prepare(&self, path: &str, bytes: &[u8]) -> Entry {
-        if stored_as_is(path) {
-            return prepare(path, bytes);
-        }
-        let crc32 = crc32fast::hash(bytes);
-        let data = self.deflated(MemoKey::of(bytes, crc32, false), || {
-            let mut data = Vec::new();
-            deflate(bytes, &mut data, FlushCompress::Finish).map(|()| data)
-        })?;
-        Ok(Deflated {
-            path: path.to_owned(),
-            crc32,
-            size: bytes.len() as u64,
-            data,
-            stored: false,
-        })
+        entry(Some(self), path, bytes)
     }
 
     /// [`fragment`], taking the deflated bytes from last time when `bytes` are the same.
     pub fn fragment(&self, bytes: &[u8]) -> Fragment {
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(bytes);
-        let key = MemoKey::of(bytes, crc.clone().finalize(), true);
-        Fragment {
-            crc,
-            data: self.deflated(key, || {
-                let mut data = Vec::new();
-                deflate(bytes, &mut data, FlushCompress::Sync).map(|()| data)
-            }),
-        }
+        piece(Some(self), bytes)
     }
 }
 
@@ -221,13 +217,15 @@ pub struct Fragment {
 
 /// `bytes` deflated as a [`Fragment`], on any thread.
 pub fn fragment(bytes: &[u8]) -> Fragment {
+    piece(None, bytes)
+}
+
+/// [`fragment`], with the deflated bytes taken from `memo` when it has them.
+fn piece(memo: Option<&Memo>, bytes: &[u8]) -> Fragment {
     let mut crc = crc32fast::Hasher::new();
     crc.update(bytes);
-    let mut data = Vec::new();
-    Fragment {
-        crc,
-        data: deflate(bytes, &mut data, FlushCompress::Sync).map(|()| data),
-    }
+    let data = deflate_or_take(memo, bytes, crc.clone().finalize(), FlushCompress::Sync);
+    Fragment { crc, data }
 }
 
 /// An entry made of [`Fragment`]s, for a file too large to hold whole and too large to
