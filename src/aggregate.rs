@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
@@ -487,8 +488,10 @@ pub fn figures(dataset: &Dataset, edition: &Edition) -> Vec<Figure> {
         year: edition.year,
         scope: edition_scope(dataset, edition),
     };
+    // Each figure is a pass over the edition's initiatives: on either core (the build's
+    // other work waits for them).
     FIGURES
-        .iter()
+        .par_iter()
         .map(|def| Figure {
             def,
             rows: (def.compute)(&ctx),

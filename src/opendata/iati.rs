@@ -468,9 +468,20 @@ impl Writer<'_, '_> {
     }
 }
 
+/// How many activities a piece of the file holds (some 30 KB of XML): pieces are made on
+/// either core, each with what `each_piece` makes of it (the archive deflates it there).
+const PIECE: usize = 16;
+
 /// The IATI activities file of every initiative, or `None` when there is none (the
-/// schema requires at least one activity).
-pub fn activities(views: &Views<'_>, date: Option<&str>) -> Option<String> {
+/// schema requires at least one activity), with what `each_piece` made of each piece of the
+/// file, in order: the pieces joined are the file. The archive deflates the pieces on both
+/// cores as they are made (17 MB at 10,000 initiatives), not the whole file on one core
+/// after it is made, which left the other idle.
+pub fn activities_in_pieces<T: Send>(
+    views: &Views<'_>,
+    date: Option<&str>,
+    each_piece: &(dyn Fn(&[u8]) -> T + Sync),
+) -> Option<(String, Vec<T>)> {
     let data = views.data;
     if data.projects.is_empty() {
         return None;
@@ -489,26 +500,33 @@ pub fn activities(views: &Views<'_>, date: Option<&str>) -> Option<String> {
         .map(|d| format!(" generated-datetime=\"{d}T00:00:00Z\""))
         .unwrap_or_default();
     w.line(0, &format!("<iati-activities version=\"2.03\"{generated}>"));
-    // Each activity on its own, on either core, a chunk at a time, then joined in id order.
+    let mut pieces = vec![each_piece(w.xml.as_bytes())];
+    // Each piece on its own, on either core, a chunk at a time, then joined in id order.
     let projects: Vec<&Record<Project>> = data.projects.values().map(|p| &**p).collect();
     for chunk in projects.chunks(256) {
-        let activities: Vec<String> = chunk
-            .par_iter()
-            .map(|p| {
+        let made: Vec<(String, T)> = chunk
+            .par_chunks(PIECE)
+            .map(|group| {
                 let mut a = Writer {
                     views,
-                    xml: String::with_capacity(2048),
+                    xml: String::with_capacity(2048 * group.len()),
                 };
-                a.activity(org_ref, (org_ref, org_type, org_name), p);
-                a.xml
+                for p in group {
+                    a.activity(org_ref, (org_ref, org_type, org_name), p);
+                }
+                let piece = each_piece(a.xml.as_bytes());
+                (a.xml, piece)
             })
             .collect();
-        for a in activities {
-            w.xml.push_str(&a);
+        for (xml, piece) in made {
+            w.xml.push_str(&xml);
+            pieces.push(piece);
         }
     }
+    let end = w.xml.len();
     w.line(0, "</iati-activities>");
-    Some(w.xml)
+    pieces.push(each_piece(&w.xml.as_bytes()[end..]));
+    Some((w.xml, pieces))
 }
 
 #[cfg(test)]

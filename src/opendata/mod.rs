@@ -379,7 +379,15 @@ impl OpenData {
                     Ok(())
                 });
                 let (iati, others_entries) = rayon::join(
-                    || iati::activities(views, date).map(|xml| prepare_and_emit(&iati_path, xml.into_bytes())),
+                    || {
+                        iati::activities_in_pieces(views, date, &fragment).map(|(xml, pieces)| {
+                            let mut zipped = archive::Pieces::new(&iati_path);
+                            for piece in pieces {
+                                zipped.push(piece);
+                            }
+                            (zipped.finish(), emit(&iati_path, xml.into_bytes()))
+                        })
+                    },
                     || {
                         listed_others
                             .par_iter()

@@ -135,6 +135,24 @@ pub struct Index {
 impl Index {
     /// The index of `data`; every list is in id order.
     pub fn new(data: &Dataset) -> Index {
+        // The figures on either core while this one lists who names whom.
+        let (figures, mut index) = rayon::join(
+            || {
+                data.editions
+                    .values()
+                    .collect::<Vec<_>>()
+                    .par_iter()
+                    .map(|e| (e.year, aggregate::figures(data, e)))
+                    .collect()
+            },
+            || Index::lists(data),
+        );
+        index.figures = figures;
+        index
+    }
+
+    /// Every list of the index, without the figures.
+    fn lists(data: &Dataset) -> Index {
         let mut index = Index::default();
         fn add(map: &mut HashMap<String, Vec<String>>, key: &str, id: &str) {
             let list = map.entry(key.to_owned()).or_default();
@@ -179,13 +197,6 @@ impl Index {
                 add(&mut index.projects_by_fund, f, &p.id);
             }
         }
-        index.figures = data
-            .editions
-            .values()
-            .collect::<Vec<_>>()
-            .par_iter()
-            .map(|e| (e.year, aggregate::figures(data, e)))
-            .collect();
         for a in data.actors.values() {
             if let Some(c) = &a.data.country {
                 add(&mut index.actors_by_country, c, &a.id);
