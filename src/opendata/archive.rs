@@ -103,7 +103,7 @@ pub fn prepare(path: &str, bytes: &[u8]) -> Entry {
 }
 
 /// [`prepare`], with the deflated bytes taken from `memo` when it has them.
-fn entry(memo: Option<&Memo>, path: &str, bytes: &[u8]) -> Entry {
+pub fn entry(memo: Option<&Memo>, path: &str, bytes: &[u8]) -> Entry {
     let crc32 = crc32fast::hash(bytes);
     let stored = stored_as_is(path);
     let data = if stored {
@@ -221,7 +221,7 @@ pub fn fragment(bytes: &[u8]) -> Fragment {
 }
 
 /// [`fragment`], with the deflated bytes taken from `memo` when it has them.
-fn piece(memo: Option<&Memo>, bytes: &[u8]) -> Fragment {
+pub fn piece(memo: Option<&Memo>, bytes: &[u8]) -> Fragment {
     let mut crc = crc32fast::Hasher::new();
     crc.update(bytes);
     let data = deflate_or_take(memo, bytes, crc.clone().finalize(), FlushCompress::Sync);

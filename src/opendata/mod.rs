@@ -274,14 +274,8 @@ impl OpenData {
         };
         // Deflates a file (or a piece of `records.json`) for the archive, or takes it from
         // `memo` when it was deflated last time.
-        let prepare = |path: &str, bytes: &[u8]| match memo {
-            Some(memo) => memo.prepare(path, bytes),
-            None => archive::prepare(path, bytes),
-        };
-        let fragment = |bytes: &[u8]| match memo {
-            Some(memo) => memo.fragment(bytes),
-            None => archive::fragment(bytes),
-        };
+        let prepare = |path: &str, bytes: &[u8]| archive::entry(memo, path, bytes);
+        let fragment = |bytes: &[u8]| archive::piece(memo, bytes);
         // Deflates a file for the archive, then hands it to the sink.
         let prepare_and_emit = |path: &str, bytes: Vec<u8>| (prepare(path, &bytes), emit(path, bytes));
         let license = datapackage::license(data);
