@@ -3,6 +3,7 @@
 //!
 //! Invariant: no I/O; works on pages as they are rendered, before the site is swapped in.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
@@ -51,18 +52,17 @@ fn attribute_values(html: &str) -> (Vec<&str>, Vec<&str>) {
     (ids, hrefs)
 }
 
-/// Resolves `link` relative to `page` (both `/`-separated); `None` if it climbs above
-/// the site root.
-fn resolve(page: &str, link: &str) -> Option<String> {
+/// Resolves `link` relative to `page` (both `/`-separated), `depth` being the number of
+/// folders above `page` (its count of `/`); `None` if it climbs above the site root.
+fn resolve<'l>(page: &str, depth: usize, link: &'l str) -> Option<Cow<'l, str>> {
     // The common case, `../../x/y.html` from a page two folders deep: no segment to resolve
     // after the climb to the root.
-    let depth = page.matches('/').count();
     if let Some(rest) = link.get(3 * depth..)
         && link.as_bytes()[..3 * depth].chunks(3).all(|c| c == b"../")
         && !rest.starts_with("../")
         && !rest.split('/').any(|s| s.is_empty() || s == "." || s == "..")
     {
-        return Some(rest.to_owned());
+        return Some(Cow::Borrowed(rest));
     }
     let mut parts: Vec<&str> = page.split('/').collect();
     parts.pop();
@@ -75,14 +75,19 @@ fn resolve(page: &str, link: &str) -> Option<String> {
             s => parts.push(s),
         }
     }
-    Some(parts.join("/"))
+    Some(Cow::Owned(parts.join("/")))
+}
+
+/// The number of folders above `path`.
+fn depth(path: &str) -> usize {
+    memchr::memchr_iter(b'/', path.as_bytes()).count()
 }
 
 /// Decodes the character references an attribute value may hold (`&amp;`, `&#39;`,
 /// `&#x2f;`, ...), so links compare with file paths.
-fn unescape(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_owned();
+fn unescape(s: &str) -> Cow<'_, str> {
+    if memchr::memchr(b'&', s.as_bytes()).is_none() {
+        return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
@@ -120,7 +125,7 @@ fn unescape(s: &str) -> String {
         }
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
 }
 
 /// Checks every internal link of every HTML file.
@@ -218,41 +223,43 @@ impl LinkChecker {
         let mut kept: PageLinks = Vec::new();
         // A page repeats many links (every row of a table links its countries): each
         // distinct one is checked once.
-        let mut seen: HashSet<&str> = HashSet::with_capacity(links.len().min(4096));
+        let mut seen: HashSet<&str, foldhash::fast::RandomState> =
+            HashSet::with_capacity_and_hasher(links.len().min(4096), foldhash::fast::RandomState::default());
+        let depth = depth(path);
         for raw in links {
             if !seen.insert(raw) {
                 continue;
             }
             let link = unescape(raw);
-            let lower = link.to_ascii_lowercase();
-            if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("mailto:") {
+            let scheme = |s: &str| link.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s));
+            if scheme("http://") || scheme("https://") || scheme("mailto:") {
                 continue;
             }
             let mut report = |reason: String| {
                 broken.push(BrokenLink {
                     page: path.to_owned(),
-                    link: link.clone(),
+                    link: link.to_string(),
                     reason,
                 })
             };
-            if link.starts_with('/') || lower.contains(':') {
+            if link.starts_with('/') || memchr::memchr(b':', link.as_bytes()).is_some() {
                 report("internal links must be relative (the site must work from file://)".into());
                 continue;
             }
-            let (target, fragment) = match link.split_once('#') {
-                Some((t, f)) => (t, Some(f)),
-                None => (link.as_str(), None),
+            let (target, fragment) = match memchr::memchr(b'#', link.as_bytes()) {
+                Some(hash) => (&link[..hash], Some(&link[hash + 1..])),
+                None => (&*link, None),
             };
             let target = if target.is_empty() {
-                Some(path.to_owned())
+                Some(Cow::Borrowed(path))
             } else {
-                resolve(path, target)
+                resolve(path, depth, target)
             };
             let Some(target) = target else {
                 report("the link climbs above the site root".into());
                 continue;
             };
-            if !self.paths.contains(target.as_str()) {
+            if !self.paths.contains(&*target) {
                 let reason = if target.ends_with('/') || !target.rsplit('/').next().unwrap_or_default().contains('.') {
                     format!("{target} is not a file the build wrote (links must name a file, e.g. .../index.html)")
                 } else {
@@ -268,15 +275,15 @@ impl LinkChecker {
             let Some(fragment) = fragment else {
                 continue;
             };
-            if target == path {
+            if *target == *path {
                 if own_ids.binary_search(&id_hash(fragment)).is_err() {
                     report(format!("{target} has no element with id `{fragment}`"));
                 }
             } else {
                 pending.push(PendingFragment {
                     page: path.to_owned(),
-                    link: link.clone(),
-                    target,
+                    link: link.to_string(),
+                    target: target.into_owned(),
                     fragment: fragment.to_owned(),
                 });
             }
@@ -440,6 +447,10 @@ mod tests {
     fn decodes_character_references_in_links() {
         assert_eq!(unescape("..&#x2f;a&amp;b&#39;&#47;"), "../a&b'/");
         assert_eq!(unescape("a & b"), "a & b");
+    }
+
+    fn resolve(page: &str, link: &str) -> Option<String> {
+        super::resolve(page, depth(page), link).map(Cow::into_owned)
     }
 
     #[test]

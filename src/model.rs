@@ -56,7 +56,7 @@ impl Text {
 
 /// A possibly partial date: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`. The parts are kept as
 /// written; [`PartialDate::is_real`] tells whether they name a calendar date.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PartialDate {
     pub year: i32,
     pub month: Option<u32>,
@@ -120,6 +120,13 @@ impl fmt::Display for PartialDate {
             write!(f, "-{d:02}")?;
         }
         Ok(())
+    }
+}
+
+/// Serialized as written (`2011`, `2011-05`, `2011-05-03`), as the downloads give dates.
+impl Serialize for PartialDate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 

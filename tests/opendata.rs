@@ -1268,3 +1268,71 @@ fn projects_csv_round_trips_to_the_records() {
         );
     }
 }
+
+/// The values at `path` (object keys; `*` is every item of a list) under `value`.
+fn values_at<'v>(value: &'v Value, path: &[&str], out: &mut Vec<&'v Value>) {
+    match path.split_first() {
+        None if !value.is_null() => out.push(value),
+        None => {}
+        Some((&"*", rest)) => {
+            for item in value.as_array().into_iter().flatten() {
+                values_at(item, rest, out);
+            }
+        }
+        Some((key, rest)) => {
+            if let Some(v) = value.get(*key) {
+                values_at(v, rest, out);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_reference_in_records_json_is_resolved() {
+    // The JSON serializer finds reference fields by their struct and field names: a renamed
+    // struct or field would leave ids where readers expect `{id, name}`.
+    let tree = valid_tree();
+    let records: Value = serde_json::from_slice(&tree["data/records.json"]).unwrap();
+    let references: &[(&str, &str, &str)] = &[
+        ("projects", "regional_mechanism", "name"),
+        ("projects", "countries/providers/*", "name"),
+        ("projects", "countries/recipients/*", "name"),
+        ("projects", "countries/second_providers/*", "name"),
+        ("projects", "participants/*/actor", "name"),
+        ("projects", "financing/funds/*", "name"),
+        ("projects", "financing/transactions/*/from", "name"),
+        ("projects", "financing/transactions/*/to", "name"),
+        ("projects", "evaluation/by/*", "name"),
+        ("projects", "monitoring/*/by", "name"),
+        ("actors", "country", "name"),
+        ("actors", "parent", "name"),
+        ("funds", "administered_by", "name"),
+        ("funds", "contributors/*", "name"),
+        ("funds", "eligible/countries/*", "name"),
+        ("exchanges", "by", "name"),
+        ("exchanges", "country", "name"),
+        ("exchanges", "resulting_project", "title"),
+    ];
+    let mut missing = Vec::new();
+    for (collection, path, label) in references {
+        let path: Vec<&str> = std::iter::once("*").chain(path.split('/')).collect();
+        let mut found = Vec::new();
+        values_at(&records[collection], &path, &mut found);
+        if found.is_empty() {
+            missing.push(format!("{collection}: {}", path[1..].join("/")));
+        }
+        for v in found {
+            let key = if path.contains(&"countries") || path.last() == Some(&"country") {
+                "code"
+            } else {
+                "id"
+            };
+            assert!(
+                v[key].is_string() && v.get(*label).is_some(),
+                "{collection}/{}: {v} is resolved to {{{key}, {label}}}",
+                path[1..].join("/")
+            );
+        }
+    }
+    assert!(missing.is_empty(), "the fixture has no value for {missing:?}");
+}

@@ -9,200 +9,514 @@
 //!   (`{"id", "title"}` for an initiative), a country code `{"code", "name"}`;
 //! - every amount completed with `usd` (its value in US dollars, `null` without a rate)
 //!   and `usd_year` (the year of the rate: its own year, else the initiative's start year).
+//!
+//! The record types' own `Serialize` writes the front matter; a serde adapter
+//! ([`Resolving`]) resolves the reference fields ([`REFERENCES`]) and completes the amounts
+//! as they go by, straight into the output: an initiative's file is written with no
+//! `serde_json::Value` tree in between (building and dropping one was most of the cost).
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde::ser::{self, SerializeMap, Serializer};
+use serde_json::{Value, json};
 
-use crate::model::{Actor, Dataset, Exchange, Fund, Project, Record};
+use crate::model::{Actor, Exchange, Fund, Money, Project, Record};
 use crate::render::views::Views;
 
-/// Replaces every serialized `PartialDate` (`{year, month, day}`) by its text, and
-/// completes every amount (`{amount, currency, ...}`) with `usd` and `usd_year`.
-fn normalize(value: &mut Value, dataset: &Dataset, default_year: Option<i32>) {
-    // Dates and amounts are read in place (`&Value` is a deserializer), not cloned first.
-    let Value::Object(map) = &*value else {
-        if let Value::Array(items) = value {
-            for v in items {
-                normalize(v, dataset, default_year);
-            }
-        }
-        return;
-    };
-    if map.len() == 3 && ["year", "month", "day"].iter().all(|k| map.contains_key(*k)) {
-        if let Ok(d) = DateParts::deserialize(&*value) {
-            *value = json!(d.to_string());
-        }
-        return;
-    }
-    if map.get("amount").is_some_and(Value::is_number) && map.get("currency").is_some_and(Value::is_string) {
-        let money = crate::model::Money::deserialize(&*value);
-        if let (Ok(money), Value::Object(map)) = (money, value) {
-            let usd = dataset.to_usd(&money, default_year).filter(|v| v.is_finite());
-            map.insert("usd".into(), json!(usd.map(|v| (v * 100.0).round() / 100.0)));
-            map.insert("usd_year".into(), json!(money.year.or(default_year)));
-        }
-        return;
-    }
-    if let Value::Object(map) = value {
-        for v in map.values_mut() {
-            normalize(v, dataset, default_year);
-        }
-    }
+/// What the strings of a reference field name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ref {
+    Actor,
+    Fund,
+    Project,
+    Country,
 }
 
-#[derive(Deserialize)]
-struct DateParts {
-    year: i32,
-    month: Option<u32>,
-    day: Option<u32>,
-}
+/// The reference fields of the records, by the struct and field names serde gives them;
+/// every string in such a field (alone, in an option or in a list) is resolved.
+const REFERENCES: &[(&str, &str, Ref)] = &[
+    ("Project", "regional_mechanism", Ref::Actor),
+    ("ProjectCountries", "providers", Ref::Country),
+    ("ProjectCountries", "recipients", Ref::Country),
+    ("ProjectCountries", "second_providers", Ref::Country),
+    ("ProjectCountries", "participants", Ref::Country),
+    ("Participant", "actor", Ref::Actor),
+    ("Financing", "funds", Ref::Fund),
+    ("Transaction", "from", Ref::Actor),
+    ("Transaction", "to", Ref::Actor),
+    ("Evaluation", "by", Ref::Actor),
+    ("FollowUp", "by", Ref::Actor),
+    ("Actor", "country", Ref::Country),
+    ("Actor", "parent", Ref::Actor),
+    ("Fund", "administered_by", Ref::Actor),
+    ("Fund", "contributors", Ref::Actor),
+    ("Eligibility", "countries", Ref::Country),
+    ("Exchange", "by", Ref::Actor),
+    ("Exchange", "country", Ref::Country),
+    ("Exchange", "resulting_project", Ref::Project),
+];
 
-impl std::fmt::Display for DateParts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::model::PartialDate {
-            year: self.year,
-            month: self.month,
-            day: self.day,
-        }
-        .fmt(f)
-    }
-}
-
-struct Resolver<'v, 'a> {
-    views: &'v Views<'a>,
-}
-
-impl Resolver<'_, '_> {
-    fn actor(&self, id: &Value) -> Value {
-        let id = id.as_str().unwrap_or_default();
-        let name = self.views.data.actor(id).map(|a| self.views.text(&a.data.name));
-        json!({"id": id, "name": name})
-    }
-    fn fund(&self, id: &Value) -> Value {
-        let id = id.as_str().unwrap_or_default();
-        let name = self.views.data.fund(id).map(|f| self.views.text(&f.data.name));
-        json!({"id": id, "name": name})
-    }
-    fn project(&self, id: &Value) -> Value {
-        let id = id.as_str().unwrap_or_default();
-        let title = self.views.data.project(id).map(|p| self.views.text(&p.data.title));
-        json!({"id": id, "title": title})
-    }
-    fn country(&self, code: &Value) -> Value {
-        let code = code.as_str().unwrap_or_default();
-        let name = crate::countries::get(code).map(|c| c.name(self.views.lang()));
-        json!({"code": code, "name": name})
-    }
-
-    /// Applies `f` to the value at `path` (object keys; `*` is every item of an array),
-    /// when it is there and not null.
-    fn at(value: &mut Value, path: &[&str], f: &dyn Fn(&Value) -> Value) {
-        match path.split_first() {
-            None => {
-                if !value.is_null() {
-                    *value = f(value);
-                }
-            }
-            Some((&"*", rest)) => {
-                if let Value::Array(items) = value {
-                    for item in items {
-                        Self::at(item, rest, f);
-                    }
-                }
-            }
-            Some((key, rest)) => {
-                if let Some(v) = value.get_mut(*key) {
-                    Self::at(v, rest, f);
-                }
-            }
-        }
-    }
-}
-
-/// A record as JSON: id, file and page first, then the front matter, then body and
-/// translations.
-fn record<T: Serialize>(record: &Record<T>, page: Option<String>) -> Value {
-    let mut map = Map::new();
-    map.insert("id".into(), json!(record.id));
-    map.insert("file".into(), json!(record.file));
-    map.insert("page".into(), json!(page));
-    if let Ok(Value::Object(fields)) = serde_json::to_value(&record.data) {
-        map.extend(fields);
-    }
-    map.insert("body".into(), json!(record.body));
-    let translations: Map<String, Value> = record
-        .translations
+fn reference(structure: &str, field: &str) -> Option<Ref> {
+    REFERENCES
         .iter()
-        .map(|(lang, t)| {
-            let mut fields: Map<String, Value> = t.fields.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-            fields.insert("body".into(), json!(t.body));
-            (lang.clone(), Value::Object(fields))
-        })
-        .collect();
-    map.insert("translations".into(), Value::Object(translations));
-    Value::Object(map)
+        .find(|(s, f, _)| *s == structure && *f == field)
+        .map(|(_, _, r)| *r)
 }
 
-/// One initiative, as in `records.json` and `data/projects/<id>.json`.
-pub fn project(views: &Views<'_>, p: &Record<Project>) -> Value {
-    let r = Resolver { views };
-    let mut v = record(p, Some(format!("projects/{}/index.html", p.id)));
-    normalize(&mut v, views.data, Some(p.data.start.year));
-    let actor = |x: &Value| r.actor(x);
-    let country = |x: &Value| r.country(x);
-    let fund = |x: &Value| r.fund(x);
-    for list in ["providers", "recipients", "second_providers", "participants"] {
-        Resolver::at(&mut v, &["countries", list, "*"], &country);
+/// What a record's JSON needs besides the record: the views (names in the page's
+/// language, exchange rates) and the year for amounts without one.
+#[derive(Clone, Copy)]
+struct Context<'v, 'a> {
+    views: &'v Views<'a>,
+    default_year: Option<i32>,
+}
+
+impl Context<'_, '_> {
+    /// A reference resolved: `{"id", "name"}` (`{"id", "title"}` for an initiative,
+    /// `{"code", "name"}` for a country), the name `null` if the record is unknown.
+    fn resolved<'s>(&self, kind: Ref, id: &'s str) -> Resolved<'s> {
+        let views = self.views;
+        let (key, label, name) = match kind {
+            Ref::Actor => ("id", "name", views.data.actor(id).map(|a| views.text(&a.data.name))),
+            Ref::Fund => ("id", "name", views.data.fund(id).map(|f| views.text(&f.data.name))),
+            Ref::Project => ("id", "title", views.data.project(id).map(|p| views.text(&p.data.title))),
+            Ref::Country => (
+                "code",
+                "name",
+                crate::countries::get(id).map(|c| c.name(views.lang()).to_owned()),
+            ),
+        };
+        Resolved { key, id, label, name }
     }
-    for path in [
-        &["regional_mechanism"][..],
-        &["participants", "*", "actor"],
-        &["financing", "transactions", "*", "from"],
-        &["financing", "transactions", "*", "to"],
-        &["evaluation", "by", "*"],
-        &["monitoring", "*", "by"],
-    ] {
-        Resolver::at(&mut v, path, &actor);
+}
+
+/// A resolved reference (see [`Context::resolved`]).
+struct Resolved<'s> {
+    key: &'static str,
+    id: &'s str,
+    label: &'static str,
+    name: Option<String>,
+}
+
+impl Serialize for Resolved<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry(self.key, self.id)?;
+        map.serialize_entry(self.label, &self.name)?;
+        map.end()
     }
-    Resolver::at(&mut v, &["financing", "funds", "*"], &fund);
-    v
+}
+
+/// Where a value is serialized: the record's [`Context`], and whether the value is (in) a
+/// reference field.
+#[derive(Clone, Copy)]
+struct Scope<'c, 'v, 'a> {
+    context: &'c Context<'v, 'a>,
+    reference: Option<Ref>,
+}
+
+impl<'c, 'v, 'a> Scope<'c, 'v, 'a> {
+    fn wrap<'t, T: ?Sized>(self, value: &'t T) -> Resolving<'t, 'v, 'a, T>
+    where
+        'c: 't,
+    {
+        Resolving { value, scope: self }
+    }
+}
+
+/// A value of a record's front matter, serialized as the downloads give it: references
+/// resolved (the scope says whether the value is in a reference field), every amount
+/// completed with `usd` (its value in US dollars, rounded to the cent; `null` without a
+/// rate) and `usd_year`. (Dates serialize as their text by themselves.) Written straight
+/// to the output, with no `serde_json::Value` tree in between.
+struct Resolving<'c, 'v, 'a, T: ?Sized> {
+    value: &'c T,
+    scope: Scope<'c, 'v, 'a>,
+}
+
+impl<T: Serialize + ?Sized> Serialize for Resolving<'_, '_, '_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(Adapter {
+            inner: serializer,
+            scope: self.scope,
+        })
+    }
+}
+
+/// The serializer behind [`Resolving`]: passes everything to `inner`, but for the strings
+/// of a reference field and the structs named `Money`.
+struct Adapter<'c, 'v, 'a, S> {
+    inner: S,
+    scope: Scope<'c, 'v, 'a>,
+}
+
+/// Forwards a scalar to the inner serializer.
+macro_rules! forward {
+    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {
+        $(fn $method(self, $($arg: $ty),*) -> Result<S::Ok, S::Error> {
+            self.inner.$method($($arg),*)
+        })*
+    };
+}
+
+impl<'c, 'v, 'a, S: Serializer> Serializer for Adapter<'c, 'v, 'a, S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    type SerializeSeq = Compound<'c, 'v, 'a, S::SerializeSeq>;
+    type SerializeTuple = Compound<'c, 'v, 'a, S::SerializeTuple>;
+    type SerializeTupleStruct = Compound<'c, 'v, 'a, S::SerializeTupleStruct>;
+    type SerializeTupleVariant = Compound<'c, 'v, 'a, S::SerializeTupleVariant>;
+    type SerializeMap = Compound<'c, 'v, 'a, S::SerializeMap>;
+    type SerializeStruct = Fields<'c, 'v, 'a, S::SerializeStruct>;
+    type SerializeStructVariant = Compound<'c, 'v, 'a, S::SerializeStructVariant>;
+
+    forward! {
+        serialize_bool(v: bool);
+        serialize_i8(v: i8);
+        serialize_i16(v: i16);
+        serialize_i32(v: i32);
+        serialize_i64(v: i64);
+        serialize_u8(v: u8);
+        serialize_u16(v: u16);
+        serialize_u32(v: u32);
+        serialize_u64(v: u64);
+        serialize_f32(v: f32);
+        serialize_f64(v: f64);
+        serialize_char(v: char);
+        serialize_bytes(v: &[u8]);
+        serialize_none();
+        serialize_unit();
+        serialize_unit_struct(name: &'static str);
+        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str);
+    }
+
+    fn serialize_str(self, v: &str) -> Result<S::Ok, S::Error> {
+        match self.scope.reference {
+            Some(kind) => self.scope.context.resolved(kind, v).serialize(self.inner),
+            None => self.inner.serialize_str(v),
+        }
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_some(&self.scope.wrap(value))
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, name: &'static str, value: &T) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_newtype_struct(name, &self.scope.wrap(value))
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<S::Ok, S::Error> {
+        let value = self.scope.wrap(value);
+        self.inner.serialize_newtype_variant(name, index, variant, &value)
+    }
+
+    fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
+        Compound::open(self.scope, self.inner.serialize_seq(len))
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, S::Error> {
+        Compound::open(self.scope, self.inner.serialize_tuple(len))
+    }
+
+    fn serialize_tuple_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeTupleStruct, S::Error> {
+        Compound::open(self.scope, self.inner.serialize_tuple_struct(name, len))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeTupleVariant, S::Error> {
+        let inner = self.inner.serialize_tuple_variant(name, index, variant, len);
+        Compound::open(self.scope, inner)
+    }
+
+    fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
+        // Map values (answers by question, texts by language) hold no references.
+        let scope = Scope {
+            reference: None,
+            ..self.scope
+        };
+        Compound::open(scope, self.inner.serialize_map(len))
+    }
+
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeStruct, S::Error> {
+        Ok(Fields {
+            // Room for `usd` and `usd_year`.
+            inner: self.inner.serialize_struct(name, len + 2)?,
+            context: self.scope.context,
+            name,
+            money: (name == "Money").then(MoneyParts::default),
+        })
+    }
+
+    fn serialize_struct_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeStructVariant, S::Error> {
+        let inner = self.inner.serialize_struct_variant(name, index, variant, len);
+        Compound::open(self.scope, inner)
+    }
+}
+
+/// A list, tuple or map whose items are serialized by the [`Adapter`] too.
+struct Compound<'c, 'v, 'a, C> {
+    inner: C,
+    scope: Scope<'c, 'v, 'a>,
+}
+
+impl<'c, 'v, 'a, C> Compound<'c, 'v, 'a, C> {
+    fn open<E>(scope: Scope<'c, 'v, 'a>, inner: Result<C, E>) -> Result<Self, E> {
+        inner.map(|inner| Compound { inner, scope })
+    }
+}
+
+/// The compounds whose items are values alone.
+macro_rules! compound_items {
+    ($($serialize:ident::$method:ident;)*) => {
+        $(impl<C: ser::$serialize> ser::$serialize for Compound<'_, '_, '_, C> {
+            type Ok = C::Ok;
+            type Error = C::Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
+                self.inner.$method(&self.scope.wrap(value))
+            }
+            fn end(self) -> Result<C::Ok, C::Error> {
+                self.inner.end()
+            }
+        })*
+    };
+}
+
+compound_items! {
+    SerializeSeq::serialize_element;
+    SerializeTuple::serialize_element;
+    SerializeTupleStruct::serialize_field;
+    SerializeTupleVariant::serialize_field;
+}
+
+impl<C: ser::SerializeMap> ser::SerializeMap for Compound<'_, '_, '_, C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), C::Error> {
+        self.inner.serialize_key(key)
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
+        self.inner.serialize_value(&self.scope.wrap(value))
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.inner.end()
+    }
+}
+
+impl<C: ser::SerializeStructVariant> ser::SerializeStructVariant for Compound<'_, '_, '_, C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), C::Error> {
+        self.inner.serialize_field(key, &self.scope.wrap(value))
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.inner.end()
+    }
+}
+
+/// The parts of an amount, read as its fields go by.
+#[derive(Default)]
+struct MoneyParts {
+    amount: Option<f64>,
+    currency: Option<String>,
+    year: Option<i32>,
+}
+
+/// A struct's fields: each field's value knows whether it is a reference
+/// ([`REFERENCES`]); an amount (`Money`) gets `usd` and `usd_year` after its fields.
+struct Fields<'c, 'v, 'a, C> {
+    inner: C,
+    context: &'c Context<'v, 'a>,
+    name: &'static str,
+    money: Option<MoneyParts>,
+}
+
+impl<C: ser::SerializeStruct> ser::SerializeStruct for Fields<'_, '_, '_, C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), C::Error> {
+        if let Some(money) = &mut self.money {
+            // An amount's fields are scalars: reading them back costs little.
+            let read = serde_json::to_value(value).unwrap_or_default();
+            match key {
+                "amount" => money.amount = read.as_f64(),
+                "currency" => money.currency = read.as_str().map(str::to_owned),
+                "year" => money.year = read.as_i64().and_then(|y| i32::try_from(y).ok()),
+                _ => {}
+            }
+        }
+        let scope = Scope {
+            context: self.context,
+            reference: reference(self.name, key),
+        };
+        self.inner.serialize_field(key, &scope.wrap(value))
+    }
+
+    fn end(mut self) -> Result<C::Ok, C::Error> {
+        if let Some(MoneyParts {
+            amount: Some(amount),
+            currency: Some(currency),
+            year,
+        }) = self.money.take()
+        {
+            let money = Money { amount, currency, year };
+            let default_year = self.context.default_year;
+            let usd = self
+                .context
+                .views
+                .data
+                .to_usd(&money, default_year)
+                .filter(|v| v.is_finite());
+            self.inner
+                .serialize_field("usd", &usd.map(|v| (v * 100.0).round() / 100.0))?;
+            self.inner.serialize_field("usd_year", &money.year.or(default_year))?;
+        }
+        self.inner.end()
+    }
+}
+
+/// A record as JSON: id, file and page first, then the front matter, then body,
+/// translations and any `extra` members.
+struct JsonRecord<'r, 'v, 'a, T> {
+    record: &'r Record<T>,
+    page: Option<String>,
+    context: Context<'v, 'a>,
+    extra: Vec<(&'static str, Value)>,
+}
+
+impl<'r, 'v, 'a, T> JsonRecord<'r, 'v, 'a, T> {
+    fn new(views: &'v Views<'a>, record: &'r Record<T>, page: Option<String>, default_year: Option<i32>) -> Self {
+        JsonRecord {
+            record,
+            page,
+            context: Context { views, default_year },
+            extra: Vec::new(),
+        }
+    }
+}
+
+impl<T: Serialize> Serialize for JsonRecord<'_, '_, '_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// The members in order; the front matter's fields and the extra members are
+        /// flattened into the record's map.
+        #[derive(Serialize)]
+        struct Members<'x, D, E> {
+            id: &'x str,
+            file: &'x str,
+            page: Option<&'x str>,
+            #[serde(flatten)]
+            data: D,
+            body: &'x str,
+            translations: Translations<'x>,
+            #[serde(flatten)]
+            extra: E,
+        }
+        let record = self.record;
+        Members {
+            id: &record.id,
+            file: &record.file,
+            page: self.page.as_deref(),
+            data: Scope {
+                context: &self.context,
+                reference: None,
+            }
+            .wrap(&record.data),
+            body: &record.body,
+            translations: Translations(&record.translations),
+            extra: Extra(&self.extra),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// Members added after a record's own, in order.
+struct Extra<'e>(&'e [(&'static str, Value)]);
+
+impl Serialize for Extra<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+/// A record's translations: by language, the translated fields, then the body (in the
+/// place of a field named `body`, if there is one).
+struct Translations<'r>(&'r std::collections::BTreeMap<String, crate::model::Translation>);
+
+impl Serialize for Translations<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        struct One<'t>(&'t crate::model::Translation);
+        impl Serialize for One<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(None)?;
+                for (key, value) in &self.0.fields {
+                    map.serialize_entry(key, if key == "body" { &self.0.body } else { value })?;
+                }
+                if !self.0.fields.contains_key("body") {
+                    map.serialize_entry("body", &self.0.body)?;
+                }
+                map.end()
+            }
+        }
+        serializer.collect_map(self.0.iter().map(|(lang, t)| (lang, One(t))))
+    }
+}
+
+/// One initiative, as in `records.json` and `data/projects/<id>.json`: the bytes of its
+/// file ([`to_bytes`] of it as a value).
+pub fn project_bytes(views: &Views<'_>, p: &Record<Project>) -> Vec<u8> {
+    let page = Some(format!("projects/{}/index.html", p.id));
+    let mut bytes = Vec::with_capacity(8 * 1024);
+    // Writing to memory cannot fail; a record always serializes.
+    let _ = serde_json::to_writer(&mut bytes, &JsonRecord::new(views, p, page, Some(p.data.start.year)));
+    bytes.push(b'\n');
+    bytes
+}
+
+/// A record as a value, for `records.json`.
+fn value<T: Serialize>(record: JsonRecord<'_, '_, '_, T>) -> Value {
+    serde_json::to_value(&record).unwrap_or_default()
 }
 
 fn actor(views: &Views<'_>, a: &Record<Actor>) -> Value {
-    let r = Resolver { views };
-    let mut v = record(a, Some(format!("actors/{}/index.html", a.id)));
-    normalize(&mut v, views.data, None);
-    if let Value::Object(map) = &mut v {
-        let vocab = &views.data.vocabularies;
-        map.insert("civil_society".into(), json!(vocab.is_civil_society(&a.data.kind)));
-        map.insert(
-            "iati_organisation_type".into(),
+    let vocab = &views.data.vocabularies;
+    let mut record = JsonRecord::new(views, a, Some(format!("actors/{}/index.html", a.id)), None);
+    record.extra = vec![
+        ("civil_society", json!(vocab.is_civil_society(&a.data.kind))),
+        (
+            "iati_organisation_type",
             json!(super::iati_organisation_type(vocab, &a.data)),
-        );
-    }
-    Resolver::at(&mut v, &["country"], &|x| r.country(x));
-    Resolver::at(&mut v, &["parent"], &|x| r.actor(x));
-    v
+        ),
+    ];
+    value(record)
 }
 
 fn fund(views: &Views<'_>, f: &Record<Fund>) -> Value {
-    let r = Resolver { views };
-    let mut v = record(f, Some(format!("funds/{}/index.html", f.id)));
-    normalize(&mut v, views.data, None);
-    Resolver::at(&mut v, &["administered_by"], &|x| r.actor(x));
-    Resolver::at(&mut v, &["contributors", "*"], &|x| r.actor(x));
-    Resolver::at(&mut v, &["eligible", "countries", "*"], &|x| r.country(x));
-    v
+    value(JsonRecord::new(
+        views,
+        f,
+        Some(format!("funds/{}/index.html", f.id)),
+        None,
+    ))
 }
 
 fn exchange(views: &Views<'_>, e: &Record<Exchange>) -> Value {
-    let r = Resolver { views };
-    let mut v = record(e, None);
-    normalize(&mut v, views.data, None);
-    Resolver::at(&mut v, &["by"], &|x| r.actor(x));
-    Resolver::at(&mut v, &["country"], &|x| r.country(x));
-    Resolver::at(&mut v, &["resulting_project"], &|x| r.project(x));
-    v
+    value(JsonRecord::new(views, e, None, None))
 }
 
 /// Every record of the site in one document, but for its initiatives (`"projects": []`),
@@ -214,23 +528,25 @@ fn records(views: &Views<'_>, license: Value, generator: &str) -> Value {
         .editions
         .values()
         .map(|e| {
-            let mut v = record(&e.index, Some(format!("reports/{}/index.html", e.year)));
-            normalize(&mut v, data, None);
-            v["year"] = json!(e.year);
-            v["chapters"] = e
+            let chapters: Vec<Value> = e
                 .chapters
                 .iter()
                 .map(|c| {
-                    let mut c = record(c, Some(format!("reports/{}/{}/index.html", e.year, c.id)));
-                    normalize(&mut c, data, None);
-                    c
+                    let page = format!("reports/{}/{}/index.html", e.year, c.id);
+                    value(JsonRecord::new(views, c, Some(page), None))
                 })
                 .collect();
-            v["projects"] = crate::aggregate::edition_scope(data, e)
+            let projects: Vec<Value> = crate::aggregate::edition_scope(data, e)
                 .iter()
                 .map(|p| json!(p.id))
                 .collect();
-            v
+            let mut record = JsonRecord::new(views, &e.index, Some(format!("reports/{}/index.html", e.year)), None);
+            record.extra = vec![
+                ("year", json!(e.year)),
+                ("chapters", Value::Array(chapters)),
+                ("projects", Value::Array(projects)),
+            ];
+            value(record)
         })
         .collect();
     let countries: Vec<Value> = views

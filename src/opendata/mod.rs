@@ -352,7 +352,7 @@ impl OpenData {
                                 let mut part = Vec::new();
                                 let mut entries = Vec::with_capacity(group.len());
                                 for (i, (p, path)) in group.iter().zip(paths).enumerate() {
-                                    let file = json::to_bytes(&json::project(views, p));
+                                    let file = json::project_bytes(views, p);
                                     document.item(c == 0 && g == 0 && i == 0, &file, &mut part);
                                     entries.push(prepare_and_emit(path, file));
                                 }

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use super::Documents;
@@ -83,18 +84,26 @@ pub fn no_private_use_marks(doc: &Document, out: &mut Vec<Diagnostic>) {
 
 /// Runs every rule.
 pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>) {
-    for project in dataset.projects.values() {
-        let Some(doc) = docs.get(&DocKind::Record(Collection::Project), &project.id) else {
-            continue;
-        };
-        project_references(&project.data, doc, docs, out);
-        project_countries_exist(&project.data, doc, out);
-        project_dates(&project.data, doc, out);
-        modality_rules(&project.data, doc, out);
-        beneficiaries_add_up(&project.data, doc, out);
-        project_money(dataset, &project.data, doc, out);
-        sources_given(&project.data.sources, doc, out);
-    }
+    // The initiatives are most of the records: their rules run on every core (this is
+    // the sequential end of the check otherwise), their diagnostics kept in record order.
+    let by_project: Vec<Vec<Diagnostic>> = dataset
+        .projects
+        .par_iter()
+        .map(|(_, project)| {
+            let mut out = Vec::new();
+            if let Some(doc) = docs.get(&DocKind::Record(Collection::Project), &project.id) {
+                project_references(&project.data, doc, docs, &mut out);
+                project_countries_exist(&project.data, doc, &mut out);
+                project_dates(&project.data, doc, &mut out);
+                modality_rules(&project.data, doc, &mut out);
+                beneficiaries_add_up(&project.data, doc, &mut out);
+                project_money(dataset, &project.data, doc, &mut out);
+                sources_given(&project.data.sources, doc, &mut out);
+            }
+            out
+        })
+        .collect();
+    out.extend(by_project.into_iter().flatten());
     for actor in dataset.actors.values() {
         let Some(doc) = docs.get(&DocKind::Record(Collection::Actor), &actor.id) else {
             continue;
