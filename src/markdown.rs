@@ -1156,23 +1156,44 @@ fn push_text(out: &mut String, text: &str) -> Option<()> {
 /// `>` and U+00A0 (`&nbsp;`), and `"` in attribute values.
 fn push_serialized(out: &mut String, text: &str, attribute: bool) {
     let bytes = text.as_bytes();
-    let (mut start, mut i) = (0, 0);
-    while i < bytes.len() {
+    // The next byte that may need escaping, found a vector at a time (most runs of text
+    // have none): `&`, `<`, `>`, else the first byte of U+00A0 or a `"` in a value.
+    let markup = |from: usize| memchr::memchr3(b'&', b'<', b'>', &bytes[from..]).map_or(bytes.len(), |i| from + i);
+    let other = |from: usize| {
+        let found = if attribute {
+            memchr::memchr2(0xC2, b'"', &bytes[from..])
+        } else {
+            memchr::memchr(0xC2, &bytes[from..])
+        };
+        found.map_or(bytes.len(), |i| from + i)
+    };
+    let (mut next_markup, mut next_other) = (markup(0), other(0));
+    let mut start = 0;
+    loop {
+        let i = next_markup.min(next_other);
+        if i == bytes.len() {
+            break;
+        }
         let (replacement, len) = match bytes[i] {
             b'&' => ("&amp;", 1),
             b'<' => ("&lt;", 1),
             b'>' => ("&gt;", 1),
-            b'"' if attribute => ("&quot;", 1),
-            0xC2 if bytes.get(i + 1) == Some(&0xA0) => ("&nbsp;", 2),
-            _ => {
-                i += 1;
-                continue;
-            }
+            b'"' => ("&quot;", 1),
+            _ if bytes.get(i + 1) == Some(&0xA0) => ("&nbsp;", 2),
+            _ => ("", 0), // another character starting with 0xC2: kept
         };
-        out.push_str(&text[start..i]);
-        out.push_str(replacement);
-        i += len;
-        start = i;
+        if len > 0 {
+            out.push_str(&text[start..i]);
+            out.push_str(replacement);
+            start = i + len;
+        }
+        let after = i + len.max(1);
+        if next_markup < after {
+            next_markup = markup(after);
+        }
+        if next_other < after {
+            next_other = other(after);
+        }
     }
     out.push_str(&text[start..]);
 }
@@ -1372,6 +1393,41 @@ fn write_notes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_serialized_escapes_as_html5ever_a_run_at_a_time() {
+        // The byte-by-byte form it replaced, as the reference.
+        fn reference(text: &str, attribute: bool) -> String {
+            let mut out = String::new();
+            for c in text.chars() {
+                match c {
+                    '&' => out.push_str("&amp;"),
+                    '<' => out.push_str("&lt;"),
+                    '>' => out.push_str("&gt;"),
+                    '"' if attribute => out.push_str("&quot;"),
+                    '\u{a0}' => out.push_str("&nbsp;"),
+                    c => out.push(c),
+                }
+            }
+            out
+        }
+        for text in [
+            "",
+            "plain prose",
+            "a & b < c > d \"e\" f",
+            "\u{a0}\u{a0}x\u{a0}",
+            "© é ½ \u{a0}&\u{a0}\"",
+            "&&<<>>\"\"",
+            "ends with ©",
+            "\u{a0}",
+        ] {
+            for attribute in [false, true] {
+                let mut out = String::from("<");
+                push_serialized(&mut out, text, attribute);
+                assert_eq!(out, format!("<{}", reference(text, attribute)), "{text:?} {attribute}");
+            }
+        }
+    }
     use std::cell::Cell;
     use std::path::Path;
 
