@@ -856,11 +856,16 @@ fn safe_html(
 ) -> String {
     let mut raw = String::new();
     pulldown_cmark::html::push_html(&mut raw, events.into_iter());
-    let fast = if trusted { clean_trusted(&raw, marker) } else { None };
     #[cfg(test)]
-    tests::count_part(&raw, marker, fast.as_deref());
-    let clean = fast.unwrap_or_else(|| sanitizer.clean(&raw).to_string());
-    finish(&clean, marker, survived)
+    let survived_before = survived.clone();
+    let fast = if trusted {
+        clean_trusted(&raw, marker, survived)
+    } else {
+        None
+    };
+    #[cfg(test)]
+    tests::count_part(&raw, marker, fast.as_deref(), &survived_before);
+    fast.unwrap_or_else(|| finish(&sanitizer.clean(&raw).to_string(), marker, survived))
 }
 
 /// Elements [`clean_trusted`] accepts: those pulldown-cmark writes for the extensions
@@ -911,10 +916,11 @@ const CLOSES_P: &[&str] = &[
     "table",
 ];
 
-/// What `sanitizer(marker).clean(raw).to_string()` returns, computed without parsing a
-/// DOM, for the HTML pulldown-cmark writes from Markdown that carries no raw HTML;
+/// What [`finish`] of `sanitizer(marker).clean(raw).to_string()` returns, computed without
+/// parsing a DOM, for the HTML pulldown-cmark writes from Markdown that carries no raw HTML;
 /// `None` as soon as `raw` leaves the narrow form for which this is proven equal (the
-/// caller then runs ammonia, so `None` is always safe).
+/// caller then runs ammonia, so `None` is always safe). `survived` is as `finish` leaves
+/// it on success, untouched on `None`.
 ///
 /// The form: text where `&` only starts `&amp;` `&lt;` `&gt;` `&quot;` `&#x27;` `&#39;`
 /// and no NUL or CR occurs (html5ever's tokenizer would change them); tags of
@@ -930,8 +936,13 @@ const CLOSES_P: &[&str] = &[
 /// and treats attributes as [`trusted_attributes`] replays; then html5ever serializes:
 /// `<name a="v">`, void elements without an end tag, `&` `<` `>` and U+00A0 escaped in
 /// text and values, plus `"` in values.
-fn clean_trusted(raw: &str, marker: &str) -> Option<String> {
+///
+/// Each start tag goes straight to [`write_start_tag`], as `finish` would hand it on after
+/// reading it back from that serialization (text and end tags `finish` copies as they are).
+fn clean_trusted(raw: &str, marker: &str, survived: &mut HashSet<String>) -> Option<String> {
     let mut out = String::with_capacity(raw.len() + raw.len() / 8);
+    // The ids claimed, kept apart until the whole part has taken this path.
+    let mut claimed = survived.clone();
     let mut open: Vec<&str> = Vec::new();
     let mut after_pre = false;
     let mut rest = raw;
@@ -986,16 +997,16 @@ fn clean_trusted(raw: &str, marker: &str) -> Option<String> {
                 {
                     return None;
                 }
-                out.push('<');
-                out.push_str(name);
-                for (attribute, value) in trusted_attributes(name, attributes, marker) {
-                    out.push(' ');
-                    out.push_str(attribute);
-                    out.push_str("=\"");
-                    push_serialized(&mut out, &value, true);
-                    out.push('"');
-                }
-                out.push('>');
+                let serialized: Vec<(&str, String)> = trusted_attributes(name, attributes, marker)
+                    .into_iter()
+                    .map(|(attribute, value)| {
+                        let mut escaped = String::with_capacity(value.len());
+                        push_serialized(&mut escaped, &value, true);
+                        (attribute, escaped)
+                    })
+                    .collect();
+                let attributes: Vec<(&str, &str)> = serialized.iter().map(|(a, v)| (*a, v.as_str())).collect();
+                write_start_tag(&mut out, name, &attributes, marker, &mut claimed);
                 if !void {
                     open.push(name);
                 }
@@ -1003,7 +1014,11 @@ fn clean_trusted(raw: &str, marker: &str) -> Option<String> {
             }
         }
     }
-    open.is_empty().then_some(out)
+    if !open.is_empty() {
+        return None;
+    }
+    *survived = claimed;
+    Some(out)
 }
 
 /// A tag as pulldown-cmark writes it; attribute values still escaped.
@@ -1198,7 +1213,8 @@ fn push_serialized(out: &mut String, text: &str, attribute: bool) {
     out.push_str(&text[start..]);
 }
 
-/// The last step on sanitized HTML: marker attributes become `id` (a repeated id is
+/// The last step on HTML ammonia sanitized ([`clean_trusted`] writes its tags through
+/// [`write_start_tag`] itself): marker attributes become `id` (a repeated id is
 /// dropped), external links get `rel`, `<img>` without `src` becomes its alt text and
 /// `<img>` without `alt` gets `alt=""`.
 ///
@@ -1437,13 +1453,14 @@ mod tests {
     }
 
     /// Called by [`safe_html`] for every part in test builds: counts the parts that took
-    /// the fast path and checks each against ammonia, so that every test rendering
+    /// the fast path and checks each against ammonia then [`finish`] (from the ids claimed
+    /// before the part), so that every test rendering
     /// Markdown in this module is also a differential test of [`clean_trusted`].
-    pub(super) fn count_part(raw: &str, marker: &str, fast: Option<&str>) {
+    pub(super) fn count_part(raw: &str, marker: &str, fast: Option<&str>, survived: &HashSet<String>) {
         let (taken, all) = PARTS.get();
         PARTS.set((taken + usize::from(fast.is_some()), all + 1));
         if let Some(fast) = fast {
-            let slow = sanitizer(marker).clean(raw).to_string();
+            let slow = finish(&sanitizer(marker).clean(raw).to_string(), marker, &mut survived.clone());
             assert_eq!(fast, slow, "clean_trusted differs from ammonia on {raw:?}");
         }
     }

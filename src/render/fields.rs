@@ -57,7 +57,13 @@ impl Fields {
 
     /// The value of `key`, if it has one.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+        // Templates look keys up all the time: length and first byte tell most keys apart
+        // without a call to `memcmp`.
+        let first = key.as_bytes().first();
+        self.0
+            .iter()
+            .find(|(k, _)| k.len() == key.len() && k.as_bytes().first() == first && *k == key)
+            .map(|(_, v)| v)
     }
 }
 
