@@ -166,7 +166,7 @@ impl<'c, 'v, 'a, S: Serializer> Serializer for Adapter<'c, 'v, 'a, S> {
     type SerializeTupleStruct = Compound<'c, 'v, 'a, S::SerializeTupleStruct>;
     type SerializeTupleVariant = Compound<'c, 'v, 'a, S::SerializeTupleVariant>;
     type SerializeMap = Compound<'c, 'v, 'a, S::SerializeMap>;
-    type SerializeStruct = Fields<'c, 'v, 'a, S::SerializeStruct>;
+    type SerializeStruct = StructFields<'c, 'v, 'a, S::SerializeStruct>;
     type SerializeStructVariant = Compound<'c, 'v, 'a, S::SerializeStructVariant>;
 
     forward! {
@@ -248,7 +248,7 @@ impl<'c, 'v, 'a, S: Serializer> Serializer for Adapter<'c, 'v, 'a, S> {
     }
 
     fn serialize_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeStruct, S::Error> {
-        Ok(Fields {
+        Ok(StructFields {
             // Room for `usd` and `usd_year`.
             inner: self.inner.serialize_struct(name, len + 2)?,
             context: self.scope.context,
@@ -339,14 +339,14 @@ struct MoneyParts {
 
 /// A struct's fields: each field's value knows whether it is a reference
 /// ([`REFERENCES`]); an amount (`Money`) gets `usd` and `usd_year` after its fields.
-struct Fields<'c, 'v, 'a, C> {
+struct StructFields<'c, 'v, 'a, C> {
     inner: C,
     context: &'c Context<'v, 'a>,
     name: &'static str,
     money: Option<MoneyParts>,
 }
 
-impl<C: ser::SerializeStruct> ser::SerializeStruct for Fields<'_, '_, '_, C> {
+impl<C: ser::SerializeStruct> ser::SerializeStruct for StructFields<'_, '_, '_, C> {
     type Ok = C::Ok;
     type Error = C::Error;
 
@@ -478,7 +478,7 @@ impl Serialize for Translations<'_> {
 }
 
 /// One initiative, as in `records.json` and `data/projects/<id>.json`: the bytes of its
-/// file ([`to_bytes`] of it as a value).
+/// file, compact JSON with a final newline as [`to_bytes`] writes.
 pub fn project_bytes(views: &Views<'_>, p: &Record<Project>) -> Vec<u8> {
     let page = Some(format!("projects/{}/index.html", p.id));
     let mut bytes = Vec::with_capacity(8 * 1024);
