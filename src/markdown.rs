@@ -1005,8 +1005,7 @@ fn clean_trusted(raw: &str, marker: &str, survived: &mut HashSet<String>) -> Opt
                         (attribute, escaped)
                     })
                     .collect();
-                let attributes: Vec<(&str, &str)> = serialized.iter().map(|(a, v)| (*a, v.as_str())).collect();
-                write_start_tag(&mut out, name, &attributes, marker, &mut claimed);
+                write_start_tag(&mut out, name, &serialized, marker, &mut claimed);
                 if !void {
                     open.push(name);
                 }
@@ -1264,14 +1263,14 @@ fn parse_start_tag(tag: &str) -> Option<(&str, Vec<(&str, &str)>)> {
     Some((name, attributes))
 }
 
-fn write_start_tag(
+fn write_start_tag<V: AsRef<str>>(
     out: &mut String,
     name: &str,
-    attributes: &[(&str, &str)],
+    attributes: &[(&str, V)],
     marker: &str,
     survived: &mut HashSet<String>,
 ) {
-    let get = |wanted: &str| attributes.iter().find(|(a, _)| *a == wanted).map(|(_, v)| *v);
+    let get = |wanted: &str| attributes.iter().find(|(a, _)| *a == wanted).map(|(_, v)| v.as_ref());
     if name == "img" && get("src").is_none() {
         // A broken image (its URL was refused): its description stays.
         out.push_str(get("alt").unwrap_or(""));
@@ -1280,6 +1279,7 @@ fn write_start_tag(
     out.push('<');
     out.push_str(name);
     for (attribute, value) in attributes {
+        let value = value.as_ref();
         if *attribute == marker {
             if !survived.insert(unescape(value)) {
                 continue;
@@ -1409,41 +1409,6 @@ fn write_notes(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn push_serialized_escapes_as_html5ever_a_run_at_a_time() {
-        // The byte-by-byte form it replaced, as the reference.
-        fn reference(text: &str, attribute: bool) -> String {
-            let mut out = String::new();
-            for c in text.chars() {
-                match c {
-                    '&' => out.push_str("&amp;"),
-                    '<' => out.push_str("&lt;"),
-                    '>' => out.push_str("&gt;"),
-                    '"' if attribute => out.push_str("&quot;"),
-                    '\u{a0}' => out.push_str("&nbsp;"),
-                    c => out.push(c),
-                }
-            }
-            out
-        }
-        for text in [
-            "",
-            "plain prose",
-            "a & b < c > d \"e\" f",
-            "\u{a0}\u{a0}x\u{a0}",
-            "© é ½ \u{a0}&\u{a0}\"",
-            "&&<<>>\"\"",
-            "ends with ©",
-            "\u{a0}",
-        ] {
-            for attribute in [false, true] {
-                let mut out = String::from("<");
-                push_serialized(&mut out, text, attribute);
-                assert_eq!(out, format!("<{}", reference(text, attribute)), "{text:?} {attribute}");
-            }
-        }
-    }
     use std::cell::Cell;
     use std::path::Path;
 
@@ -1627,6 +1592,41 @@ mod tests {
                     .and_then(|t| t.split_once("\n---\n"))
                     .map_or(text.as_str(), |(_, body)| body);
                 out.push(body.to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn push_serialized_escapes_as_html5ever_a_run_at_a_time() {
+        // The byte-by-byte form it replaced, as the reference.
+        fn reference(text: &str, attribute: bool) -> String {
+            let mut out = String::new();
+            for c in text.chars() {
+                match c {
+                    '&' => out.push_str("&amp;"),
+                    '<' => out.push_str("&lt;"),
+                    '>' => out.push_str("&gt;"),
+                    '"' if attribute => out.push_str("&quot;"),
+                    '\u{a0}' => out.push_str("&nbsp;"),
+                    c => out.push(c),
+                }
+            }
+            out
+        }
+        for text in [
+            "",
+            "plain prose",
+            "a & b < c > d \"e\" f",
+            "\u{a0}\u{a0}x\u{a0}",
+            "© é ½ \u{a0}&\u{a0}\"",
+            "&&<<>>\"\"",
+            "ends with ©",
+            "\u{a0}",
+        ] {
+            for attribute in [false, true] {
+                let mut out = String::from("<");
+                push_serialized(&mut out, text, attribute);
+                assert_eq!(out, format!("<{}", reference(text, attribute)), "{text:?} {attribute}");
             }
         }
     }

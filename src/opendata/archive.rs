@@ -138,7 +138,7 @@ fn deflate_or_take(memo: Option<&Memo>, bytes: &[u8], crc32: u32, flush: FlushCo
 /// takes its deflated bytes as they were instead of being deflated again. After an edit,
 /// nearly every initiative's JSON file and part of `records.json` is unchanged.
 ///
-/// Each archive made with a memo ([`Memo::prepare`], [`Memo::fragment`], on any thread)
+/// Each archive made with a memo ([`entry`], [`piece`], on any thread)
 /// records what it used; [`Memo::next`] keeps only that for the next archive, so the memo
 /// holds one archive's worth of deflated data, never more.
 #[derive(Debug, Default)]
@@ -195,16 +195,6 @@ impl Memo {
             .unwrap_or_else(PoisonError::into_inner)
             .insert(key, kept);
         Ok(data)
-    }
-
-    /// [`prepare`], taking the deflated bytes from last time when `bytes` are the same.
-    pub fn prepare(&self, path: &str, bytes: &[u8]) -> Entry {
-        entry(Some(self), path, bytes)
-    }
-
-    /// [`fragment`], taking the deflated bytes from last time when `bytes` are the same.
-    pub fn fragment(&self, bytes: &[u8]) -> Fragment {
-        piece(Some(self), bytes)
     }
 }
 
@@ -508,7 +498,7 @@ mod tests {
             assert_eq!(file.compressed_size() == text.len() as u64, stored, "{name}");
         }
         let memo = Memo::default();
-        assert!(memo.prepare("a.xlsx", &text).unwrap().stored);
+        assert!(entry(Some(&memo), "a.xlsx", &text).unwrap().stored);
         assert!(memo.next().last.is_empty(), "stored files are not kept");
     }
 
@@ -517,14 +507,14 @@ mod tests {
         let bytes: &[u8] = b"{\"id\": \"p1\", \"title\": \"An initiative\"}";
         let plain = prepare("data/projects/p1.json", bytes).unwrap();
         let memo = Memo::default();
-        let first = memo.prepare("data/projects/p1.json", bytes).unwrap();
+        let first = entry(Some(&memo), "data/projects/p1.json", bytes).unwrap();
         assert_eq!(
             (&first.path, first.crc32, first.size, &first.data),
             (&plain.path, plain.crc32, plain.size, &plain.data)
         );
         let pieces = [&b"[1,"[..], b"2]"];
         let plain_joined = joined("data/r.json", pieces.iter().map(|p| fragment(p)).collect());
-        let memo_joined = joined("data/r.json", pieces.iter().map(|p| memo.fragment(p)).collect());
+        let memo_joined = joined("data/r.json", pieces.iter().map(|p| piece(Some(&memo), p)).collect());
         assert_eq!(memo_joined.data, plain_joined.data);
 
         // The next archive takes the deflated bytes as they were: swapped here for marked
@@ -534,9 +524,12 @@ mod tests {
         for data in memo.last.values_mut() {
             *data = Arc::from(&b"kept"[..]);
         }
-        assert_eq!(&*memo.prepare("data/projects/p2.json", bytes).unwrap().data, b"kept");
+        assert_eq!(
+            &*entry(Some(&memo), "data/projects/p2.json", bytes).unwrap().data,
+            b"kept"
+        );
         // Changed bytes are deflated again; what this archive did not use is let go.
-        let changed = memo.prepare("data/projects/p1.json", b"{}").unwrap();
+        let changed = entry(Some(&memo), "data/projects/p1.json", b"{}").unwrap();
         assert_eq!(changed.data, prepare("x", b"{}").unwrap().data);
         let memo = memo.next();
         assert_eq!(memo.last.len(), 2, "the file kept and the changed one, no fragment");
