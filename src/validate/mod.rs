@@ -110,7 +110,8 @@ pub fn check_document(mut doc: Document, config: &SiteConfig, schemas: &SchemaSe
 
 /// Validates everything loaded.
 pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Checked {
-    // Schema validation and typing run on both cores; only assembly is sequential.
+    // Schema validation and typing run on both cores; assembly is sequential (but for the
+    // initiatives' cross-record rules, see `rules::check_all`).
     let checked: Vec<CheckedDocument> = loaded
         .documents
         .into_par_iter()
