@@ -301,3 +301,39 @@ fn check_reports_a_missing_catalog_key_of_a_configured_language() {
         common::render_all(outcome.diagnostics())
     );
 }
+
+/// Interface text is folded into the templates when they are compiled (`render::fold`):
+/// a site's own text, with characters HTML escapes, shows escaped once, in text and in
+/// attributes; a site template that binds the name `t` itself keeps its meaning, in the
+/// template and in the base it extends (the theme is then not folded).
+#[test]
+fn a_site_text_is_escaped_once_and_a_template_binding_t_keeps_its_meaning() {
+    let site = common::build_case("four_languages");
+    // Writes `file` into the site, builds it and gives the page at `page`.
+    let with = |file: &str, text: &str, page: &str| {
+        let path = site.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        build(site.path(), &out.path().join("out"));
+        std::fs::read_to_string(out.path().join("out").join(page)).unwrap()
+    };
+    let home = with(
+        "i18n/en.yaml",
+        "nav.projects: \"Projects & <programmes>\"\nnav.label: \"Sections \\\"main\\\"\"\n",
+        "index.html",
+    );
+    assert!(home.contains(">Projects &amp; &lt;programmes&gt;</a>"), "{home}");
+    assert!(home.contains("aria-label=\"Sections &quot;main&quot;\""), "{home}");
+
+    let about = with(
+        "templates/about.html",
+        "{% extends \"base.html\" %}{% macro t(key) %}[{{ key }}]{% endmacro %}\
+         {% block content %}<p id=\"own\">{{ t(\"nav.projects\") }}</p>{% endblock %}",
+        "about/index.html",
+    );
+    assert!(about.contains("<p id=\"own\">[nav.projects]</p>"), "{about}");
+    // The child's macro is what `t` is in the base it extends too, as without folding.
+    assert!(about.contains("index.html\">[nav.projects]</a>"), "{about}");
+    assert!(!about.contains("Projects &amp;"), "{about}");
+}

@@ -18,6 +18,7 @@ macro_rules! fields {
 
 pub mod deps;
 pub mod fields;
+mod fold;
 pub mod report;
 pub mod views;
 
@@ -149,7 +150,7 @@ impl Theme {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|name| {
-            if name.ends_with(".html") {
+            if escapes_html(name) {
                 AutoEscape::Html
             } else {
                 AutoEscape::None
@@ -163,8 +164,15 @@ impl Theme {
             _ => minijinja::escape_formatter(out, state, value),
         });
         let mut problems = Vec::new();
+        let fold = fold::theme_allows_folding(self.templates.values().map(|t| t.text.as_str()));
+        let text_of = |key: &str| locale.catalog.contains_key(key).then(|| locale.t(key));
         for (name, template) in &self.templates {
-            if let Err(e) = env.add_template_owned(name.clone(), template.text.clone()) {
+            let source = if fold {
+                fold::fold_interface_text(&template.text, escapes_html(name), text_of)
+            } else {
+                template.text.as_str().into()
+            };
+            if let Err(e) = env.add_template_owned(name.clone(), source.into_owned()) {
                 problems.push(template_diagnostic(&self.templates, &e));
             }
         }
@@ -368,6 +376,11 @@ fn template_diagnostic(templates: &BTreeMap<String, Template>, e: &minijinja::Er
         d = d.with_source(&t.text);
     }
     d
+}
+
+/// Whether the template `name` escapes what it writes for HTML (`.html` templates).
+fn escapes_html(name: &str) -> bool {
+    name.ends_with(".html")
 }
 
 /// Escapes what HTML needs escaped (`& < > " '`), and not `/`.
