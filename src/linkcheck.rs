@@ -141,10 +141,9 @@ pub fn check(files: &[OutputFile]) -> Vec<BrokenLink> {
 /// many thousand pages costs little memory. A collision could only let a broken fragment
 /// pass, never fail a good one.
 fn id_hash(id: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    id.hash(&mut h);
-    h.finish()
+    use std::hash::BuildHasher;
+    // Fixed seeds: the same id gives the same hash on every thread and in every check.
+    foldhash::fast::FixedState::default().hash_one(id)
 }
 
 /// A link to an id on another page, checked once every page is known.
@@ -159,7 +158,8 @@ struct PendingFragment {
 /// [`LinkChecker::page`] checks each page's links against the paths the build will write
 /// and keeps its ids; [`LinkChecker::finish`] checks the links to ids on other pages.
 pub struct LinkChecker {
-    paths: HashSet<String>,
+    /// Looked up for every link of every page: hashed with foldhash rather than SipHash.
+    paths: foldhash::HashSet<String>,
     ids: Mutex<HashMap<String, Vec<u64>>>,
     pending: Mutex<Vec<PendingFragment>>,
     broken: Mutex<Vec<BrokenLink>>,
@@ -360,7 +360,7 @@ impl LinkChecker {
     fn into_parts(
         self,
     ) -> (
-        HashSet<String>,
+        foldhash::HashSet<String>,
         HashMap<String, Vec<u64>>,
         HashMap<String, PageLinks>,
         Vec<PendingFragment>,

@@ -127,6 +127,9 @@ pub struct Heading {
     pub text: String,
 }
 
+/// The ids that survived sanitizing in the parts of one body so far (see [`finish`]).
+type IdsSeen = foldhash::HashSet<String>;
+
 /// The ids used on one page. Share one `IdSet` between all the bodies rendered into one
 /// page, created with the ids of the page template reserved.
 #[derive(Debug, Default, Clone)]
@@ -134,9 +137,9 @@ pub struct IdSet {
     /// The template's ids: a page's bodies are rendered with the same twenty or so, kept as
     /// they are rather than copied into `used` for every body.
     reserved: Vec<&'static str>,
-    used: HashSet<String>,
+    used: foldhash::HashSet<String>,
     /// The next suffix to try for a base, so that many equal headings cost linear time.
-    next_suffix: HashMap<String, u32>,
+    next_suffix: foldhash::HashMap<String, u32>,
 }
 
 impl IdSet {
@@ -262,7 +265,7 @@ fn render_sanitized(
     }
 
     let fast = |trusted: bool| trusted && mode == Sanitize::Fast;
-    let mut survived = HashSet::new();
+    let mut survived = IdsSeen::default();
     let mut html = safe_html(body, fast(body_trusted), sanitizer, marker, &mut survived);
     let note_html: Vec<String> = note_events
         .into_iter()
@@ -847,13 +850,7 @@ fn has_raw_html(events: &[Event]) -> bool {
 /// Writes the events as HTML, sanitizes it and names the generated ids; records in
 /// `survived` the generated ids present in the result. `trusted`: the events carry no
 /// HTML of the author, so [`clean_trusted`] may stand in for ammonia.
-fn safe_html(
-    events: Vec<Event>,
-    trusted: bool,
-    sanitizer: &Builder,
-    marker: &str,
-    survived: &mut HashSet<String>,
-) -> String {
+fn safe_html(events: Vec<Event>, trusted: bool, sanitizer: &Builder, marker: &str, survived: &mut IdsSeen) -> String {
     let mut raw = String::new();
     pulldown_cmark::html::push_html(&mut raw, events.into_iter());
     #[cfg(test)]
@@ -939,7 +936,7 @@ const CLOSES_P: &[&str] = &[
 ///
 /// Each start tag goes straight to [`write_start_tag`], as `finish` would hand it on after
 /// reading it back from that serialization (text and end tags `finish` copies as they are).
-fn clean_trusted(raw: &str, marker: &str, survived: &mut HashSet<String>) -> Option<String> {
+fn clean_trusted(raw: &str, marker: &str, survived: &mut IdsSeen) -> Option<String> {
     let mut out = String::with_capacity(raw.len() + raw.len() / 8);
     // The ids claimed, kept apart until the whole part has taken this path.
     let mut claimed = survived.clone();
@@ -1221,7 +1218,7 @@ fn push_serialized(out: &mut String, text: &str, attribute: bool) {
 /// tags (they are escaped in text and attribute values), attributes are always
 /// ` name="value"` with `"` escaped, comments are stripped, and no raw-text element is
 /// allowed. A tag that does not look so is copied as is.
-fn finish(html: &str, marker: &str, survived: &mut HashSet<String>) -> String {
+fn finish(html: &str, marker: &str, survived: &mut IdsSeen) -> String {
     let mut out = String::with_capacity(html.len() + 64);
     let mut rest = html;
     while let Some(lt) = rest.find('<') {
@@ -1268,7 +1265,7 @@ fn write_start_tag<V: AsRef<str>>(
     name: &str,
     attributes: &[(&str, V)],
     marker: &str,
-    survived: &mut HashSet<String>,
+    survived: &mut IdsSeen,
 ) {
     let get = |wanted: &str| attributes.iter().find(|(a, _)| *a == wanted).map(|(_, v)| v.as_ref());
     if name == "img" && get("src").is_none() {
@@ -1354,13 +1351,7 @@ fn unescape(value: &str) -> String {
 
 /// Appends the footnotes section: our markup around each note's sanitized HTML, with
 /// back-links to the references that made it to the output.
-fn write_notes(
-    html: &mut String,
-    notes: &[Note],
-    note_html: &[String],
-    survived: &HashSet<String>,
-    options: &RenderOptions,
-) {
+fn write_notes(html: &mut String, notes: &[Note], note_html: &[String], survived: &IdsSeen, options: &RenderOptions) {
     if !html.is_empty() && !html.ends_with('\n') {
         html.push('\n');
     }
@@ -1421,7 +1412,7 @@ mod tests {
     /// the fast path and checks each against ammonia then [`finish`] (from the ids claimed
     /// before the part), so that every test rendering
     /// Markdown in this module is also a differential test of [`clean_trusted`].
-    pub(super) fn count_part(raw: &str, marker: &str, fast: Option<&str>, survived: &HashSet<String>) {
+    pub(super) fn count_part(raw: &str, marker: &str, fast: Option<&str>, survived: &IdsSeen) {
         let (taken, all) = PARTS.get();
         PARTS.set((taken + usize::from(fast.is_some()), all + 1));
         if let Some(fast) = fast {
@@ -1735,7 +1726,7 @@ mod tests {
 
     #[test]
     fn finish_renames_markers_and_marks_external_links() {
-        let mut survived = HashSet::new();
+        let mut survived = IdsSeen::default();
         let html = "<h2 data-openssc-id=\"a&amp;b\">x &gt; y</h2><a href=\"https://e.org/?a=1&amp;b\">e</a>\
                     <a href=\"/local\">l</a><a href=\" //evil\">p</a><img alt=\"broken &quot;pic&quot;\">\
                     <img src=\"a.png\"><h3 data-openssc-id=\"a&amp;b\">dup</h3>";

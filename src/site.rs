@@ -76,7 +76,7 @@ impl<'a> Inputs<'a> {
     where
         'a: 'v,
     {
-        static NO_ROWS: std::sync::LazyLock<Rows> = std::sync::LazyLock::new(Rows::new);
+        static NO_ROWS: std::sync::LazyLock<Rows> = std::sync::LazyLock::new(Rows::default);
         Views {
             data: self.dataset,
             schemas: self.schemas,

@@ -272,7 +272,7 @@ pub struct Views<'a> {
 }
 
 /// Pre-rendered fragments of initiatives, by id (see [`Views::rows`]).
-pub type Rows = HashMap<String, Fragments>;
+pub type Rows = foldhash::HashMap<String, Fragments>;
 
 /// What many pages show of one initiative, rendered once per language with
 /// [`super::ROOT_MARK`] for the page's root.
