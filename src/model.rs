@@ -590,7 +590,16 @@ impl ExchangeRates {
         if currency == "USD" {
             return Some(1.0);
         }
-        self.per_usd.get(currency)?.get(&year.to_string()).copied()
+        // The year as text without allocating: amounts are converted for every page, table
+        // row and download that shows them.
+        let mut digits = [0u8; 12];
+        let len = {
+            let mut rest = &mut digits[..];
+            std::io::Write::write_fmt(&mut rest, format_args!("{year}")).ok()?;
+            12 - rest.len()
+        };
+        let year = std::str::from_utf8(&digits[..len]).ok()?;
+        self.per_usd.get(currency)?.get(year).copied()
     }
 }
 

@@ -130,7 +130,13 @@ fn make_rows(
             let context = context.into();
             let row = renderer.fragment("project-row.html", &context)?;
             let link = renderer.fragment("project-link.html", &context)?;
-            Ok((p.id.clone(), Fragments { row, link }))
+            Ok((
+                p.id.clone(),
+                Fragments {
+                    row: minijinja::Value::from_safe_string(row),
+                    link: minijinja::Value::from_safe_string(link),
+                },
+            ))
         })
         .collect()
 }

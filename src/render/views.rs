@@ -275,13 +275,14 @@ pub struct Views<'a> {
 pub type Rows = foldhash::HashMap<String, Fragments>;
 
 /// What many pages show of one initiative, rendered once per language with
-/// [`super::ROOT_MARK`] for the page's root.
+/// [`super::ROOT_MARK`] for the page's root: safe strings, which every page that lists the
+/// initiative shares (no copy per page) and prints as they are.
 #[derive(Clone, Debug, Default)]
 pub struct Fragments {
     /// Its row in the tables of initiatives (`project-row.html`).
-    pub row: String,
+    pub row: minijinja::Value,
     /// A link to it with its years (`project-link.html`).
-    pub link: String,
+    pub link: minijinja::Value,
 }
 
 impl<'a> Views<'a> {
@@ -337,11 +338,12 @@ impl<'a> Views<'a> {
     }
 
     /// The Markdown body of a record as HTML, in the page's language: its translation's
-    /// body, else its own, which is then wrapped with its language and a note.
-    pub(crate) fn record_body<T>(&self, record: &Record<T>) -> String {
+    /// body, else its own, which is then wrapped with its language and a note. A safe
+    /// string: templates print it as it is (it is sanitized), without `| safe` copying it.
+    pub(crate) fn record_body<T>(&self, record: &Record<T>) -> minijinja::Value {
         let (source, fallback) = self.body_source(record);
         let html = self.body(source);
-        if fallback { self.body_fallback(html) } else { html }
+        minijinja::Value::from_safe_string(if fallback { self.body_fallback(html) } else { html })
     }
 
     /// The Markdown source of a record's body for the page's language (its translation's
@@ -508,12 +510,12 @@ impl<'a> Views<'a> {
 
     /// An initiative as a table of initiatives lists it: its row (`project-row.html`).
     pub(crate) fn project_item(&self, p: &Record<Project>) -> Fields {
-        fields! { "row" => self.rows.get(&p.id).map(|f| f.row.as_str()) }
+        fields! { "row" => self.rows.get(&p.id).map(|f| f.row.clone()) }
     }
 
     /// An initiative as a list links it: `link` (`project-link.html`).
     pub(crate) fn project_link(&self, p: &Record<Project>) -> Fields {
-        fields! { "link" => self.rows.get(&p.id).map(|f| f.link.as_str()) }
+        fields! { "link" => self.rows.get(&p.id).map(|f| f.link.clone()) }
     }
 
     pub(crate) fn project_summary(&self, p: &Record<Project>) -> Fields {
