@@ -116,9 +116,6 @@ fn lang_map(value: &Value, plain: bool) -> Option<BTreeMap<String, String>> {
 #[derive(Clone, Debug, Default)]
 pub struct Vocabularies {
     lists: BTreeMap<String, Vec<VocabEntry>>,
-    /// Where each value sits in its vocabulary's list, by vocabulary and id: pages look up
-    /// a label for nearly every field they show, too often to search the list each time.
-    positions: BTreeMap<String, foldhash::HashMap<String, usize>>,
     /// Each vocabulary's `description`, by language.
     descriptions: BTreeMap<String, BTreeMap<String, String>>,
 }
@@ -131,8 +128,8 @@ impl Vocabularies {
 
     /// One value of a vocabulary.
     pub fn get(&self, name: &str, id: &str) -> Option<&VocabEntry> {
-        let position = *self.positions.get(name)?.get(id)?;
-        self.values(name).get(position)
+        // A search of a few dozen ids at most, most of another length: as fast as a map.
+        self.values(name).iter().find(|e| e.id == id)
     }
 
     /// Does the actor type count as civil society (`civil_society: true` in `actor-types`)?
@@ -259,12 +256,6 @@ impl SchemaSet {
             if let Some(vocab) = name.strip_prefix("vocab/").and_then(|n| n.strip_suffix(".yaml")) {
                 match parse_vocabulary(text) {
                     Ok((description, entries)) => {
-                        // The first of equal ids, as a search of the list would find.
-                        let mut positions = foldhash::HashMap::default();
-                        for (i, entry) in entries.iter().enumerate() {
-                            positions.entry(entry.id.clone()).or_insert(i);
-                        }
-                        vocabularies.positions.insert(vocab.to_owned(), positions);
                         vocabularies.lists.insert(vocab.to_owned(), entries);
                         if let Some(description) = description {
                             vocabularies.descriptions.insert(vocab.to_owned(), description);
