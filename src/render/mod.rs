@@ -546,12 +546,15 @@ impl<'t> Renderer<'t> {
         let mut html = template
             .render(context)
             .map_err(|e| template_diagnostic(&self.theme.templates, &e))?;
-        if html.contains(ROOT_MARK) {
-            html = html.replace(ROOT_MARK, &root);
+        if may_hold_marks(&html) {
+            if html.contains(ROOT_MARK) {
+                html = html.replace(ROOT_MARK, &root);
+            }
+            html = label_fallbacks(html, &self.locale);
         }
         Ok(OutputFile {
             path,
-            bytes: label_fallbacks(html, &self.locale).into_bytes(),
+            bytes: html.into_bytes(),
         })
     }
 }
@@ -588,6 +591,14 @@ impl minijinja::value::Object for PageContext {
             .collect();
         minijinja::value::Enumerator::Values(keys.into_iter().collect())
     }
+}
+
+/// Whether `html` may hold a [`ROOT_MARK`] or a fallback mark: these private-use
+/// characters (U+E000 to U+E003) are written in UTF-8 starting with the byte 0xEE, which a
+/// page without them rarely has; one `memchr` over the page says so for most pages, instead
+/// of a search for each mark.
+fn may_hold_marks(html: &str) -> bool {
+    memchr::memchr(0xEE, html.as_bytes()).is_some()
 }
 
 /// Stands for a page's root (`../../`) in fragments made once and placed in many pages
@@ -685,6 +696,15 @@ mod tests {
         assert_eq!(escape_text(""), "");
         assert_eq!(escape_text("&"), "&amp;");
         assert_eq!(escape_text("é<"), "é&lt;");
+    }
+
+    #[test]
+    fn every_mark_starts_with_the_byte_may_hold_marks_looks_for() {
+        use crate::locale::{FALLBACK_END, FALLBACK_LANG_END, FALLBACK_START};
+        for mark in [ROOT_MARK, FALLBACK_START, FALLBACK_LANG_END, FALLBACK_END] {
+            assert!(may_hold_marks(&format!("<p>a{mark}b</p>")), "{mark:?}");
+        }
+        assert!(!may_hold_marks("<p>ñandú ≈ 3 € 中文 ação</p>"));
     }
 
     #[test]
