@@ -79,7 +79,7 @@ fn called_key(inner: &str) -> Option<&str> {
     let call = call.trim_end().strip_suffix(')')?.trim();
     let quote = call.chars().next().filter(|q| *q == '"' || *q == '\'')?;
     let key = call.strip_prefix(quote)?.strip_suffix(quote)?;
-    (!key.is_empty() && !key.contains([quote, '"', '\'', '\\'])).then_some(key)
+    (!key.is_empty() && !key.contains(['"', '\'', '\\'])).then_some(key)
 }
 
 /// Whether the tag's text uses the identifier `t` other than as a call `t(`: as a name
@@ -202,7 +202,12 @@ fn close_of(bytes: &[u8], from: usize, close: &[u8]) -> Option<usize> {
 
 /// Whether a tag's text is `raw` (with whitespace control or not).
 fn is_raw(inner: &str) -> bool {
-    inner.trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace()) == "raw"
+    tag_word(inner) == "raw"
+}
+
+/// A tag's text without its whitespace control and surrounding whitespace.
+fn tag_word(inner: &str) -> &str {
+    inner.trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace())
 }
 
 /// The index after the `{% endraw %}` tag that ends a raw block whose content starts at
@@ -212,7 +217,7 @@ fn raw_end(source: &str, from: usize) -> Option<usize> {
     loop {
         let open = at + source[at..].find("{%")?;
         let close = open + 2 + source[open + 2..].find("%}")? + 2;
-        if source[open + 2..close - 2].trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace()) == "endraw" {
+        if tag_word(&source[open + 2..close - 2]) == "endraw" {
             return Some(close);
         }
         at = open + 2;
