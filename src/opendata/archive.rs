@@ -15,7 +15,8 @@
 //! new compressor for each (about 3 % of a build's time went to zeroing its state); here each
 //! thread keeps one and resets it. And a large file can be deflated in [`Fragment`]s made on
 //! any thread and joined in order ([`Pieces`]), so `records.json`'s 90 MB are not deflated on
-//! one thread while the other waits.
+//! one thread while the other waits. A file that is also part of a larger one (an initiative's
+//! JSON file, an item of `records.json`) is deflated once for both ([`entry_and_piece`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -208,6 +209,53 @@ pub struct Fragment {
 /// `bytes` deflated as a [`Fragment`], on any thread.
 pub fn fragment(bytes: &[u8]) -> Fragment {
     piece(None, bytes)
+}
+
+impl Fragment {
+    /// `bytes` in stored (not deflated) blocks: for a few bytes between deflated fragments
+    /// (a separator), where resetting a compressor would cost more than the bytes. Each
+    /// block is its header byte (not final, stored: 0), its length and that length's
+    /// complement (16 bits each, little-endian), then the bytes; it starts and ends on a
+    /// byte boundary, as a [`FlushCompress::Sync`] fragment does.
+    pub fn stored(bytes: &[u8]) -> Fragment {
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(bytes);
+        let mut data = Vec::with_capacity(bytes.len() + 5 * (bytes.len() / 0xFFFF + 1));
+        for block in bytes.chunks(0xFFFF) {
+            let len = block.len() as u16;
+            data.push(0);
+            data.extend_from_slice(&len.to_le_bytes());
+            data.extend_from_slice(&(!len).to_le_bytes());
+            data.extend_from_slice(block);
+        }
+        Fragment { crc, data: Ok(data) }
+    }
+
+    /// A copy of this fragment (an error is copied as its kind and message), to place the
+    /// same deflated bytes in two entries.
+    pub fn copy(&self) -> Fragment {
+        Fragment {
+            crc: self.crc.clone(),
+            data: match &self.data {
+                Ok(data) => Ok(data.clone()),
+                Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+            },
+        }
+    }
+}
+
+/// The entry `path` holding `body` then `tail`, and `body` as a [`Fragment`] for a larger
+/// file that holds it too: `body` is deflated once for both (an initiative's JSON file and
+/// its item in `records.json`); `tail` (a few bytes: the file's final newline, which the
+/// larger file leaves out) is stored after it.
+pub fn entry_and_piece(memo: Option<&Memo>, path: &str, body: &[u8], tail: &[u8]) -> (Entry, Fragment) {
+    let body = piece(memo, body);
+    let mut entry = Pieces::new(path);
+    entry.push(body.copy());
+    if !tail.is_empty() {
+        entry.push(Fragment::stored(tail));
+    }
+    (entry.finish(), body)
 }
 
 /// [`fragment`], with the deflated bytes taken from `memo` when it has them.
@@ -595,6 +643,40 @@ mod tests {
         // Reading checks the CRC and the size.
         assert_eq!(read(&mut archive, "records.json"), parts.concat());
         assert_eq!(read(&mut archive, "none"), b"");
+    }
+
+    #[test]
+    fn a_file_deflated_once_is_its_own_entry_and_a_piece_of_a_larger_one() {
+        // Two initiatives' files (each with its final newline) in one larger file that
+        // holds them without it, between separators stored as they are: one longer than a
+        // stored block holds, and an empty one.
+        let files: Vec<Vec<u8>> = (0..3)
+            .map(|i| format!("{{\"id\":{i},\"text\":\"{}\"}}\n", "word ".repeat(50 + i)).into_bytes())
+            .collect();
+        let separators: [&[u8]; 3] = [b"[", &[b' '; 70_000], b""];
+        let mut larger = Pieces::new("records.json");
+        let mut expected = Vec::new();
+        let mut entries = Vec::new();
+        for (i, (file, separator)) in files.iter().zip(separators).enumerate() {
+            let body = file.strip_suffix(b"\n").unwrap();
+            let (entry, piece) = entry_and_piece(None, &format!("p{i}.json"), body, b"\n");
+            entries.push(entry);
+            larger.push(Fragment::stored(separator));
+            larger.push(piece);
+            expected.extend_from_slice(separator);
+            expected.extend_from_slice(body);
+        }
+        larger.push(Fragment::stored(b"]"));
+        expected.push(b']');
+        entries.push(larger.finish());
+        let mut bytes = Vec::new();
+        write(entries, &mut bytes).unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        // Reading checks the CRC and the size of each entry.
+        for (i, file) in files.iter().enumerate() {
+            assert_eq!(&read(&mut archive, &format!("p{i}.json")), file);
+        }
+        assert_eq!(read(&mut archive, "records.json"), expected);
     }
 
     #[test]

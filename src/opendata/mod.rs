@@ -332,8 +332,10 @@ impl OpenData {
                 // Each initiative's value is made once and serialized, a chunk at a time; its
                 // file's bytes are also its part of `records.json`, then they go. A chunk is
                 // made in groups on both cores: each group's initiatives' files, written and
-                // deflated, and its part of `records.json`, deflated as a fragment; then the
-                // parts are written in order.
+                // deflated once, their deflated bytes both their own entries and pieces of
+                // `records.json`'s (between separators stored as they are); then the parts
+                // are written in order. (`records.json` deflated in 16-initiative fragments
+                // of its own was 40 % smaller in the archive, for a third more to deflate.)
                 const CHUNK: usize = 256;
                 const GROUP: usize = 16;
                 let mut project_entries: Vec<(archive::Entry, usize)> = Vec::with_capacity(projects.len());
@@ -350,19 +352,31 @@ impl OpenData {
                             .enumerate()
                             .map(|(g, (group, paths))| {
                                 let mut part = Vec::new();
+                                let mut pieces = Vec::with_capacity(2 * group.len());
                                 let mut entries = Vec::with_capacity(group.len());
                                 for (i, (p, path)) in group.iter().zip(paths).enumerate() {
                                     let file = json::project_bytes(views, p);
-                                    document.item(c == 0 && g == 0 && i == 0, &file, &mut part);
-                                    entries.push(prepare_and_emit(path, file));
+                                    let first = c == 0 && g == 0 && i == 0;
+                                    // The file's deflated bytes are also its item's in
+                                    // `records.json` (the item is the file without its
+                                    // final newline): deflated once for both.
+                                    let item = file.strip_suffix(b"\n").unwrap_or(&file);
+                                    let tail = &file[item.len()..];
+                                    let (entry, piece) = archive::entry_and_piece(memo, path, item, tail);
+                                    if let Some(separator) = document.item(first, &file, &mut part) {
+                                        pieces.extend(separator.map(archive::Fragment::stored));
+                                        pieces.push(piece);
+                                    }
+                                    entries.push((entry, emit(path, file)));
                                 }
-                                let piece = fragment(&part);
-                                (part, piece, entries)
+                                (part, pieces, entries)
                             })
                             .collect();
-                        for (part, fragment, entries) in groups {
+                        for (part, pieces, entries) in groups {
                             out.write_all(&part)?;
-                            zipped.push(fragment);
+                            for piece in pieces {
+                                zipped.push(piece);
+                            }
                             project_entries.extend(entries);
                         }
                     }
