@@ -330,7 +330,12 @@ fn build(
         date: openssc::build_date(root),
     };
     let progress = BuildProgress::new(show_bar);
-    let outcome = openssc::build_site_with(root, output, &options, &progress);
+    let outcome = openssc::build_site_with_leftovers(root, output, &options, &progress).map(|(outcome, leftovers)| {
+        // The process ends after the build: the system takes back its memory at once,
+        // rather than this core freeing every record one by one.
+        std::mem::forget(leftovers);
+        outcome
+    });
     if let Some(bar) = &progress.bar {
         bar.finish_and_clear();
     }

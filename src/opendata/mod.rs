@@ -345,8 +345,9 @@ impl OpenData {
                     let mut zipped = archive::Pieces::new(&records_path);
                     out.write_all(document.start())?;
                     zipped.push(fragment(document.start()));
-                    for (c, (chunk, paths)) in projects.chunks(CHUNK).zip(project_paths.chunks(CHUNK)).enumerate() {
-                        let groups: Vec<_> = chunk
+                    // A chunk's groups, made on both cores.
+                    let make = |c: usize, chunk: &[&Record<Project>], paths: &[String]| -> Vec<_> {
+                        chunk
                             .par_chunks(GROUP)
                             .zip(paths.par_chunks(GROUP))
                             .enumerate()
@@ -371,7 +372,12 @@ impl OpenData {
                                 }
                                 (part, pieces, entries)
                             })
-                            .collect();
+                            .collect()
+                    };
+                    // Each chunk's parts are placed in order while the next chunk is made (on
+                    // the other core): placing them on one core while the other waited left
+                    // it idle about a fifth of the time.
+                    let mut place = |groups: Vec<(Vec<u8>, Vec<archive::Fragment>, _)>| -> std::io::Result<()> {
                         for (part, pieces, entries) in groups {
                             out.write_all(&part)?;
                             for piece in pieces {
@@ -379,7 +385,18 @@ impl OpenData {
                             }
                             project_entries.extend(entries);
                         }
+                        Ok(())
+                    };
+                    let mut made = None;
+                    for (c, (chunk, paths)) in projects.chunks(CHUNK).zip(project_paths.chunks(CHUNK)).enumerate() {
+                        let mut next = None;
+                        rayon::in_place_scope(|scope| {
+                            scope.spawn(|_| next = Some(make(c, chunk, paths)));
+                            made.take().map_or(Ok(()), &mut place)
+                        })?;
+                        made = next;
                     }
+                    made.map_or(Ok(()), &mut place)?;
                     let end = document.end();
                     out.write_all(end)?;
                     zipped.push(fragment(end));

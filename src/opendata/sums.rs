@@ -3,7 +3,6 @@
 //! run from the output folder checks a copy of the site.
 
 use std::collections::HashMap;
-use std::fmt::Write;
 
 use sha2::{Digest, Sha256};
 
@@ -15,15 +14,23 @@ pub const PATH: &str = "data/SHA256SUMS";
 pub fn text(mut digests: Vec<(String, [u8; 32])>) -> String {
     digests.retain(|(path, _)| path != PATH);
     digests.sort_by(|a, b| a.0.cmp(&b.0));
-    digests
-        .iter()
-        .fold(String::with_capacity(digests.len() * 100), |mut s, (path, digest)| {
-            for b in digest {
-                let _ = write!(s, "{b:02x}");
-            }
-            let _ = writeln!(s, "  {path}");
-            s
-        })
+    // Hex digits from a table: a `write!` per byte took longer than the rest of the list
+    // (21,000 files at 10,000 initiatives), on one core at the end of the build.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(digests.iter().map(|(path, _)| 67 + path.len()).sum());
+    for (path, digest) in &digests {
+        let mut hex = [0u8; 64];
+        for (pair, b) in hex.chunks_exact_mut(2).zip(digest) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 0xF)];
+        }
+        // The digits are ASCII.
+        text.push_str(std::str::from_utf8(&hex).unwrap_or_default());
+        text.push_str("  ");
+        text.push_str(path);
+        text.push('\n');
+    }
+    text
 }
 
 /// The `(path, SHA-256)` pairs of a checksum file's text; `None` if a line is not
