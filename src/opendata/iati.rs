@@ -472,19 +472,22 @@ impl Writer<'_, '_> {
 /// either core, each with what `each_piece` makes of it (the archive deflates it there).
 const PIECE: usize = 16;
 
-/// The IATI activities file of every initiative, or `None` when there is none (the
-/// schema requires at least one activity), with what `each_piece` made of each piece of the
-/// file, in order: the pieces joined are the file. The archive deflates the pieces on both
-/// cores as they are made (17 MB at 10,000 initiatives), not the whole file on one core
-/// after it is made, which left the other idle.
-pub fn activities_in_pieces<T: Send>(
+/// Writes the IATI activities file of every initiative, in pieces and in order, to
+/// `place`, each piece with what `each_piece` made of it; returns `false` (and places
+/// nothing) when there is no initiative (the schema requires at least one activity). The
+/// pieces are made on both cores, a chunk at a time, and each chunk's are placed while the
+/// next is made: the archive deflates the pieces as they are made (17 MB at 10,000
+/// initiatives), and the file is written as it goes instead of held whole, then hashed
+/// and written on one core at the end while the other waited.
+pub fn write_activities<T: Send>(
     views: &Views<'_>,
     date: Option<&str>,
     each_piece: &(dyn Fn(&[u8]) -> T + Sync),
-) -> Option<(String, Vec<T>)> {
+    place: &mut dyn FnMut(&[u8], T) -> std::io::Result<()>,
+) -> std::io::Result<bool> {
     let data = views.data;
     if data.projects.is_empty() {
-        return None;
+        return Ok(false);
     }
     let config = data.config.iati.as_ref();
     let org_ref = config.map_or(PLACEHOLDER_ORG, |c| c.reporting_org.as_str());
@@ -500,11 +503,12 @@ pub fn activities_in_pieces<T: Send>(
         .map(|d| format!(" generated-datetime=\"{d}T00:00:00Z\""))
         .unwrap_or_default();
     w.line(0, &format!("<iati-activities version=\"2.03\"{generated}>"));
-    let mut pieces = vec![each_piece(w.xml.as_bytes())];
-    // Each piece on its own, on either core, a chunk at a time, then joined in id order.
+    let start = each_piece(w.xml.as_bytes());
+    place(w.xml.as_bytes(), start)?;
     let projects: Vec<&Record<Project>> = data.projects.values().map(|p| &**p).collect();
-    for chunk in projects.chunks(256) {
-        let made: Vec<(String, T)> = chunk
+    // Each piece on its own, on either core.
+    let make = |chunk: &[&Record<Project>]| -> Vec<(String, T)> {
+        chunk
             .par_chunks(PIECE)
             .map(|group| {
                 let mut a = Writer {
@@ -517,16 +521,29 @@ pub fn activities_in_pieces<T: Send>(
                 let piece = each_piece(a.xml.as_bytes());
                 (a.xml, piece)
             })
-            .collect();
+            .collect()
+    };
+    let mut place_all = |made: Vec<(String, T)>| -> std::io::Result<()> {
         for (xml, piece) in made {
-            w.xml.push_str(&xml);
-            pieces.push(piece);
+            place(xml.as_bytes(), piece)?;
         }
+        Ok(())
+    };
+    let mut made = None;
+    for chunk in projects.chunks(256) {
+        let mut next = None;
+        rayon::in_place_scope(|scope| {
+            scope.spawn(|_| next = Some(make(chunk)));
+            made.take().map_or(Ok(()), &mut place_all)
+        })?;
+        made = next;
     }
-    let end = w.xml.len();
+    made.map_or(Ok(()), &mut place_all)?;
+    w.xml.clear();
     w.line(0, "</iati-activities>");
-    pieces.push(each_piece(&w.xml.as_bytes()[end..]));
-    Some((w.xml, pieces))
+    let end = each_piece(w.xml.as_bytes());
+    place(w.xml.as_bytes(), end)?;
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -405,12 +405,17 @@ impl OpenData {
                 });
                 let (iati, others_entries) = rayon::join(
                     || {
-                        iati::activities_in_pieces(views, date, &fragment).map(|(xml, pieces)| {
+                        // Written and deflated piece by piece as it is made.
+                        (!data.projects.is_empty()).then(|| {
                             let mut zipped = archive::Pieces::new(&iati_path);
-                            for piece in pieces {
-                                zipped.push(piece);
-                            }
-                            (zipped.finish(), emit(&iati_path, xml.into_bytes()))
+                            let size = sink.stream(&iati_path, &mut |out| {
+                                iati::write_activities(views, date, &fragment, &mut |bytes, piece| {
+                                    zipped.push(piece);
+                                    out.write_all(bytes)
+                                })
+                                .map(|_| ())
+                            });
+                            (zipped.finish(), size as usize)
                         })
                     },
                     || {
