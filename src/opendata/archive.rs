@@ -647,7 +647,7 @@ mod tests {
 
     #[test]
     fn a_file_deflated_once_is_its_own_entry_and_a_piece_of_a_larger_one() {
-        // Two initiatives' files (each with its final newline) in one larger file that
+        // Three initiatives' files (each with its final newline) in one larger file that
         // holds them without it, between separators stored as they are: one longer than a
         // stored block holds, and an empty one.
         let files: Vec<Vec<u8>> = (0..3)

@@ -376,7 +376,7 @@ impl OpenData {
                     };
                     // Each chunk's parts are placed in order while the next chunk is made (on
                     // the other core): placing them on one core while the other waited left
-                    // it idle about a fifth of the time.
+                    // that core idle about a third of the time.
                     let mut place = |groups: Vec<(Vec<u8>, Vec<archive::Fragment>, _)>| -> std::io::Result<()> {
                         for (part, pieces, entries) in groups {
                             out.write_all(&part)?;
