@@ -45,8 +45,13 @@ pub type Entry = io::Result<Deflated>;
 /// A copy of `entry` (an error is copied as its kind and message): `serve` keeps the
 /// entries of unchanged sources from one archive to the next.
 pub fn copy_entry(entry: &Entry) -> Entry {
-    match entry {
-        Ok(deflated) => Ok(deflated.clone()),
+    copy_result(entry)
+}
+
+/// A copy of `result`, an error copied as its kind and message (`io::Error` is not `Clone`).
+fn copy_result<T: Clone>(result: &io::Result<T>) -> io::Result<T> {
+    match result {
+        Ok(value) => Ok(value.clone()),
         Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
     }
 }
@@ -212,8 +217,9 @@ pub fn fragment(bytes: &[u8]) -> Fragment {
 }
 
 impl Fragment {
-    /// `bytes` in stored (not deflated) blocks: for a few bytes between deflated fragments
-    /// (a separator), where resetting a compressor would cost more than the bytes. Each
+    /// `bytes` in stored (not deflated) blocks, none for no bytes: for a few bytes between
+    /// deflated fragments (a separator), where resetting a compressor would cost more than
+    /// the bytes. Each
     /// block is its header byte (not final, stored: 0), its length and that length's
     /// complement (16 bits each, little-endian), then the bytes; it starts and ends on a
     /// byte boundary, as a [`FlushCompress::Sync`] fragment does.
@@ -236,10 +242,7 @@ impl Fragment {
     pub fn copy(&self) -> Fragment {
         Fragment {
             crc: self.crc.clone(),
-            data: match &self.data {
-                Ok(data) => Ok(data.clone()),
-                Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
-            },
+            data: copy_result(&self.data),
         }
     }
 }
@@ -252,9 +255,7 @@ pub fn entry_and_piece(memo: Option<&Memo>, path: &str, body: &[u8], tail: &[u8]
     let body = piece(memo, body);
     let mut entry = Pieces::new(path);
     entry.push(body.copy());
-    if !tail.is_empty() {
-        entry.push(Fragment::stored(tail));
-    }
+    entry.push(Fragment::stored(tail));
     (entry.finish(), body)
 }
 

@@ -473,8 +473,8 @@ impl Writer<'_, '_> {
 const PIECE: usize = 16;
 
 /// Writes the IATI activities file of every initiative, in pieces and in order, to
-/// `place`, each piece with what `each_piece` made of it; returns `false` (and places
-/// nothing) when there is no initiative (the schema requires at least one activity). The
+/// `place`, each piece with what `each_piece` made of it. There must be an initiative: the
+/// schema requires at least one activity, so a site without one has no IATI file. The
 /// pieces are made on both cores, a chunk at a time, and each chunk's are placed while the
 /// next is made: the archive deflates the pieces as they are made (17 MB at 10,000
 /// initiatives), and the file is written as it goes instead of held whole, then hashed
@@ -484,11 +484,8 @@ pub fn write_activities<T: Send>(
     date: Option<&str>,
     each_piece: &(dyn Fn(&[u8]) -> T + Sync),
     place: &mut dyn FnMut(&[u8], T) -> std::io::Result<()>,
-) -> std::io::Result<bool> {
+) -> std::io::Result<()> {
     let data = views.data;
-    if data.projects.is_empty() {
-        return Ok(false);
-    }
     let config = data.config.iati.as_ref();
     let org_ref = config.map_or(PLACEHOLDER_ORG, |c| c.reporting_org.as_str());
     let org_type = config.and_then(|c| c.reporting_org_type).unwrap_or(ORG_TYPE_OTHER);
@@ -523,27 +520,17 @@ pub fn write_activities<T: Send>(
             })
             .collect()
     };
-    let mut place_all = |made: Vec<(String, T)>| -> std::io::Result<()> {
+    let place_all = |made: Vec<(String, T)>| -> std::io::Result<()> {
         for (xml, piece) in made {
             place(xml.as_bytes(), piece)?;
         }
         Ok(())
     };
-    let mut made = None;
-    for chunk in projects.chunks(256) {
-        let mut next = None;
-        rayon::in_place_scope(|scope| {
-            scope.spawn(|_| next = Some(make(chunk)));
-            made.take().map_or(Ok(()), &mut place_all)
-        })?;
-        made = next;
-    }
-    made.map_or(Ok(()), &mut place_all)?;
+    super::pipelined(projects.chunks(256), make, place_all)?;
     w.xml.clear();
     w.line(0, "</iati-activities>");
     let end = each_piece(w.xml.as_bytes());
-    place(w.xml.as_bytes(), end)?;
-    Ok(true)
+    place(w.xml.as_bytes(), end)
 }
 
 #[cfg(test)]

@@ -626,12 +626,12 @@ impl RecordsDocument {
 
     /// Appends to `out` an initiative, `project` ([`to_bytes`] of one item, without its
     /// final newline), after the separator it needs (`first`: it is the first). Any thread
-    /// can make any item: they are joined in order. Returns what was added before the
-    /// item (the separator, if any), or `None` if the document takes no items.
-    pub fn item(&self, first: bool, project: &[u8], out: &mut Vec<u8>) -> Option<Option<&'static [u8]>> {
+    /// can make any item: they are joined in order. Returns the separator added before the
+    /// item (empty for the first), or `None` if the document takes no items.
+    pub fn item(&self, first: bool, project: &[u8], out: &mut Vec<u8>) -> Option<&'static [u8]> {
         self.items?;
-        let separator: Option<&'static [u8]> = (!first).then_some(b",");
-        out.extend_from_slice(separator.unwrap_or_default());
+        let separator: &'static [u8] = if first { b"" } else { b"," };
+        out.extend_from_slice(separator);
         out.extend_from_slice(project.strip_suffix(b"\n").unwrap_or(project));
         Some(separator)
     }
