@@ -149,10 +149,12 @@ fn check_with_schemas(root: &Path, keep_sources: bool) -> Result<(CheckOutcome, 
         Ok(setup) => setup,
         Err(d) => return Ok((CheckOutcome::Unreadable(d), None)),
     };
+    // Each document is validated as it is loaded, on the thread that read it.
+    let check = |doc| validate::check_document(doc, &setup.config, &setup.schemas);
     let (loaded, content) = if keep_sources {
-        load::load_content_keeping(root, opendata::archive::prepare)?
+        load::load_content_keeping(root, opendata::archive::prepare, check)?
     } else {
-        (load::load_content(root)?, Vec::new())
+        (load::load_content(root, check)?, Vec::new())
     };
     let mut checked = validate::validate(setup.config, &setup.schemas, loaded);
     add_catalog_problems(&mut checked, &setup.catalog_problems);

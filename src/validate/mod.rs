@@ -10,7 +10,6 @@ pub mod schema_errors;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -108,16 +107,17 @@ pub fn check_document(mut doc: Document, config: &SiteConfig, schemas: &SchemaSe
     }
 }
 
-/// Validates everything loaded.
-pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded) -> Checked {
-    // Schema validation and typing run on both cores; assembly is sequential (but for the
-    // initiatives' cross-record rules, see `rules::check_all`).
-    let checked: Vec<CheckedDocument> = loaded
-        .documents
-        .into_par_iter()
-        .map(|doc| check_document(doc, &config, schemas))
-        .collect();
-    assemble(config, schemas, checked, loaded.diagnostics, &loaded.unreadable)
+/// Validates everything loaded: the documents were checked one by one as they were loaded
+/// ([`check_document`], handed to [`crate::load::load_content`]); this runs the rules that
+/// look across records.
+pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded<CheckedDocument>) -> Checked {
+    assemble(
+        config,
+        schemas,
+        loaded.documents,
+        loaded.diagnostics,
+        &loaded.unreadable,
+    )
 }
 
 /// Puts checked documents together into the [`Dataset`] and runs the rules that look
