@@ -25,6 +25,7 @@ pub mod views;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
@@ -463,6 +464,13 @@ pub struct Renderer<'t> {
     /// `site` and `build` of every page's context, converted for the templates once.
     site: minijinja::Value,
     build: minijinja::Value,
+    /// The size of the last page rendered with each template: the next page of the same
+    /// template is rendered into a buffer of about that size. minijinja sizes its buffer
+    /// from the template's own text, which for a page that extends `base.html` is its
+    /// `{% extends %}` alone, and the page grew by doubling (a copy of the whole page each
+    /// time: a twentieth of the render step). Only the allocation depends on it, never
+    /// the bytes.
+    last_sizes: HashMap<String, AtomicUsize>,
 }
 
 impl<'t> Renderer<'t> {
@@ -487,6 +495,11 @@ impl<'t> Renderer<'t> {
             prefix,
             site: minijinja::Value::from(minijinja::value::Serde(&site)),
             build: minijinja::Value::from(minijinja::value::Serde(build)),
+            last_sizes: theme
+                .templates
+                .keys()
+                .map(|name| (name.clone(), AtomicUsize::new(0)))
+                .collect(),
         })
     }
 
@@ -543,19 +556,27 @@ impl<'t> Renderer<'t> {
             .env
             .get_template(spec.template)
             .map_err(|e| template_diagnostic(&self.theme.templates, &e))?;
-        let mut html = template
-            .render(context)
+        let last_size = self.last_sizes.get(spec.template);
+        let capacity = last_size.map_or(0, |size| size.load(Ordering::Relaxed));
+        let mut bytes = Vec::with_capacity(capacity + capacity / 8);
+        template
+            .render_captured_to(context, &mut bytes)
             .map_err(|e| template_diagnostic(&self.theme.templates, &e))?;
-        if may_hold_marks(&html) {
-            if html.contains(ROOT_MARK) {
-                html = html.replace(ROOT_MARK, &root);
-            }
-            html = label_fallbacks(html, &self.locale);
+        if let Some(size) = last_size {
+            size.store(bytes.len(), Ordering::Relaxed);
         }
-        Ok(OutputFile {
-            path,
-            bytes: html.into_bytes(),
-        })
+        if may_hold_marks(&bytes) {
+            if let Some(replaced) = replace_mark(&bytes, ROOT_MARK, root.as_bytes()) {
+                bytes = replaced;
+            }
+            if find_mark(&bytes, crate::locale::FALLBACK_START).is_some() {
+                // minijinja writes text only (`fmt::Write`): the bytes are UTF-8.
+                let html =
+                    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                bytes = label_fallbacks(html, &self.locale).into_bytes();
+            }
+        }
+        Ok(OutputFile { path, bytes })
     }
 }
 
@@ -597,8 +618,37 @@ impl minijinja::value::Object for PageContext {
 /// characters (U+E000 to U+E003) are written in UTF-8 starting with the byte 0xEE, which a
 /// page without them rarely has; one `memchr` over the page says so for most pages, instead
 /// of a search for each mark.
-fn may_hold_marks(html: &str) -> bool {
-    memchr::memchr(0xEE, html.as_bytes()).is_some()
+fn may_hold_marks(html: &[u8]) -> bool {
+    memchr::memchr(0xEE, html).is_some()
+}
+
+/// Where `mark` first is in `html`. A private-use mark's UTF-8 ends with a byte common in
+/// text (`str::contains` looks for that last byte, then checks), so its three bytes are
+/// looked for together.
+fn find_mark(html: &[u8], mark: char) -> Option<usize> {
+    memchr::memmem::find(html, mark.encode_utf8(&mut [0; 4]).as_bytes())
+}
+
+/// `html` with every `mark` replaced by `with`, made at its final size (`str::replace`
+/// grows its result by doubling, and a list page has a mark in every link of its rows);
+/// `None` when `html` has no `mark`. UTF-8 never has a character's bytes inside another
+/// character, so replacing bytes replaces characters.
+fn replace_mark(html: &[u8], mark: char, with: &[u8]) -> Option<Vec<u8>> {
+    let mut encoded = [0; 4];
+    let mark = mark.encode_utf8(&mut encoded).as_bytes();
+    let at: Vec<usize> = memchr::memmem::find_iter(html, mark).collect();
+    if at.is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(html.len() - at.len() * mark.len() + at.len() * with.len());
+    let mut copied = 0;
+    for i in at {
+        out.extend_from_slice(&html[copied..i]);
+        out.extend_from_slice(with);
+        copied = i + mark.len();
+    }
+    out.extend_from_slice(&html[copied..]);
+    Some(out)
 }
 
 /// Stands for a page's root (`../../`) in fragments made once and placed in many pages
@@ -696,15 +746,53 @@ mod tests {
         assert_eq!(escape_text(""), "");
         assert_eq!(escape_text("&"), "&amp;");
         assert_eq!(escape_text("é<"), "é&lt;");
+        // A character to escape anywhere in a longer text.
+        for at in [0, 31, 32, 63, 64, 70, 99] {
+            for special in ['&', '<', '>', '"', '\''] {
+                let mut text = "a".repeat(100);
+                text.replace_range(at..=at, &special.to_string());
+                assert_eq!(
+                    escape_text(&text),
+                    text.replace(special, &escape_text_slowly(special)),
+                    "{at} {special}"
+                );
+            }
+        }
+        assert_eq!(escape_text(&"ñ".repeat(40)), "ñ".repeat(40));
+    }
+
+    fn escape_text_slowly(c: char) -> String {
+        match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '"' => "&quot;",
+            _ => "&#39;",
+        }
+        .to_owned()
+    }
+
+    #[test]
+    fn replacing_a_mark_replaces_it_everywhere_and_only_it() {
+        let html = format!("{ROOT_MARK}a<a href=\"{ROOT_MARK}x/{ROOT_MARK}\">ñ\u{E000}€</a>{ROOT_MARK}");
+        let replaced = replace_mark(html.as_bytes(), ROOT_MARK, b"../../").unwrap();
+        assert_eq!(String::from_utf8(replaced).unwrap(), html.replace(ROOT_MARK, "../../"));
+        assert_eq!(replace_mark("ñ\u{E000}€ plain".as_bytes(), ROOT_MARK, b"../"), None);
+        assert_eq!(
+            replace_mark(html.as_bytes(), ROOT_MARK, b"").unwrap().len(),
+            html.len() - 4 * 3
+        );
+        assert_eq!(find_mark(html.as_bytes(), crate::locale::FALLBACK_START), Some(25));
+        assert_eq!(find_mark(html.as_bytes(), crate::locale::FALLBACK_END), None);
     }
 
     #[test]
     fn every_mark_starts_with_the_byte_may_hold_marks_looks_for() {
         use crate::locale::{FALLBACK_END, FALLBACK_LANG_END, FALLBACK_START};
         for mark in [ROOT_MARK, FALLBACK_START, FALLBACK_LANG_END, FALLBACK_END] {
-            assert!(may_hold_marks(&format!("<p>a{mark}b</p>")), "{mark:?}");
+            assert!(may_hold_marks(format!("<p>a{mark}b</p>").as_bytes()), "{mark:?}");
         }
-        assert!(!may_hold_marks("<p>ñandú ≈ 3 € 中文 ação</p>"));
+        assert!(!may_hold_marks("<p>ñandú ≈ 3 € 中文 ação</p>".as_bytes()));
     }
 
     #[test]
