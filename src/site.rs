@@ -185,24 +185,36 @@ fn renderer<'t>(
     Renderer::new(inputs.theme, site, inputs.build, locale, languages)
 }
 
-/// The files that are neither pages nor open data, made from the whole dataset every
-/// build: the report's data files and charts, static files, robots, sitemap, feed.
-fn other_files(
+/// The report's charts in every language.
+fn chart_files(
     inputs: &Inputs<'_>,
     index: &Index,
     languages: &[SiteLanguage],
     locales: &[Arc<Locale>],
-    page_paths: &[String],
-    report_data: Vec<OutputFile>,
 ) -> Vec<OutputFile> {
-    let mut files = report_data;
-    let views_of = |locale| inputs.views(locale, index);
+    let mut files = Vec::new();
     for (locale, language) in locales.iter().zip(languages) {
         files.extend(crate::render::report::edition_chart_files(
-            &views_of(locale),
+            &inputs.views(locale, index),
             &language.prefix,
         ));
     }
+    files
+}
+
+/// The files that are neither pages nor open data, made from the whole dataset every
+/// build: the report's data files and charts (made by [`chart_files`]), static files,
+/// robots, sitemap, feed.
+fn other_files(
+    inputs: &Inputs<'_>,
+    default_views: &Views<'_>,
+    languages: &[SiteLanguage],
+    page_paths: &[String],
+    report_data: Vec<OutputFile>,
+    charts: Vec<OutputFile>,
+) -> Vec<OutputFile> {
+    let mut files = report_data;
+    files.extend(charts);
     for (name, bytes) in &inputs.theme.static_files {
         files.push(OutputFile {
             path: format!("static/{name}"),
@@ -220,7 +232,7 @@ fn other_files(
         if let Some(date) = &inputs.build.date {
             files.push(OutputFile {
                 path: "feed.xml".into(),
-                bytes: feed(base, &views_of(&locales[0]), date).into_bytes(),
+                bytes: feed(base, default_views, date).into_bytes(),
             });
         }
     }
@@ -329,32 +341,42 @@ pub fn write_site(
     // archive's entries) are let go once written.
     // Remembering (for `serve`), the archive's deflated files are kept for the next one.
     let deflated = remember.map(|_| crate::opendata::archive::Memo::default());
-    let (report_data, mut open_data) = stage(progress, "open data", || {
-        let report_data = crate::render::report::edition_data_files(&default_views);
-        let open_data = crate::opendata::OpenData::build(
-            &default_views,
-            inputs.build,
-            &report_data,
-            sources,
-            &sink,
-            deflated.as_ref(),
-        );
-        (report_data, open_data)
-    });
+    // The default language's list of pages and every language's charts need no open data:
+    // they are made beside it, on a core the open data leaves free at times, rather than on
+    // one core while the other waits.
+    let ((report_data, mut open_data), (default_view_jobs, charts)) = rayon::join(
+        || {
+            stage(progress, "open data", || {
+                let report_data = crate::render::report::edition_data_files(&default_views);
+                let open_data = crate::opendata::OpenData::build(
+                    &default_views,
+                    inputs.build,
+                    &report_data,
+                    sources,
+                    &sink,
+                    deflated.as_ref(),
+                );
+                (report_data, open_data)
+            })
+        },
+        || (default_views.jobs(), chart_files(&inputs, &index, &languages, &locales)),
+    );
     // Written on one core while the other starts on the pages (see below).
     let archive = open_data.take_archive();
 
     // Every page as a job, with every path the build writes known before the first page is
     // made: the link check needs them. Every language has the same pages; each language's
     // jobs are made when its turn comes.
-    let jobs_of = |views: &Views<'_>| {
-        let mut jobs = views.jobs();
+    let with_data_page = |mut jobs: Vec<PageJob>, views: &Views<'_>| {
         jobs.push(PageJob::Ready(Box::new(open_data.page(views))));
         jobs
     };
-    let mut default_jobs = Some(stage(progress, "plan", || jobs_of(&default_views)));
+    let jobs_of = |views: &Views<'_>| with_data_page(views.jobs(), views);
+    let mut default_jobs = Some(stage(progress, "plan", || {
+        with_data_page(default_view_jobs, &default_views)
+    }));
     let page_paths: Vec<String> = default_jobs.iter().flatten().map(PageJob::path).collect();
-    let others = other_files(&inputs, &index, &languages, &locales, &page_paths, report_data);
+    let others = other_files(&inputs, &default_views, &languages, &page_paths, report_data, charts);
     let mut planned: Vec<String> = Vec::new();
     for language in &languages {
         planned.extend(page_paths.iter().map(|p| format!("{}{p}", language.prefix)));
@@ -594,7 +616,15 @@ pub fn update_site(
         .collect();
     data_files.extend(dataset.projects.keys().map(|id| crate::opendata::project_file(id)));
     let report_data = crate::render::report::edition_data_files(&views_of(&locales[0]));
-    let others = other_files(&inputs, &index, &languages, &locales, &page_paths, report_data);
+    let charts = chart_files(&inputs, &index, &languages, &locales);
+    let others = other_files(
+        &inputs,
+        &views_of(&locales[0]),
+        &languages,
+        &page_paths,
+        report_data,
+        charts,
+    );
     let mut planned: Vec<String> = Vec::new();
     for language in &languages {
         planned.extend(page_paths.iter().map(|p| format!("{}{p}", language.prefix)));
