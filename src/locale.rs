@@ -81,7 +81,11 @@ fn category_name(category: PluralCategory) -> &'static str {
 pub struct Locale {
     /// The language code (`en`, `es`, ...).
     pub lang: String,
-    pub catalog: Catalog,
+    catalog: Catalog,
+    /// Each key's text as [`Locale::t`] gives it, in a hash map: pages look texts up by the
+    /// hundred (a date, an amount, a label each), and the catalog's ordered map compared
+    /// a key with some nine others each time.
+    texts: foldhash::HashMap<String, String>,
     collator: CollatorBorrowed<'static>,
     decimal: DecimalFormatter,
     plurals: PluralRules,
@@ -115,9 +119,20 @@ impl Locale {
         let plurals = PluralRules::try_new_cardinal(PluralRulesPreferences::from(&locale))
             .or_else(|_| PluralRules::try_new_cardinal(Default::default()))
             .expect("compiled plural data has the root locale");
+        let texts = catalog
+            .iter()
+            .filter_map(|(key, message)| {
+                let text = match message {
+                    Message::Text(s) => s,
+                    Message::Plural(forms) => forms.get("other")?,
+                };
+                Some((key.clone(), text.clone()))
+            })
+            .collect();
         Locale {
             lang: lang.to_owned(),
             catalog,
+            texts,
             collator,
             decimal,
             plurals,
@@ -132,11 +147,12 @@ impl Locale {
 
     /// [`Locale::t`] without a copy.
     fn text_of<'a>(&'a self, key: &'a str) -> &'a str {
-        match self.catalog.get(key) {
-            Some(Message::Text(s)) => s,
-            Some(Message::Plural(forms)) => forms.get("other").map_or(key, String::as_str),
-            None => key,
-        }
+        self.texts.get(key).map_or(key, String::as_str)
+    }
+
+    /// The catalog: every key with its text or plural forms.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
     }
 
     /// The plural category the language uses for `n`.
@@ -258,7 +274,7 @@ impl Locale {
 fn fill(pattern: &str, values: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(pattern.len() + values.iter().map(|(_, v)| v.len()).sum::<usize>());
     let mut rest = pattern;
-    while let Some(open) = rest.find('{') {
+    while let Some(open) = memchr::memchr(b'{', rest.as_bytes()) {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
         let placeholder = values.iter().find_map(|(name, value)| {

@@ -205,7 +205,7 @@ impl Words {
     fn resolve(&self, views: &Views<'_>) -> String {
         match self {
             Words::Key(key) => views.t(key),
-            Words::Table { key, english } if !views.locale.catalog.contains_key(key) => english.clone(),
+            Words::Table { key, english } if !views.locale.catalog().contains_key(key) => english.clone(),
             Words::Table { key, .. } => views.t(key),
             Words::Figure { figure, year } => format!("{} ({year})", views.t(&format!("figure.{figure}.title"))),
         }

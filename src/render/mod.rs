@@ -166,7 +166,7 @@ impl Theme {
         });
         let mut problems = Vec::new();
         let fold = fold::theme_allows_folding(self.templates.values().map(|t| t.text.as_str()));
-        let text_of = |key: &str| locale.catalog.contains_key(key).then(|| locale.t(key));
+        let text_of = |key: &str| locale.catalog().contains_key(key).then(|| locale.t(key));
         for (name, template) in &self.templates {
             let source = if fold {
                 fold::fold_interface_text(&template.text, escapes_html(name), text_of)
@@ -180,7 +180,7 @@ impl Theme {
         let lang = locale.lang.clone();
         // Each text made once as a template value: a page calls `t` about eighty times.
         let texts: HashMap<String, minijinja::Value> = locale
-            .catalog
+            .catalog()
             .keys()
             .map(|key| (key.clone(), minijinja::Value::from(locale.t(key))))
             .collect();
@@ -194,7 +194,7 @@ impl Theme {
         });
         let for_tn = Arc::clone(&locale);
         env.add_function("tn", move |key: &str, n: u64| -> Result<String, minijinja::Error> {
-            match for_tn.catalog.get(key) {
+            match for_tn.catalog().get(key) {
                 Some(_) => Ok(for_tn.plural(key, n)),
                 None => Err(minijinja::Error::new(
                     minijinja::ErrorKind::UndefinedError,

@@ -531,7 +531,7 @@ impl Views<'_> {
         let unit = self.unit_label(figure.def.unit);
         let header = |part: usize| -> String {
             let key = format!("figure.{}.header{}", figure.name(), part + 1);
-            match self.locale.catalog.contains_key(&key) {
+            match self.locale.catalog().contains_key(&key) {
                 true => self.t(&key),
                 false => self.t("report.key_header"),
             }

@@ -387,7 +387,7 @@ impl<'a> Views<'a> {
     /// The name of a UN M49 region (given in English) in the page's language.
     pub(crate) fn region(&self, english: &str) -> String {
         match crate::countries::region_code(english).map(|code| format!("m49.{code}")) {
-            Some(key) if self.locale.catalog.contains_key(&key) => self.t(&key),
+            Some(key) if self.locale.catalog().contains_key(&key) => self.t(&key),
             _ => english.to_owned(),
         }
     }
