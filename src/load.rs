@@ -271,8 +271,8 @@ fn sorted_walk_error(content: &Path) -> Result<Vec<PathBuf>, Error> {
 /// that read it, in the same parallel pass. `check` and `build` validate a document there
 /// (`validate::check_document`): its front matter is dropped where it was made, just
 /// after it was made, instead of every document's front matter being held until all
-/// are loaded and then freed by another thread (at 50,000 projects, a third of `check`'s
-/// time went to the kernel faulting in that memory, and freeing across threads cost more).
+/// are loaded and then freed by another thread (at 50,000 projects, faulting in that memory
+/// and freeing it across threads were a fifth of `check`'s time).
 pub fn load_content<D: Send>(root: &Path, then: impl Fn(Document) -> D + Sync) -> Result<Loaded<D>, Error> {
     let paths = content_files(root)?;
     let results: Vec<FileOutcome<D>> = paths.par_iter().map(|path| load_file(root, path).map(&then)).collect();
