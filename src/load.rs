@@ -150,6 +150,16 @@ impl Document {
         self.text.get(self.body_start..).unwrap_or_default()
     }
 
+    /// Lets go of the body, which a typed record holds a copy of: the text keeps what comes
+    /// before it (the front matter, where every later diagnostic of a record points), and
+    /// [`Document::body`] is empty from then on. Every document is held until the rules
+    /// across records have run; its body was most of its bytes, a second copy of every
+    /// record's body in memory.
+    pub fn drop_body(&mut self) {
+        self.text.truncate(self.body_start);
+        self.text.shrink_to_fit();
+    }
+
     /// The position of every node of the front matter (or of the YAML file), by JSON
     /// pointer. Parsed again from `text` on the first call (the text parsed once already,
     /// so the positions are those it had), then kept.
@@ -740,6 +750,15 @@ mod tests {
         assert_eq!(doc.body(), "Body *text*.\n");
         assert_eq!(doc.body_line, 4);
         assert_eq!(doc.spans().get("/title").unwrap().start.line, 2);
+    }
+
+    #[test]
+    fn a_document_without_its_body_keeps_its_front_matter_and_positions() {
+        let mut doc = md("---\ntitle: A\nsummary: B\n---\nBody *text*.\nMore.\n").unwrap();
+        doc.drop_body();
+        assert_eq!(doc.text, "---\ntitle: A\nsummary: B\n---\n");
+        assert_eq!(doc.body(), "");
+        assert_eq!(doc.spans().get("/summary").unwrap().start.line, 3);
     }
 
     #[test]

@@ -99,6 +99,10 @@ pub fn check_document(mut doc: Document, config: &SiteConfig, schemas: &SchemaSe
         // and point at problems through the spans.
         rules::languages_are_configured(&config.languages, &doc, &mut problems);
         doc.front = Value::Null;
+        // A report's bodies are checked again with the whole report (figure shortcodes).
+        if matches!(doc.kind, DocKind::Record(_)) {
+            doc.drop_body();
+        }
     }
     CheckedDocument {
         doc: Arc::new(doc),
