@@ -173,12 +173,11 @@ impl Locale {
             Some(Message::Plural(forms)) => forms
                 .get(self.plural_category(n))
                 .or_else(|| forms.get("other"))
-                .cloned()
-                .unwrap_or_else(|| key.to_owned()),
-            Some(Message::Text(s)) => s.clone(),
-            None => key.to_owned(),
+                .map_or(key, String::as_str),
+            Some(Message::Text(s)) => s,
+            None => key,
         };
-        fill(&text, &[("n", &self.number(n as f64))])
+        fill(text, &[("n", &self.number(n as f64))])
     }
 
     /// Compares two texts by the language's collation (marks ignored).

@@ -219,10 +219,9 @@ pub fn fragment(bytes: &[u8]) -> Fragment {
 impl Fragment {
     /// `bytes` in stored (not deflated) blocks, none for no bytes: for a few bytes between
     /// deflated fragments (a separator), where resetting a compressor would cost more than
-    /// the bytes. Each
-    /// block is its header byte (not final, stored: 0), its length and that length's
-    /// complement (16 bits each, little-endian), then the bytes; it starts and ends on a
-    /// byte boundary, as a [`FlushCompress::Sync`] fragment does.
+    /// the bytes. Each block is its header byte (not final, stored: 0), its length and that
+    /// length's complement (16 bits each, little-endian), then the bytes; it starts and ends
+    /// on a byte boundary, as a [`FlushCompress::Sync`] fragment does.
     pub fn stored(bytes: &[u8]) -> Fragment {
         let mut crc = crc32fast::Hasher::new();
         crc.update(bytes);

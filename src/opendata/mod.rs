@@ -681,7 +681,6 @@ pub fn project_file(id: &str) -> String {
     format!("{DIR}/projects/{id}.json")
 }
 
-/// `512 bytes`, `12.3 KB`, `4.1 MB`.
 /// Makes each of `items` with `make`, on any core, and hands the results to `place` in
 /// order, placing one item's while the next is made (`rayon::in_place_scope`): placing on
 /// one core while the other waited left it idle about a third of the time. Stops at the
@@ -703,6 +702,7 @@ fn pipelined<I: Send, T: Send>(
     made.map_or(Ok(()), place)
 }
 
+/// `512 bytes`, `12.3 KB`, `4.1 MB`.
 fn size(bytes: usize) -> String {
     let b = bytes as f64;
     if bytes < 1024 {

@@ -99,7 +99,8 @@ pub fn check_document(mut doc: Document, config: &SiteConfig, schemas: &SchemaSe
         // and point at problems through the spans.
         rules::languages_are_configured(&config.languages, &doc, &mut problems);
         doc.front = Value::Null;
-        // A report's bodies are checked again with the whole report (figure shortcodes).
+        // The typed record has its own copy of the body. A report's document keeps its
+        // body: reports' bodies are checked again with the whole report (figure shortcodes).
         if matches!(doc.kind, DocKind::Record(_)) {
             doc.drop_body();
         }
