@@ -16,7 +16,7 @@ Then:
 Percentages are of all samples of the process (both threads). Categories go by the first
 that matches any frame of a sample, in the order listed in CATEGORIES: a rayon closure's
 type names the modules of its items, so a category is approximate where pipelines run side
-by side (the tables' pipeline names `rust_xlsxwriter` in its closures).
+by side (the tables' pipeline names `opendata::xlsx` in its closures).
 """
 
 import collections
@@ -26,7 +26,7 @@ import sys
 CATEGORIES = [
     ("SHA-256 (SHA256SUMS)", r"sha2::"),
     ("deflate (archive, workbook)", r"zlib_rs|crc32fast"),
-    ("tables, CSV and workbook", r"rust_xlsxwriter|opendata::csv|csv_core|opendata::tables"),
+    ("tables, CSV and workbook", r"opendata::xlsx|opendata::csv|csv_core|opendata::tables"),
     ("Markdown", r"openssc::markdown::"),
     ("templates (minijinja)", r"Renderer::render|minijinja::template"),
     ("link check", r"linkcheck::"),

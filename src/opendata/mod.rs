@@ -291,11 +291,11 @@ impl OpenData {
             .filter(|f| f.path.starts_with(&format!("{DIR}/")))
             .collect();
         // Two pipelines side by side: the tables, one at a time (each written as CSV beside
-        // its sheet of the workbook, made on one thread by `rust_xlsxwriter`); and the
+        // its sheet of the workbook, whose rows are made in pieces on any thread); and the
         // initiatives' files with `records.json`, then IATI, then the report's files.
         let (tabled, made) = rayon::join(
             || {
-                let mut workbook = xlsx::WorkbookWriter::new(date);
+                let mut workbook = Ok(xlsx::WorkbookWriter::new(date));
                 let mut tables: Vec<Table> = Vec::new();
                 let mut row_counts: Vec<usize> = Vec::new();
                 let mut csvs = Vec::new();
