@@ -142,7 +142,7 @@ impl WorkbookWriter {
         let last_row = table
             .rows
             .iter()
-            .rposition(|row| row.iter().any(|cell| !cell.is_empty()))
+            .rposition(|row| row.iter().take(kinds.len()).any(|cell| !cell.is_empty()))
             .map_or(0, |i| i + 1);
         let dimension = match bold {
             None => "A1".to_owned(),
@@ -280,7 +280,8 @@ impl WorkbookWriter {
 /// Appends the row numbered `r` (its digits) unless it has no cell; says whether it holds
 /// a date cell.
 fn push_row(xml: &mut Vec<u8>, r: &[u8], row: &[String], kinds: &[CellKind], columns: &[String], date: usize) -> bool {
-    if row.iter().all(String::is_empty) {
+    // Only the table's columns count (a row holds one value per column).
+    if row.iter().take(kinds.len()).all(String::is_empty) {
         return false;
     }
     let mut dated = false;
@@ -937,9 +938,10 @@ mod tests {
         empty.rows = vec![vec![String::new(), String::new()]];
         assert_same_as_rust_xlsxwriter(&[empty], None);
         // No columns at all, then a sheet with dates only.
+        // (A row's values beyond the columns are not cells: no row is written for them.)
         let mut bare = table();
         bare.fields.clear();
-        bare.rows.clear();
+        bare.rows = vec![vec!["beyond the columns".into()]];
         let mut dates_only = varied("dates", 20);
         dates_only.fields.drain(..3);
         for row in &mut dates_only.rows {
