@@ -144,22 +144,13 @@ impl WorkbookWriter {
             .iter()
             .rposition(|row| row.iter().take(kinds.len()).any(|cell| !cell.is_empty()))
             .map_or(0, |i| i + 1);
-        let dimension = match bold {
-            None => "A1".to_owned(),
-            Some(_) => {
-                let (first, last) = (
-                    "A1".to_owned(),
-                    format!("{}{}", columns[columns.len() - 1], last_row + 1),
-                );
-                if first == last {
-                    first
-                } else {
-                    format!("{first}:{last}")
-                }
-            }
+        let dimension = match columns.last() {
+            Some(column) if (column.as_str(), last_row) != ("A", 0) => format!("A1:{column}{}", last_row + 1),
+            _ => "A1".to_owned(),
         };
 
         let mut head = String::with_capacity(1024);
+        head.push_str(XML_DECLARATION);
         head.push_str(SHEET_START);
         head.push_str("<dimension ref=\"");
         head.push_str(&dimension);
@@ -248,7 +239,10 @@ impl WorkbookWriter {
         }
         let parts: Vec<(&str, Vec<u8>)> = vec![
             ("[Content_Types].xml", content_types(self.names.len()).into_bytes()),
-            ("_rels/.rels", ROOT_RELATIONSHIPS.as_bytes().to_vec()),
+            (
+                "_rels/.rels",
+                format!("{XML_DECLARATION}{ROOT_RELATIONSHIPS}").into_bytes(),
+            ),
             ("docProps/app.xml", app_properties(&self.names).into_bytes()),
             ("docProps/core.xml", core_properties(self.created).into_bytes()),
             (
@@ -296,19 +290,14 @@ fn push_row(xml: &mut Vec<u8>, r: &[u8], row: &[String], kinds: &[CellKind], col
             CellKind::Number if push_number_cell(xml, column, r, cell) => continue,
             CellKind::Boolean if cell == "true" || cell == "false" => {
                 push_cell_start(xml, column, r, None);
-                xml.extend_from_slice(if cell == "true" {
-                    b" t=\"b\"><v>1</v></c>"
-                } else {
-                    b" t=\"b\"><v>0</v></c>"
-                });
+                xml.extend_from_slice(b" t=\"b\"");
+                push_value(xml, if cell == "true" { b"1" } else { b"0" });
                 continue;
             }
             CellKind::Date if cell.len() == 10 => {
                 if let Some(serial) = parse_date(cell).map(date_serial) {
                     push_cell_start(xml, column, r, Some(date));
-                    xml.extend_from_slice(b"><v>");
-                    xml.extend_from_slice(itoa::Buffer::new().format(serial).as_bytes());
-                    xml.extend_from_slice(b"</v></c>");
+                    push_value(xml, itoa::Buffer::new().format(serial).as_bytes());
                     dated = true;
                     continue;
                 }
@@ -340,23 +329,28 @@ fn push_number_cell(xml: &mut Vec<u8>, column: &str, r: &[u8], cell: &str) -> bo
     let bytes = cell.as_bytes();
     // Nearly every number is a whole one of a few digits, which an `f64` writes as it is.
     let plain = bytes.len() <= 15 && bytes.iter().all(u8::is_ascii_digit) && (bytes.len() == 1 || bytes[0] != b'0');
-    if plain {
-        push_cell_start(xml, column, r, None);
-        xml.extend_from_slice(b"><v>");
-        xml.extend_from_slice(bytes);
-        xml.extend_from_slice(b"</v></c>");
-        return true;
-    }
-    match cell.parse::<f64>() {
-        Ok(number) if number.is_finite() => {
-            push_cell_start(xml, column, r, None);
-            xml.extend_from_slice(b"><v>");
-            xml.extend_from_slice(number.to_string().as_bytes());
-            xml.extend_from_slice(b"</v></c>");
-            true
+    let written;
+    let value = if plain {
+        bytes
+    } else {
+        match cell.parse::<f64>() {
+            Ok(number) if number.is_finite() => {
+                written = number.to_string();
+                written.as_bytes()
+            }
+            _ => return false,
         }
-        _ => false,
-    }
+    };
+    push_cell_start(xml, column, r, None);
+    push_value(xml, value);
+    true
+}
+
+/// The end of a cell holding `value`: `><v>value</v></c>`.
+fn push_value(xml: &mut Vec<u8>, value: &[u8]) {
+    xml.extend_from_slice(b"><v>");
+    xml.extend_from_slice(value);
+    xml.extend_from_slice(b"</v></c>");
 }
 
 /// An inline text cell.
@@ -535,8 +529,8 @@ fn escape_text(text: &str) -> String {
 
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
 
-const SHEET_START: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<worksheet \
-xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" \
+/// A sheet's root element, after the XML declaration.
+const SHEET_START: &str = "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" \
 xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">";
 
 /// After `<sheetView ` (and its `tabSelected`): the frozen header row.
@@ -553,8 +547,8 @@ const THEME: &[u8] = include_bytes!("xlsx-theme.xml");
 
 const RELATIONSHIP: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 
+/// The package's relationships, after the XML declaration.
 const ROOT_RELATIONSHIPS: &str = concat!(
-    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n",
     "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">",
     "<Relationship Id=\"rId1\" ",
     "Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" ",
