@@ -363,16 +363,18 @@ fn push_text_cell(xml: &mut Vec<u8>, column: &str, r: &[u8], format: Option<usiz
         xml.extend_from_slice(b" xml:space=\"preserve\"");
     }
     xml.push(b'>');
-    push_escaped(xml, bytes);
+    push_escaped(xml, bytes, true);
     xml.extend_from_slice(b"</t></is></c>");
 }
 
-/// Appends `text` as Excel escapes a cell's text: `&`, `<`, `>` as entities, control
-/// characters but tab and newline as `_xHHHH_`, and an `_xHHHH_` already in the text
-/// with its underscore escaped (`_x005F_xHHHH_`), so that it reads back as written.
-fn push_escaped(xml: &mut Vec<u8>, text: &[u8]) {
+/// Appends `text` as Excel escapes an element's text: `&`, `<`, `>` as entities, control
+/// characters but tab and newline as `_xHHHH_`; in a cell (`in_cell`), also an `_xHHHH_`
+/// already in the text with its underscore escaped (`_x005F_xHHHH_`), so that it reads back
+/// as written (`rust_xlsxwriter` does that in cells only).
+fn push_escaped(xml: &mut Vec<u8>, text: &[u8], in_cell: bool) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let special = |b: u8| matches!(b, b'&' | b'<' | b'>' | b'_') || (b < 0x20 && b != b'\t' && b != b'\n');
+    let special =
+        |b: u8| matches!(b, b'&' | b'<' | b'>') || (b == b'_' && in_cell) || (b < 0x20 && b != b'\t' && b != b'\n');
     let mut start = 0;
     for (i, &b) in text.iter().enumerate() {
         if !special(b) {
@@ -520,10 +522,10 @@ fn escape_attribute(text: &str) -> String {
     out
 }
 
-/// `text` escaped as an element's text.
+/// `text` escaped as an element's text outside cells.
 fn escape_text(text: &str) -> String {
     let mut out = Vec::with_capacity(text.len());
-    push_escaped(&mut out, text.as_bytes());
+    push_escaped(&mut out, text.as_bytes(), false);
     String::from_utf8(out).unwrap_or_default()
 }
 
@@ -924,6 +926,8 @@ mod tests {
                 long_name,
                 varied("reports-2023-initiatives_by_modality_and_region", 3),
                 varied("a&b<c>", 2),
+                // An escape of Excel's in a name: escaped in cells, not in the properties.
+                varied("name_x0041_", 1),
             ],
             Some("2023-12-31"),
         );
