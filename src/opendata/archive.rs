@@ -1,7 +1,7 @@
 //! `openssc-data.zip`: the downloads plus the site's sources, in one deterministic archive.
 //!
 //! Entries are sorted by path, deflated at level 1 (fast: the archive is rebuilt on every
-//! build) but for files of a compressed format, stored as they are ([`STORED_AS_THEY_ARE`]:
+//! build; by [`super::quick`], which makes zlib-rs's bytes faster) but for files of a compressed format, stored as they are ([`STORED_AS_THEY_ARE`]:
 //! the workbook, images), dated 1980-01-01 00:00:00 (the zip epoch), with Unix permissions
 //! 0644, UTF-8 names and no extra fields but Zip64's where a size or offset needs it, so the
 //! same files give the same bytes.
@@ -12,8 +12,8 @@
 //!
 //! Why our own writer rather than the `zip` crate's (which reads the archive back in the
 //! tests): an archive of 10,000 initiatives holds 20,000 small entries, and `zip` makes a
-//! new compressor for each (about 3 % of a build's time went to zeroing its state); here each
-//! thread keeps one and resets it. And a large file can be deflated in [`Fragment`]s made on
+//! new compressor for each (about 3 % of a build's time went to zeroing its state); here
+//! each thread keeps one table of positions, never cleared. And a large file can be deflated in [`Fragment`]s made on
 //! any thread and joined in order ([`Pieces`]), so `records.json`'s 90 MB are not deflated on
 //! one thread while the other waits. A file that is also part of a larger one (an initiative's
 //! JSON file, an item of `records.json`) is deflated once for both ([`entry_and_piece`]).
@@ -24,6 +24,8 @@ use std::io::{self, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use flate2::{Compress, Compression, FlushCompress, Status};
+
+use super::quick::{self, End};
 
 /// One file's entry, deflated, ready to be copied into the archive.
 #[derive(Debug, Clone)]
@@ -60,34 +62,33 @@ fn copy_result<T: Clone>(result: &io::Result<T>) -> io::Result<T> {
 /// How hard deflate tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
-    /// zlib level 1 (zlib-rs's `deflate_quick`, static codes): the archive's.
+    /// zlib level 1 (fixed codes; [`quick`], which makes zlib-rs's bytes): the archive's.
     Fastest,
-    /// zlib level 2 (`deflate_fast`, codes made for the data): the workbook's, whose XML
-    /// repeats itself enough that it is a quarter smaller than at level 1.
+    /// zlib level 2 (zlib-rs's `deflate_fast`, codes made for the data): the workbook's,
+    /// whose XML repeats itself enough that it is a quarter smaller than at level 1.
     Fast,
 }
 
 thread_local! {
-    /// Each thread's compressor per [`Level`], reset for every entry instead of made anew.
-    static FASTEST: RefCell<Compress> = RefCell::new(Compress::new(Compression::new(1), false));
+    /// Each thread's compressor for [`Level::Fast`], reset for every entry instead of made
+    /// anew.
     static FAST: RefCell<Compress> = RefCell::new(Compress::new(Compression::new(2), false));
 }
 
-/// Deflates `input` at level 1 ([`deflate_at`]).
-fn deflate(input: &[u8], out: &mut Vec<u8>, flush: FlushCompress) -> io::Result<()> {
-    deflate_at(Level::Fastest, input, out, flush)
-}
-
-/// Deflates `input` with a reset compressor and appends it to `out`: the whole stream
-/// (ending with a final block) with [`FlushCompress::Finish`], or with
-/// [`FlushCompress::Sync`] blocks that end on a byte boundary, none final and none
-/// referring to bytes before `input`, so that such pieces can be joined ([`Pieces`]).
-fn deflate_at(level: Level, input: &[u8], out: &mut Vec<u8>, flush: FlushCompress) -> io::Result<()> {
-    let compressor = match level {
-        Level::Fastest => &FASTEST,
-        Level::Fast => &FAST,
+/// Deflates `input` at `level` and appends it to `out`: the whole stream (ending with a
+/// final block) with [`End::Final`], or with [`End::Sync`] blocks that end on a byte
+/// boundary, none final and none referring to bytes before `input`, so that such pieces can
+/// be joined ([`Pieces`]).
+fn deflate_at(level: Level, input: &[u8], out: &mut Vec<u8>, end: End) -> io::Result<()> {
+    if level == Level::Fastest {
+        quick::deflate(input, out, end);
+        return Ok(());
+    }
+    let flush = match end {
+        End::Final => FlushCompress::Finish,
+        End::Sync => FlushCompress::Sync,
     };
-    compressor.with_borrow_mut(|compress| {
+    FAST.with_borrow_mut(|compress| {
         compress.reset();
         out.reserve(input.len() / 2 + 64);
         let mut rest = input;
@@ -98,10 +99,10 @@ fn deflate_at(level: Level, input: &[u8], out: &mut Vec<u8>, flush: FlushCompres
             let before = compress.total_in();
             let status = compress.compress_vec(rest, out, flush).map_err(io::Error::other)?;
             rest = &rest[(compress.total_in() - before) as usize..];
-            let done = match flush {
-                FlushCompress::Finish => status == Status::StreamEnd,
+            let done = match end {
+                End::Final => status == Status::StreamEnd,
                 // All input taken and the flush ended with room to spare (zlib's rule).
-                _ => rest.is_empty() && (out.len() < out.capacity() || status == Status::BufError),
+                End::Sync => rest.is_empty() && (out.len() < out.capacity() || status == Status::BufError),
             };
             if done {
                 return Ok(());
@@ -136,7 +137,7 @@ pub fn entry(memo: Option<&Memo>, path: &str, bytes: &[u8]) -> Entry {
     let data = if stored {
         bytes.to_vec()
     } else {
-        deflate_or_take(memo, bytes, crc32, FlushCompress::Finish)?
+        deflate_or_take(memo, bytes, crc32, End::Final)
     };
     Ok(Deflated {
         path: path.to_owned(),
@@ -147,16 +148,17 @@ pub fn entry(memo: Option<&Memo>, path: &str, bytes: &[u8]) -> Entry {
     })
 }
 
-/// `bytes` deflated with `flush` (see [`deflate`]), or taken from `memo` when the last
-/// archive made with it deflated the same bytes the same way.
-fn deflate_or_take(memo: Option<&Memo>, bytes: &[u8], crc32: u32, flush: FlushCompress) -> io::Result<Vec<u8>> {
+/// `bytes` deflated at level 1, ending as `end` says (see [`deflate_at`]), or taken from
+/// `memo` when the last archive made with it deflated the same bytes the same way.
+fn deflate_or_take(memo: Option<&Memo>, bytes: &[u8], crc32: u32, end: End) -> Vec<u8> {
     let fresh = || {
         let mut data = Vec::new();
-        deflate(bytes, &mut data, flush).map(|()| data)
+        quick::deflate(bytes, &mut data, end);
+        data
     };
     match memo {
         None => fresh(),
-        Some(memo) => memo.take_or(MemoKey::of(bytes, crc32, matches!(flush, FlushCompress::Sync)), fresh),
+        Some(memo) => memo.take_or(MemoKey::of(bytes, crc32, end == End::Sync), fresh),
     }
 }
 
@@ -209,11 +211,11 @@ impl Memo {
 
     /// The deflated bytes of `key`: kept from last time, else made by `deflate`; recorded
     /// as used.
-    fn take_or(&self, key: MemoKey, deflate: impl FnOnce() -> io::Result<Vec<u8>>) -> io::Result<Vec<u8>> {
+    fn take_or(&self, key: MemoKey, deflate: impl FnOnce() -> Vec<u8>) -> Vec<u8> {
         let (kept, data) = match self.last.get(&key) {
             Some(kept) => (Arc::clone(kept), kept.to_vec()),
             None => {
-                let data = deflate()?;
+                let data = deflate();
                 (Arc::from(data.as_slice()), data)
             }
         };
@@ -221,7 +223,7 @@ impl Memo {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(key, kept);
-        Ok(data)
+        data
     }
 }
 
@@ -242,7 +244,7 @@ pub fn fragment_at(level: Level, bytes: &[u8]) -> Fragment {
     let mut crc = crc32fast::Hasher::new();
     crc.update(bytes);
     let mut data = Vec::new();
-    let data = deflate_at(level, bytes, &mut data, FlushCompress::Sync).map(|()| data);
+    let data = deflate_at(level, bytes, &mut data, End::Sync).map(|()| data);
     Fragment { crc, data }
 }
 
@@ -251,7 +253,7 @@ impl Fragment {
     /// deflated fragments (a separator), where resetting a compressor would cost more than
     /// the bytes. Each block is its header byte (not final, stored: 0), its length and that
     /// length's complement (16 bits each, little-endian), then the bytes; it starts and ends
-    /// on a byte boundary, as a [`FlushCompress::Sync`] fragment does.
+    /// on a byte boundary, as an [`End::Sync`] fragment does.
     pub fn stored(bytes: &[u8]) -> Fragment {
         let mut crc = crc32fast::Hasher::new();
         crc.update(bytes);
@@ -292,7 +294,7 @@ pub fn entry_and_piece(memo: Option<&Memo>, path: &str, body: &[u8], tail: &[u8]
 pub fn piece(memo: Option<&Memo>, bytes: &[u8]) -> Fragment {
     let mut crc = crc32fast::Hasher::new();
     crc.update(bytes);
-    let data = deflate_or_take(memo, bytes, crc.clone().finalize(), FlushCompress::Sync);
+    let data = Ok(deflate_or_take(memo, bytes, crc.clone().finalize(), End::Sync));
     Fragment { crc, data }
 }
 

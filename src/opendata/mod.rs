@@ -25,6 +25,7 @@ pub mod datapackage;
 pub mod extra;
 pub mod iati;
 pub mod json;
+mod quick;
 pub mod sums;
 pub mod table;
 pub mod tables;
