@@ -25,7 +25,7 @@ import sys
 
 CATEGORIES = [
     ("SHA-256 (SHA256SUMS)", r"sha2::"),
-    ("deflate (archive, workbook)", r"zlib_rs|crc32fast"),
+    ("deflate (archive, workbook)", r"zlib_rs|crc32fast|opendata::quick"),
     ("tables, CSV and workbook", r"opendata::xlsx|opendata::csv|csv_core|opendata::tables"),
     ("Markdown", r"openssc::markdown::"),
     ("templates (minijinja)", r"Renderer::render|minijinja::template"),

