@@ -628,7 +628,7 @@ fn decode(file: &str, bytes: Vec<u8>) -> Result<String, Diagnostic> {
         }
     };
     let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
-    Ok(if text.contains('\r') {
+    Ok(if memchr::memchr(b'\r', text.as_bytes()).is_some() {
         text.replace("\r\n", "\n")
     } else {
         text
@@ -657,7 +657,7 @@ fn parse_markdown(
             ),
         );
     }
-    let mut lines = text.split_inclusive('\n');
+    let mut lines = crate::yaml::lines_inclusive(&text);
     let first = lines.next().unwrap_or_default();
     if first.trim_end() != "---" {
         if lang.is_some() {

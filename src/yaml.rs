@@ -128,6 +128,41 @@ enum Frame {
 /// mapping still costs linear time.
 const LARGE_MAP: usize = 32;
 
+/// The lines of `text`, each with its `\n` (the last may have none), as
+/// `text.split_inclusive('\n')` gives them, found by one `memchr` scan (vector
+/// instructions) rather than a search started again for each line: front matter and YAML
+/// are split into lines for every record (about 1 % of a build at 10,000 initiatives).
+pub fn lines_inclusive(text: &str) -> LinesInclusive<'_> {
+    LinesInclusive {
+        text,
+        start: 0,
+        ends: memchr::memchr_iter(b'\n', text.as_bytes()),
+    }
+}
+
+/// The iterator of [`lines_inclusive`].
+pub struct LinesInclusive<'t> {
+    text: &'t str,
+    /// Where the next line starts.
+    start: usize,
+    ends: memchr::Memchr<'t>,
+}
+
+impl<'t> Iterator for LinesInclusive<'t> {
+    type Item = &'t str;
+
+    fn next(&mut self) -> Option<&'t str> {
+        let end = match self.ends.next() {
+            Some(newline) => newline + 1,
+            None if self.start < self.text.len() => self.text.len(),
+            None => return None,
+        };
+        let line = &self.text[self.start..end];
+        self.start = end;
+        Some(line)
+    }
+}
+
 /// Parses one YAML document. `line_offset` is added to every line (the number of
 /// lines in the file before the YAML text), so positions are those of the file.
 /// An empty document is an empty mapping.
@@ -544,7 +579,7 @@ mod fast {
         }
         let mut lines = Vec::new();
         let mut offset = 0;
-        for raw in text.split_inclusive('\n') {
+        for raw in super::lines_inclusive(text) {
             let line = raw.strip_suffix('\n').unwrap_or(raw);
             let content = line.trim_start_matches(' ');
             let indent = line.len() - content.len();
@@ -859,6 +894,15 @@ mod fast {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lines_inclusive_splits_as_split_inclusive_does() {
+        for text in ["", "\n", "a", "a\n", "a\nb", "a\nb\n", "\n\na\r\n\n", "é\nü\n\n€"] {
+            let ours: Vec<&str> = super::lines_inclusive(text).collect();
+            let std: Vec<&str> = text.split_inclusive('\n').collect();
+            assert_eq!(ours, std, "{text:?}");
+        }
+    }
+
     use super::*;
     use serde_json::json;
 
