@@ -187,6 +187,7 @@ fn hash(four: u32) -> usize {
     (four.wrapping_mul(2_654_435_761) >> (32 - HASH_BITS)) as usize
 }
 
+/// The 4 bytes at `at`, as a little-endian number.
 #[inline(always)]
 fn read32(data: &[u8], at: usize) -> u32 {
     match data[at..at + 4].try_into() {
