@@ -131,7 +131,7 @@ const LARGE_MAP: usize = 32;
 /// The lines of `text`, each with its `\n` (the last may have none), as
 /// `text.split_inclusive('\n')` gives them, found by one `memchr` scan (vector
 /// instructions) rather than a search started again for each line: front matter and YAML
-/// are split into lines for every record (about 1 % of a build at 10,000 initiatives).
+/// are split into lines for every record (half a percent of a build's instructions).
 pub fn lines_inclusive(text: &str) -> LinesInclusive<'_> {
     LinesInclusive {
         text,

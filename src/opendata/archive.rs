@@ -1,10 +1,11 @@
 //! `openssc-data.zip`: the downloads plus the site's sources, in one deterministic archive.
 //!
 //! Entries are sorted by path, deflated at level 1 (fast: the archive is rebuilt on every
-//! build; by [`super::quick`], which makes zlib-rs's bytes faster) but for files of a compressed format, stored as they are ([`STORED_AS_THEY_ARE`]:
-//! the workbook, images), dated 1980-01-01 00:00:00 (the zip epoch), with Unix permissions
-//! 0644, UTF-8 names and no extra fields but Zip64's where a size or offset needs it, so the
-//! same files give the same bytes.
+//! build; by [`super::quick`], which makes zlib-rs's bytes faster) but for files of a
+//! compressed format, stored as they are ([`STORED_AS_THEY_ARE`]: the workbook, images),
+//! dated 1980-01-01 00:00:00 (the zip epoch), with Unix permissions 0644, UTF-8 names and no
+//! extra fields but Zip64's where a size or offset needs it, so the same files give the same
+//! bytes.
 //!
 //! Each entry is deflated on its own ([`prepare`], on any thread, as soon as its file is
 //! made), then the compressed entries are copied in path order straight into the archive's
@@ -13,10 +14,11 @@
 //! Why our own writer rather than the `zip` crate's (which reads the archive back in the
 //! tests): an archive of 10,000 initiatives holds 20,000 small entries, and `zip` makes a
 //! new compressor for each (about 3 % of a build's time went to zeroing its state); here
-//! each thread keeps one table of positions, never cleared. And a large file can be deflated in [`Fragment`]s made on
-//! any thread and joined in order ([`Pieces`]), so `records.json`'s 90 MB are not deflated on
-//! one thread while the other waits. A file that is also part of a larger one (an initiative's
-//! JSON file, an item of `records.json`) is deflated once for both ([`entry_and_piece`]).
+//! each thread keeps one table of positions, never cleared. And a large file can be
+//! deflated in [`Fragment`]s made on any thread and joined in order ([`Pieces`]), so
+//! `records.json`'s 90 MB are not deflated on one thread while the other waits. A file that
+//! is also part of a larger one (an initiative's JSON file, an item of `records.json`) is
+//! deflated once for both ([`entry_and_piece`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
