@@ -132,16 +132,17 @@ fn encode<'a>(data: &[u8], slots: &mut [u32], first: u32, mut bits: Bits<'a>) ->
     let mut pos = 0;
     let mut start = 0;
     let mut end = n.min(2 * WINDOW_SIZE);
-    loop {
-        if end - pos < LOOKAHEAD {
+    // Where zlib-rs reads more: fewer than LOOKAHEAD bytes left in the window while input
+    // remains (once all is read, its refills read nothing and change nothing seen here).
+    let refill_at = |end: usize| if end < n { end + 1 - LOOKAHEAD } else { usize::MAX };
+    let mut refill = refill_at(end);
+    while pos < n {
+        if pos >= refill {
             loop {
                 let mut room = 2 * WINDOW_SIZE - (end - start);
                 if pos - start >= WINDOW_SIZE + MAX_DISTANCE {
                     start += WINDOW_SIZE;
                     room += WINDOW_SIZE;
-                }
-                if end == n {
-                    break;
                 }
                 end += room.min(n - end);
                 if end - pos >= 3 && pos - start >= 1 {
@@ -153,9 +154,7 @@ fn encode<'a>(data: &[u8], slots: &mut [u32], first: u32, mut bits: Bits<'a>) ->
                     break;
                 }
             }
-            if end == pos {
-                break;
-            }
+            refill = refill_at(end);
         }
         if end - pos >= MIN_MATCH {
             let four = read32(data, pos);
