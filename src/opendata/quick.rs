@@ -121,8 +121,10 @@ fn deflate_in_blocks(input: &[u8], out: &mut Vec<u8>, end: End, block: usize) {
 /// output: a match reaches at most the window's end, and each time zlib-rs reads more input
 /// (when fewer than [`LOOKAHEAD`] bytes are left in the window), it enters the position
 /// before the current one in the table. (zlib-rs takes an empty slot, or one whose position
-/// slid out, for the window's first position; that is never near enough to match, as the
-/// window slides only once the position is more than [`MAX_DISTANCE`] past its start.)
+/// slid out, for the window's first position. That never makes a match here: until the
+/// window first slides, its first position is in the table under its own hash, so an empty
+/// slot is another hash's; after, the window slides only once the position is more than
+/// [`MAX_DISTANCE`] past its start.)
 fn encode<'a>(data: &[u8], slots: &mut [u32], first: u32, mut bits: Bits<'a>) -> Bits<'a> {
     let slots: &mut [u32; 1 << HASH_BITS] = match slots.try_into() {
         Ok(slots) => slots,
