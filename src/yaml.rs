@@ -894,17 +894,17 @@ mod fast {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use serde_json::json;
+
     #[test]
     fn lines_inclusive_splits_as_split_inclusive_does() {
         for text in ["", "\n", "a", "a\n", "a\nb", "a\nb\n", "\n\na\r\n\n", "é\nü\n\n€"] {
-            let ours: Vec<&str> = super::lines_inclusive(text).collect();
+            let ours: Vec<&str> = lines_inclusive(text).collect();
             let std: Vec<&str> = text.split_inclusive('\n').collect();
             assert_eq!(ours, std, "{text:?}");
         }
     }
-
-    use super::*;
-    use serde_json::json;
 
     #[test]
     fn scalars_follow_the_yaml_1_2_core_schema() {

@@ -72,24 +72,15 @@ pub enum Level {
 }
 
 thread_local! {
-    /// Each thread's compressor for [`Level::Fast`], reset for every entry instead of made
+    /// Each thread's compressor for [`Level::Fast`], reset for every piece instead of made
     /// anew.
     static FAST: RefCell<Compress> = RefCell::new(Compress::new(Compression::new(2), false));
 }
 
-/// Deflates `input` at `level` and appends it to `out`: the whole stream (ending with a
-/// final block) with [`End::Final`], or with [`End::Sync`] blocks that end on a byte
-/// boundary, none final and none referring to bytes before `input`, so that such pieces can
-/// be joined ([`Pieces`]).
-fn deflate_at(level: Level, input: &[u8], out: &mut Vec<u8>, end: End) -> io::Result<()> {
-    if level == Level::Fastest {
-        quick::deflate(input, out, end);
-        return Ok(());
-    }
-    let flush = match end {
-        End::Final => FlushCompress::Finish,
-        End::Sync => FlushCompress::Sync,
-    };
+/// Deflates `input` at zlib level 2 and appends it to `out` in [`End::Sync`] blocks: they
+/// end on a byte boundary, none final and none referring to bytes before `input`, so that
+/// such pieces can be joined ([`Pieces`]).
+fn deflate_fast(input: &[u8], out: &mut Vec<u8>) -> io::Result<()> {
     FAST.with_borrow_mut(|compress| {
         compress.reset();
         out.reserve(input.len() / 2 + 64);
@@ -99,14 +90,12 @@ fn deflate_at(level: Level, input: &[u8], out: &mut Vec<u8>, end: End) -> io::Re
                 out.reserve(out.capacity().max(4096));
             }
             let before = compress.total_in();
-            let status = compress.compress_vec(rest, out, flush).map_err(io::Error::other)?;
+            let status = compress
+                .compress_vec(rest, out, FlushCompress::Sync)
+                .map_err(io::Error::other)?;
             rest = &rest[(compress.total_in() - before) as usize..];
-            let done = match end {
-                End::Final => status == Status::StreamEnd,
-                // All input taken and the flush ended with room to spare (zlib's rule).
-                End::Sync => rest.is_empty() && (out.len() < out.capacity() || status == Status::BufError),
-            };
-            if done {
+            // All input taken and the flush ended with room to spare (zlib's rule).
+            if rest.is_empty() && (out.len() < out.capacity() || status == Status::BufError) {
                 return Ok(());
             }
         }
@@ -150,7 +139,7 @@ pub fn entry(memo: Option<&Memo>, path: &str, bytes: &[u8]) -> Entry {
     })
 }
 
-/// `bytes` deflated at level 1, ending as `end` says (see [`deflate_at`]), or taken from
+/// `bytes` deflated at level 1 ([`quick`]), ending as `end` says, or taken from
 /// `memo` when the last archive made with it deflated the same bytes the same way.
 fn deflate_or_take(memo: Option<&Memo>, bytes: &[u8], crc32: u32, end: End) -> Vec<u8> {
     let fresh = || {
@@ -243,11 +232,16 @@ pub fn fragment(bytes: &[u8]) -> Fragment {
 
 /// `bytes` deflated at `level` as a [`Fragment`], on any thread.
 pub fn fragment_at(level: Level, bytes: &[u8]) -> Fragment {
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(bytes);
-    let mut data = Vec::new();
-    let data = deflate_at(level, bytes, &mut data, End::Sync).map(|()| data);
-    Fragment { crc, data }
+    match level {
+        Level::Fastest => fragment(bytes),
+        Level::Fast => {
+            let mut crc = crc32fast::Hasher::new();
+            crc.update(bytes);
+            let mut data = Vec::new();
+            let data = deflate_fast(bytes, &mut data).map(|()| data);
+            Fragment { crc, data }
+        }
+    }
 }
 
 impl Fragment {

@@ -49,9 +49,20 @@ pub enum End {
     Sync,
 }
 
+/// A table's slots: positions by the hash of the 4 bytes found there.
+type Slots = [u32; 1 << HASH_BITS];
+
+/// `Slots` on the heap (256 KiB: too large for a thread's stack), each holding `value`.
+fn slots_holding(value: u32) -> Box<Slots> {
+    match vec![value; 1 << HASH_BITS].into_boxed_slice().try_into() {
+        Ok(slots) => slots,
+        Err(_) => unreachable!("a slice of 2^HASH_BITS slots"),
+    }
+}
+
 /// Positions by the hash of the 4 bytes found there.
 struct Table {
-    slots: Box<[u32]>,
+    slots: Box<Slots>,
     /// The number the next block's first position gets: every slot holds less.
     next: u32,
 }
@@ -74,7 +85,7 @@ impl Table {
 thread_local! {
     /// Each thread's table, kept from one input to the next.
     static TABLE: RefCell<Table> = RefCell::new(Table {
-        slots: vec![0; 1 << HASH_BITS].into_boxed_slice(),
+        slots: slots_holding(0),
         next: 1,
     });
 }
@@ -125,11 +136,7 @@ fn deflate_in_blocks(input: &[u8], out: &mut Vec<u8>, end: End, block: usize) {
 /// window first slides, its first position is in the table under its own hash, so an empty
 /// slot is another hash's; after, the window slides only once the position is more than
 /// [`MAX_DISTANCE`] past its start.)
-fn encode<'a>(data: &[u8], slots: &mut [u32], first: u32, mut bits: Bits<'a>) -> Bits<'a> {
-    let slots: &mut [u32; 1 << HASH_BITS] = match slots.try_into() {
-        Ok(slots) => slots,
-        Err(_) => unreachable!("the table has 2^HASH_BITS slots"),
-    };
+fn encode<'a>(data: &[u8], slots: &mut Slots, first: u32, mut bits: Bits<'a>) -> Bits<'a> {
     let n = data.len();
     let mut pos = 0;
     let mut start = 0;
@@ -550,7 +557,7 @@ mod tests {
     #[test]
     fn the_table_is_cleared_when_numbers_would_overflow() {
         let mut table = Table {
-            slots: vec![u32::MAX - 10; 1 << HASH_BITS].into_boxed_slice(),
+            slots: slots_holding(u32::MAX - 10),
             next: u32::MAX - 10,
         };
         assert_eq!(table.start(100), 1);

@@ -142,7 +142,7 @@ impl WorkbookWriter {
         let last_row = table
             .rows
             .iter()
-            .rposition(|row| row.iter().take(kinds.len()).any(|cell| !cell.is_empty()))
+            .rposition(|row| has_cells(row, kinds.len()))
             .map_or(0, |i| i + 1);
         let dimension = match columns.last() {
             Some(column) if (column.as_str(), last_row) != ("A", 0) => format!("A1:{column}{}", last_row + 1),
@@ -274,8 +274,7 @@ impl WorkbookWriter {
 /// Appends the row numbered `r` (its digits) unless it has no cell; says whether it holds
 /// a date cell.
 fn push_row(xml: &mut Vec<u8>, r: &[u8], row: &[String], kinds: &[CellKind], columns: &[String], date: usize) -> bool {
-    // Only the table's columns count (a row holds one value per column).
-    if row.iter().take(kinds.len()).all(String::is_empty) {
+    if !has_cells(row, kinds.len()) {
         return false;
     }
     let mut dated = false;
@@ -344,6 +343,12 @@ fn push_number_cell(xml: &mut Vec<u8>, column: &str, r: &[u8], cell: &str) -> bo
     push_cell_start(xml, column, r, None);
     push_value(xml, value);
     true
+}
+
+/// Does `row` hold a value in one of its table's `columns` (the sheet's dimension and the
+/// rows written both go by this; a row holds one value per column)?
+fn has_cells(row: &[String], columns: usize) -> bool {
+    row.iter().take(columns).any(|cell| !cell.is_empty())
 }
 
 /// The end of a cell holding `value`: `><v>value</v></c>`.
