@@ -482,8 +482,8 @@ impl Serialize for Translations<'_> {
 pub fn project_bytes(views: &Views<'_>, p: &Record<Project>) -> Vec<u8> {
     let page = Some(format!("projects/{}/index.html", p.id));
     let mut bytes = Vec::with_capacity(8 * 1024);
-    // Writing to memory cannot fail; a record always serializes.
-    let _ = serde_json::to_writer(&mut bytes, &JsonRecord::new(views, p, page, Some(p.data.start.year)));
+    // A record always serializes (its maps' keys are strings).
+    let _ = super::compact::to_vec(&JsonRecord::new(views, p, page, Some(p.data.start.year)), &mut bytes);
     bytes.push(b'\n');
     bytes
 }
@@ -646,8 +646,8 @@ impl RecordsDocument {
 /// indent them: `jq .`, a browser's JSON view) with a final newline.
 pub fn to_bytes(value: &Value) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(8 * 1024);
-    // Writing to memory cannot fail; a `Value` always serializes.
-    let _ = serde_json::to_writer(&mut bytes, value);
+    // A `Value` always serializes (its maps' keys are strings).
+    let _ = super::compact::to_vec(value, &mut bytes);
     bytes.push(b'\n');
     bytes
 }

@@ -5,8 +5,8 @@
 //!   offers and requests, countries; report editions and the initiatives each counts;
 //! - `datapackage.json` ([`datapackage`]): a Frictionless Tabular Data Package describing
 //!   every CSV with its Table Schema, license and sources;
-//! - `records.json` and `projects/<id>.json` ([`mod@json`]): the records themselves, with
-//!   references resolved and US-dollar values added;
+//! - `records.json` and `projects/<id>.json` ([`mod@json`], written by [`compact`]): the
+//!   records themselves, with references resolved and US-dollar values added;
 //! - `iati-activities.xml` ([`iati`]): one IATI 2.03 activity per initiative;
 //! - `openssc.xlsx` ([`xlsx`]): every CSV table as a sheet of one workbook;
 //! - `openssc-data.zip` ([`archive`]): every file under `data/` plus the site's sources
@@ -20,6 +20,7 @@
 //! items as written, vocabularies in their order).
 
 pub mod archive;
+mod compact;
 pub mod csv;
 pub mod datapackage;
 pub mod extra;
