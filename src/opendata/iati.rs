@@ -88,21 +88,33 @@ pub fn result_type(kind: Option<&str>) -> u8 {
 }
 
 /// XML text or attribute value: escaped, without characters XML 1.0 forbids.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {}
-            c => out.push(c),
+fn esc(s: &str) -> Escaped<'_> {
+    Escaped(s)
+}
+
+/// A text as [`esc`] writes it, written where it is formatted (no string of its own).
+struct Escaped<'s>(&'s str);
+
+impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut run = 0;
+        for (i, c) in self.0.char_indices() {
+            let replacement = match c {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' => "&quot;",
+                '\'' => "&apos;",
+                '\t' | '\n' | '\r' => continue,
+                c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => "",
+                _ => continue,
+            };
+            f.write_str(&self.0[run..i])?;
+            f.write_str(replacement)?;
+            run = i + c.len_utf8();
         }
+        f.write_str(&self.0[run..])
     }
-    out
 }
 
 fn iso(d: (i32, u32, u32)) -> String {
@@ -136,12 +148,14 @@ struct Writer<'v, 'a> {
 }
 
 impl Writer<'_, '_> {
-    fn line(&mut self, depth: usize, s: &str) {
+    /// Writes `s` on a line of its own, indented `depth` levels: formatted in place (the
+    /// callers pass `format_args!`, no string of its own).
+    fn line(&mut self, depth: usize, s: impl std::fmt::Display) {
         for _ in 0..depth {
             self.xml.push_str("  ");
         }
-        self.xml.push_str(s);
-        self.xml.push('\n');
+        // Writing to a `String` cannot fail.
+        let _ = writeln!(self.xml, "{s}");
     }
 
     /// The text in every language it is given in: `(None, text)` for the default
@@ -169,9 +183,9 @@ impl Writer<'_, '_> {
             match lang {
                 Some(l) => self.line(
                     depth,
-                    &format!("<narrative xml:lang=\"{}\">{}</narrative>", esc(l), esc(s)),
+                    format_args!("<narrative xml:lang=\"{}\">{}</narrative>", esc(l), esc(s)),
                 ),
-                None => self.line(depth, &format!("<narrative>{}</narrative>", esc(s))),
+                None => self.line(depth, format_args!("<narrative>{}</narrative>", esc(s))),
             }
         }
     }
@@ -179,11 +193,11 @@ impl Writer<'_, '_> {
     /// `<element attrs><narrative>…</narrative></element>`, or empty when there is no text.
     fn with_narratives(&mut self, depth: usize, element: &str, attrs: &str, texts: &[(Option<String>, String)]) {
         if texts.is_empty() {
-            self.line(depth, &format!("<{element}{attrs}/>"));
+            self.line(depth, format_args!("<{element}{attrs}/>"));
         } else {
-            self.line(depth, &format!("<{element}{attrs}>"));
+            self.line(depth, format_args!("<{element}{attrs}>"));
             self.narratives(depth + 1, texts);
-            self.line(depth, &format!("</{element}>"));
+            self.line(depth, format_args!("</{element}>"));
         }
     }
 
@@ -209,7 +223,7 @@ impl Writer<'_, '_> {
     fn value(&mut self, depth: usize, m: &Money, value_date: (i32, u32, u32)) {
         self.line(
             depth,
-            &format!(
+            format_args!(
                 "<value currency=\"{}\" value-date=\"{}\">{}</value>",
                 esc(&m.currency),
                 iso(value_date),
@@ -236,20 +250,20 @@ impl Writer<'_, '_> {
         if let Some(budget) = d.financing.as_ref().and_then(|f| f.budget.as_ref()) {
             let _ = write!(attrs, " default-currency=\"{}\"", esc(&budget.currency));
         }
-        self.line(1, &format!("<iati-activity{attrs}>"));
+        self.line(1, format_args!("<iati-activity{attrs}>"));
         self.line(
             2,
-            &format!("<iati-identifier>{}-{}</iati-identifier>", esc(prefix), esc(&p.id)),
+            format_args!("<iati-identifier>{}-{}</iati-identifier>", esc(prefix), esc(&p.id)),
         );
         let (org_ref, org_type, org_name) = reporting;
         self.line(
             2,
-            &format!(
+            format_args!(
                 "<reporting-org ref=\"{}\" type=\"{org_type}\" secondary-reporter=\"1\">",
                 esc(org_ref)
             ),
         );
-        self.line(3, &format!("<narrative>{}</narrative>", esc(org_name)));
+        self.line(3, format_args!("<narrative>{}</narrative>", esc(org_name)));
         self.line(2, "</reporting-org>");
         let texts = self.languages(&d.title, &title_refs);
         self.with_narratives(2, "title", "", &texts);
@@ -298,12 +312,12 @@ impl Writer<'_, '_> {
 
         self.line(
             2,
-            &format!("<activity-status code=\"{}\"/>", activity_status(&d.status)),
+            format_args!("<activity-status code=\"{}\"/>", activity_status(&d.status)),
         );
         let started = !matches!(d.status.as_str(), "identification" | "negotiation" | "formulation");
         self.line(
             2,
-            &format!(
+            format_args!(
                 "<activity-date type=\"{}\" iso-date=\"{}\"/>",
                 if started { 2 } else { 1 },
                 iso(d.start.first_day())
@@ -313,7 +327,7 @@ impl Writer<'_, '_> {
             let ended = matches!(d.status.as_str(), "completed" | "cancelled");
             self.line(
                 2,
-                &format!(
+                format_args!(
                     "<activity-date type=\"{}\" iso-date=\"{}\"/>",
                     if ended { 4 } else { 3 },
                     iso(end.last_day())
@@ -335,7 +349,10 @@ impl Writer<'_, '_> {
             .filter(|a2| !a2.is_empty())
             .collect();
         for (code, pct) in recipients.iter().zip(percentages(recipients.len())) {
-            self.line(2, &format!("<recipient-country code=\"{code}\" percentage=\"{pct}\"/>"));
+            self.line(
+                2,
+                format_args!("<recipient-country code=\"{code}\" percentage=\"{pct}\"/>"),
+            );
         }
 
         let mut dac: Vec<i64> = Vec::new();
@@ -353,13 +370,13 @@ impl Writer<'_, '_> {
         for (code, pct) in dac.iter().zip(percentages(dac.len())) {
             self.line(
                 2,
-                &format!("<sector vocabulary=\"2\" code=\"{code}\" percentage=\"{pct}\"/>"),
+                format_args!("<sector vocabulary=\"2\" code=\"{code}\" percentage=\"{pct}\"/>"),
             );
         }
         for (goal, pct) in d.sdgs.iter().zip(percentages(d.sdgs.len())) {
             self.line(
                 2,
-                &format!("<sector vocabulary=\"7\" code=\"{goal}\" percentage=\"{pct}\"/>"),
+                format_args!("<sector vocabulary=\"7\" code=\"{goal}\" percentage=\"{pct}\"/>"),
             );
         }
 
@@ -368,20 +385,23 @@ impl Writer<'_, '_> {
         } else {
             1
         };
-        self.line(2, &format!("<collaboration-type code=\"{collaboration}\"/>"));
+        self.line(2, format_args!("<collaboration-type code=\"{collaboration}\"/>"));
         let finance = match d.financing.as_ref().and_then(|f| f.kind.as_deref()) {
             Some("non-refundable") => Some(110),
             Some("refundable") => Some(421),
             _ => None,
         };
         if let Some(code) = finance {
-            self.line(2, &format!("<default-finance-type code=\"{code}\"/>"));
+            self.line(2, format_args!("<default-finance-type code=\"{code}\"/>"));
         }
 
         if let (Some(budget), Some(end)) = (d.financing.as_ref().and_then(|f| f.budget.as_ref()), &d.end) {
             self.line(2, "<budget type=\"1\" status=\"1\">");
-            self.line(3, &format!("<period-start iso-date=\"{}\"/>", iso(d.start.first_day())));
-            self.line(3, &format!("<period-end iso-date=\"{}\"/>", iso(end.last_day())));
+            self.line(
+                3,
+                format_args!("<period-start iso-date=\"{}\"/>", iso(d.start.first_day())),
+            );
+            self.line(3, format_args!("<period-end iso-date=\"{}\"/>", iso(end.last_day())));
             self.value(3, budget, d.start.first_day());
             self.line(2, "</budget>");
         }
@@ -390,11 +410,11 @@ impl Writer<'_, '_> {
             self.line(2, "<transaction>");
             self.line(
                 3,
-                &format!("<transaction-type code=\"{}\"/>", transaction_type(&t.kind)),
+                format_args!("<transaction-type code=\"{}\"/>", transaction_type(&t.kind)),
             );
             self.line(
                 3,
-                &format!("<transaction-date iso-date=\"{}\"/>", iso(t.date.first_day())),
+                format_args!("<transaction-date iso-date=\"{}\"/>", iso(t.date.first_day())),
             );
             self.value(3, &t.amount, t.date.first_day());
             for (element, actor) in [("provider-org", &t.from), ("receiver-org", &t.to)] {
@@ -415,16 +435,16 @@ impl Writer<'_, '_> {
             let has_values = [&r.baseline, &r.target, &r.actual]
                 .iter()
                 .any(|m| m.as_ref().is_some_and(|m| m.value.is_some()));
-            self.line(2, &format!("<result type=\"{}\">", result_type(r.kind.as_deref())));
+            self.line(2, format_args!("<result type=\"{}\">", result_type(r.kind.as_deref())));
             self.with_narratives(3, "title", "", &title);
             self.line(
                 3,
-                &format!("<indicator measure=\"{}\">", if has_values { 1 } else { 5 }),
+                format_args!("<indicator measure=\"{}\">", if has_values { 1 } else { 5 }),
             );
             let mut indicator_title = title.clone();
             if let Some(unit) = &r.unit {
                 for (_, s) in &mut indicator_title {
-                    s.push_str(&format!(" ({unit})"));
+                    let _ = write!(s, " ({unit})");
                 }
             }
             self.with_narratives(4, "title", "", &indicator_title);
@@ -432,7 +452,7 @@ impl Writer<'_, '_> {
                 && let Some(year) = b.year.or(Some(d.start.year)).filter(|y| *y > 0)
             {
                 let value = b.value.map(|v| format!(" value=\"{}\"", amount(v))).unwrap_or_default();
-                self.line(4, &format!("<baseline year=\"{year}\"{value}/>"));
+                self.line(4, format_args!("<baseline year=\"{year}\"{value}/>"));
             }
             let target = r.target.as_ref().filter(|m| m.value.is_some());
             let actual = r.actual.as_ref().filter(|m| m.value.is_some());
@@ -452,11 +472,11 @@ impl Writer<'_, '_> {
                 let start = d.start.first_day();
                 let end = end.last_day().max(start);
                 self.line(4, "<period>");
-                self.line(5, &format!("<period-start iso-date=\"{}\"/>", iso(start)));
-                self.line(5, &format!("<period-end iso-date=\"{}\"/>", iso(end)));
+                self.line(5, format_args!("<period-start iso-date=\"{}\"/>", iso(start)));
+                self.line(5, format_args!("<period-end iso-date=\"{}\"/>", iso(end)));
                 for (element, m) in [("target", target), ("actual", actual)] {
                     if let Some(v) = m.and_then(|m| m.value) {
-                        self.line(5, &format!("<{element} value=\"{}\"/>", amount(v)));
+                        self.line(5, format_args!("<{element} value=\"{}\"/>", amount(v)));
                     }
                 }
                 self.line(4, "</period>");
@@ -499,7 +519,7 @@ pub fn write_activities<T: Send>(
     let generated = date
         .map(|d| format!(" generated-datetime=\"{d}T00:00:00Z\""))
         .unwrap_or_default();
-    w.line(0, &format!("<iati-activities version=\"2.03\"{generated}>"));
+    w.line(0, format_args!("<iati-activities version=\"2.03\"{generated}>"));
     let start = each_piece(w.xml.as_bytes());
     place(w.xml.as_bytes(), start)?;
     let projects: Vec<&Record<Project>> = data.projects.values().map(|p| &**p).collect();
@@ -552,8 +572,15 @@ mod tests {
     #[test]
     fn escaping() {
         assert_eq!(
-            esc("a & <b> \"c\" 'd'\u{1}"),
+            esc("a & <b> \"c\" 'd'\u{1}").to_string(),
             "a &amp; &lt;b&gt; &quot;c&quot; &apos;d&apos;"
         );
+        // Kept: tab, line feed, carriage return and every other character; dropped: the
+        // other control characters and the two noncharacters XML 1.0 forbids.
+        assert_eq!(
+            esc("\u{0}ñ\t\n\r\u{1f}€\u{fffe}x\u{ffff}𝄞&").to_string(),
+            "ñ\t\n\r€x𝄞&amp;"
+        );
+        assert_eq!(esc("").to_string(), "");
     }
 }
