@@ -5,19 +5,22 @@
 //! bytes in `records.json`) is mostly its Markdown body, and `serde_json` looks up every
 //! byte of every string in a table to find the few it escapes: half of the time spent
 //! writing an initiative's JSON went to that loop. Here a string is scanned sixteen bytes
-//! at a time for a byte to escape (a control character, `"` or `\`); the runs between are
-//! copied as they are.
+//! at a time for a byte to escape (a control character, `"` or `\`), then eight at a time
+//! within the block that has one; the runs between are copied as they are.
 //!
 //! Invariant: [`to_vec`] writes what `serde_json::to_writer` writes for the same value, byte
 //! for byte, and fails where it fails (a map key that is not a string, a number, a bool or
-//! a unit variant); `same_bytes_as_serde_json` compares the two. Numbers are formatted by
-//! the crates `serde_json` formats them with (`itoa`; `zmij` for floats, `null` for a float
-//! that is not finite).
+//! a unit variant); the tests compare the two on every kind of value
+//! (`values_write_as_serde_json_writes_them`, `strings_escape_as_serde_json_escapes_them`,
+//! `map_keys_are_strings_or_quoted_as_serde_json_quotes_them`). Numbers are formatted by the
+//! crates `serde_json` formats them with (`itoa`; `zmij` for floats, `null` for a float that
+//! is not finite).
 
 use serde::Serialize;
 use serde::ser::{self, Impossible};
 
-/// Why a value could not be written: only a map key of a kind JSON has no key for.
+/// Why a value could not be written: a map key of a kind JSON has no key for, or an error
+/// a value's own `Serialize` reported.
 #[derive(Debug)]
 pub struct Error(String);
 
