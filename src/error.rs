@@ -10,6 +10,8 @@ pub enum Error {
     NoConfig(PathBuf),
     #[error("cannot read {path}: {source}", path = .0.display(), source = .1)]
     Io(PathBuf, std::io::Error),
+    #[error("cannot write {path}: {source}", path = .0.display(), source = .1)]
+    Write(PathBuf, std::io::Error),
     #[error("no content folder at {}: records go in content/", .0.display())]
     NoContent(PathBuf),
     #[error("cannot list the files of {}: {}", .0.display(), .1)]

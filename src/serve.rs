@@ -138,7 +138,7 @@ pub fn serve(options: &ServeOptions, stop: &AtomicBool, report: &mut dyn FnMut(E
             tempfile::Builder::new()
                 .prefix("openssc-serve-")
                 .tempdir()
-                .map_err(|e| Error::Io(std::env::temp_dir(), e))?,
+                .map_err(|e| Error::Write(std::env::temp_dir(), e))?,
         ),
     };
     let output = match (&options.output, &temporary) {

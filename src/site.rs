@@ -278,7 +278,7 @@ struct StagingSink<'a> {
 
 impl StagingSink<'_> {
     /// Writes one file; a failure is kept, not returned.
-    fn write(&self, path: &str, bytes: &[u8]) {
+    fn write(&self, path: &str, bytes: Vec<u8>) {
         self.keep(self.staging.write(path, bytes));
     }
 
@@ -302,7 +302,7 @@ impl StagingSink<'_> {
 
 impl Sink for StagingSink<'_> {
     fn file(&self, file: OutputFile) {
-        self.write(&file.path, &file.bytes);
+        self.write(&file.path, file.bytes);
     }
     fn stream(&self, path: &str, write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>) -> u64 {
         self.keep(self.staging.write_stream(path, write))
@@ -334,7 +334,7 @@ pub fn write_site(
         staging,
         io_error: Mutex::new(None),
     };
-    let write = |path: &str, bytes: &[u8]| sink.write(path, bytes);
+    let write = |path: &str, bytes: Vec<u8>| sink.write(path, bytes);
     // The downloads are written as they are made, before the pages (but the archive, written
     // beside them): nothing is in the output before the commit, and their bytes (the
     // largest part of a build's memory: `records.json`, one JSON per initiative, the
@@ -386,7 +386,7 @@ pub fn write_site(
     planned.push(sums::PATH.to_owned());
     let mut links = LinkChecker::new(planned);
     stage(progress, "write data", || {
-        others.into_par_iter().for_each(|f| write(&f.path, &f.bytes));
+        others.into_par_iter().for_each(|f| write(&f.path, f.bytes));
     });
     if remember.is_some() {
         links = links.remembering();
@@ -431,7 +431,7 @@ pub fn write_site(
                 match renderer.render(views.page(job)) {
                     Ok(page) => {
                         links.page(&page.path, &page_text(&page.bytes));
-                        write(&page.path, &page.bytes);
+                        write(&page.path, page.bytes);
                     }
                     Err(d) => push_problems(&template_problems, vec![d]),
                 }
@@ -459,8 +459,9 @@ pub fn write_site(
     if let Some(e) = sink.into_error() {
         return Err(BuildFailure::Io(e));
     }
+    staging.flush().map_err(BuildFailure::Io)?;
     stage(progress, "checksums", || {
-        staging.write(sums::PATH, sums::text(staging.digests()).as_bytes())
+        staging.write(sums::PATH, sums::text(staging.digests()).into_bytes())
     })
     .map_err(BuildFailure::Io)?;
     Ok(remember.map(|_| Memory {

@@ -231,3 +231,30 @@ fn stderr_files(stderr: &str) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// Regression: a build that could not write its output said "cannot read" the folder it
+/// was writing.
+#[test]
+fn a_build_that_cannot_write_its_output_says_so_and_exits_2() {
+    let site = common::site(None);
+    let parent = tempfile::tempdir().unwrap();
+    let not_a_folder = parent.path().join("a-file");
+    std::fs::write(&not_a_folder, "a file where the output's folder should be\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_openssc"))
+        .args(["build", "--root"])
+        .arg(site.path())
+        .arg("--output-dir")
+        .arg(not_a_folder.join("out"))
+        .output()
+        .expect("run openssc");
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!("error: cannot write {}: ", not_a_folder.display())),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&not_a_folder).unwrap(),
+        "a file where the output's folder should be\n"
+    );
+}

@@ -105,7 +105,7 @@ impl Sink for KeptFiles {
             self.failed
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .get_or_insert(crate::Error::Io(path.into(), e));
+                .get_or_insert(crate::Error::Write(path.into(), e));
             return 0;
         }
         let size = bytes.len() as u64;

@@ -4,17 +4,24 @@
 //! output first) and moved in, and the files no longer made are removed. Either way nothing
 //! in the output changes until [`Staging::commit`], so a failed build leaves the previous
 //! output as it was.
+//!
+//! A fresh build's whole files go to one writer thread ([`queue`]) rather than being
+//! written by the thread that made them, which goes on making the next one meanwhile.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::opendata::sums;
+
+mod queue;
+
+use queue::{Folders, Writer};
 
 /// The file every built site carries, so a later build knows the folder is its own.
 pub const MARKER_FILE: &str = ".openssc-output";
@@ -107,8 +114,9 @@ pub struct Staging {
     mode: Mode,
     /// Every file of the site, with its SHA-256, for `data/SHA256SUMS`.
     written: Mutex<Vec<(String, [u8; 32])>>,
-    /// Folders made so far (most files share theirs with others: one check each).
-    folders: Mutex<HashSet<PathBuf>>,
+    folders: Arc<Folders>,
+    /// A fresh build's writer thread, if the system gave one.
+    writer: Option<Writer>,
     committed: bool,
 }
 
@@ -121,7 +129,7 @@ impl Staging {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        std::fs::create_dir_all(&parent).map_err(|e| Error::Io(parent.clone(), e))?;
+        std::fs::create_dir_all(&parent).map_err(|e| Error::Write(parent.clone(), e))?;
         let name = output
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -129,9 +137,9 @@ impl Staging {
         let dir = parent.join(format!(".{name}.openssc-new-{}", std::process::id()));
         let retired = parent.join(format!(".{name}.openssc-old-{}", std::process::id()));
         if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(|e| Error::Io(dir.clone(), e))?;
+            std::fs::remove_dir_all(&dir).map_err(|e| Error::Write(dir.clone(), e))?;
         }
-        std::fs::create_dir_all(&dir).map_err(|e| Error::Io(dir.clone(), e))?;
+        std::fs::create_dir_all(&dir).map_err(|e| Error::Write(dir.clone(), e))?;
         let mode = match Previous::read(output) {
             Some(previous) => Mode::InPlace {
                 previous,
@@ -140,9 +148,19 @@ impl Staging {
             },
             None => {
                 let marker = dir.join(MARKER_FILE);
-                std::fs::write(&marker, MARKER_TEXT).map_err(|e| Error::Io(marker.clone(), e))?;
+                std::fs::write(&marker, MARKER_TEXT).map_err(|e| Error::Write(marker.clone(), e))?;
                 Mode::Fresh
             }
+        };
+        // The folder files and folders are made in: the fresh folder, or (moving files in)
+        // the output.
+        let folders = Arc::new(Folders::new(match mode {
+            Mode::Fresh => &dir,
+            Mode::InPlace { .. } => output,
+        }));
+        let writer = match mode {
+            Mode::Fresh => Writer::start(Arc::clone(&folders)),
+            Mode::InPlace { .. } => None,
         };
         Ok(Staging {
             dir,
@@ -150,21 +168,26 @@ impl Staging {
             retired,
             mode,
             written: Mutex::new(Vec::new()),
-            folders: Mutex::new(HashSet::new()),
+            folders,
+            writer,
             committed: false,
         })
     }
 
-    /// Writes one file of the site (`path` relative to the output, `/`-separated).
-    pub fn write(&self, path: &str, bytes: &[u8]) -> Result<(), Error> {
-        let digest = sums::digest(bytes);
+    /// Writes one file of the site (`path` relative to the output, `/`-separated). In a
+    /// fresh build the file may be written later, by the writer thread: its failure is
+    /// then returned by [`Staging::flush`] or [`Staging::commit`].
+    pub fn write(&self, path: &str, bytes: Vec<u8>) -> Result<(), Error> {
+        let digest = sums::digest(&bytes);
         match &self.mode {
             Mode::Fresh => {
-                let file = self.dir.join(path);
-                if let Some(folder) = file.parent() {
-                    self.make_folder(folder)?;
+                let unsent = match &self.writer {
+                    Some(writer) => writer.send(path.to_owned(), bytes),
+                    None => Some((path.to_owned(), bytes)),
+                };
+                if let Some((path, bytes)) = unsent {
+                    self.folders.write_file(&path, &bytes)?;
                 }
-                std::fs::write(&file, bytes).map_err(|e| Error::Io(file.clone(), e))?;
             }
             Mode::InPlace {
                 previous,
@@ -173,7 +196,7 @@ impl Staging {
             } => {
                 if !previous.holds(&self.output, path, bytes.len() as u64, &digest) {
                     let file = self.dir.join(next.fetch_add(1, Ordering::Relaxed).to_string());
-                    std::fs::write(&file, bytes).map_err(|e| Error::Io(file.clone(), e))?;
+                    std::fs::write(&file, &bytes).map_err(|e| Error::Write(file.clone(), e))?;
                     lock(pending).push((path.to_owned(), file));
                 }
             }
@@ -193,11 +216,10 @@ impl Staging {
     ) -> Result<u64, Error> {
         let (target, old) = match &self.mode {
             Mode::Fresh => {
-                let file = self.dir.join(path);
-                if let Some(folder) = file.parent() {
-                    self.make_folder(folder)?;
+                if let Some((folder, _)) = path.rsplit_once('/') {
+                    self.folders.make(folder)?;
                 }
-                (file, None)
+                (self.dir.join(path), None)
             }
             Mode::InPlace { next, previous, .. } => {
                 let pending = self.dir.join(next.fetch_add(1, Ordering::Relaxed).to_string());
@@ -206,7 +228,7 @@ impl Staging {
                 (pending, old)
             }
         };
-        let io = |e| Error::Io(target.clone(), e);
+        let io = |e| Error::Write(target.clone(), e);
         let mut out = StreamedFile::new(&target, old).map_err(io)?;
         write(&mut out).map_err(io)?;
         let (digest, size, written) = out.finish().map_err(io)?;
@@ -228,13 +250,9 @@ impl Staging {
         Ok(size)
     }
 
-    /// Makes `folder` and its parents unless this build made it already.
-    fn make_folder(&self, folder: &Path) -> Result<(), Error> {
-        if !lock(&self.folders).contains(folder) {
-            std::fs::create_dir_all(folder).map_err(|e| Error::Io(folder.to_path_buf(), e))?;
-            lock(&self.folders).insert(folder.to_path_buf());
-        }
-        Ok(())
+    /// Waits until every file handed to the writer thread is written; the first failure.
+    pub fn flush(&self) -> Result<(), Error> {
+        self.writer.as_ref().map_or(Ok(()), Writer::flush)
     }
 
     /// Every file written so far with its SHA-256.
@@ -251,6 +269,9 @@ impl Staging {
     /// files in place and removes the files no longer made. Returns the number of files
     /// the site has.
     pub fn commit(mut self) -> Result<usize, Error> {
+        if let Some(writer) = self.writer.take() {
+            writer.finish()?;
+        }
         let count = self.count();
         match &self.mode {
             Mode::Fresh => swap(&self.output, &self.dir, &self.retired)?,
@@ -278,10 +299,10 @@ impl Staging {
         if !pending.iter().any(|(path, _)| path == sums::PATH) {
             // Unchanged, but set aside all the same until the other files are in.
             let aside = self.dir.join("SHA256SUMS");
-            std::fs::rename(&list, &aside).map_err(|e| Error::Io(list.clone(), e))?;
+            std::fs::rename(&list, &aside).map_err(|e| Error::Write(list.clone(), e))?;
             pending.push((sums::PATH.to_owned(), aside));
         } else if list.exists() {
-            std::fs::remove_file(&list).map_err(|e| Error::Io(list.clone(), e))?;
+            std::fs::remove_file(&list).map_err(|e| Error::Write(list.clone(), e))?;
         }
         for path in &stale {
             remove_with_empty_folders(&self.output, path)?;
@@ -290,10 +311,10 @@ impl Staging {
         pending.sort_by_key(|(path, _)| path == sums::PATH);
         for (path, file) in pending {
             let target = self.output.join(&path);
-            if let Some(folder) = target.parent() {
-                self.make_folder(folder)?;
+            if let Some((folder, _)) = path.rsplit_once('/') {
+                self.folders.make(folder)?;
             }
-            std::fs::rename(&file, &target).map_err(|e| Error::Io(target.clone(), e))?;
+            std::fs::rename(&file, &target).map_err(|e| Error::Write(target.clone(), e))?;
         }
         // The list is now newer than every file moved in (their files were written before),
         // so that the next build trusts them: a list set aside and put back keeps its time.
@@ -301,10 +322,10 @@ impl Staging {
             .write(true)
             .open(&list)
             .and_then(|f| f.set_modified(SystemTime::now()))
-            .map_err(|e| Error::Io(list.clone(), e))?;
+            .map_err(|e| Error::Write(list.clone(), e))?;
         let marker = self.output.join(MARKER_FILE);
         if std::fs::read_to_string(&marker).ok().as_deref() != Some(MARKER_TEXT) {
-            std::fs::write(&marker, MARKER_TEXT).map_err(|e| Error::Io(marker.clone(), e))?;
+            std::fs::write(&marker, MARKER_TEXT).map_err(|e| Error::Write(marker.clone(), e))?;
         }
         Ok(())
     }
@@ -312,6 +333,8 @@ impl Staging {
 
 impl Drop for Staging {
     fn drop(&mut self) {
+        // The thread stops before its folder is removed (it would make folders again).
+        drop(self.writer.take());
         if !self.committed {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
@@ -469,17 +492,17 @@ fn stale_files(output: &Path, made: &HashSet<String>) -> Result<Vec<String>, Err
 pub(crate) fn write_in_place(output: &Path, path: &str, bytes: &[u8]) -> Result<(), Error> {
     let file = output.join(path);
     if let Some(folder) = file.parent() {
-        std::fs::create_dir_all(folder).map_err(|e| Error::Io(folder.to_path_buf(), e))?;
+        std::fs::create_dir_all(folder).map_err(|e| Error::Write(folder.to_path_buf(), e))?;
     }
     let temporary = output.join(format!("{path}.openssc-partial"));
-    std::fs::write(&temporary, bytes).map_err(|e| Error::Io(temporary.clone(), e))?;
-    std::fs::rename(&temporary, &file).map_err(|e| Error::Io(file.clone(), e))
+    std::fs::write(&temporary, bytes).map_err(|e| Error::Write(temporary.clone(), e))?;
+    std::fs::rename(&temporary, &file).map_err(|e| Error::Write(file.clone(), e))
 }
 
 /// Removes `output/path` and the folders it leaves empty.
 pub(crate) fn remove_with_empty_folders(output: &Path, path: &str) -> Result<(), Error> {
     let file = output.join(path);
-    std::fs::remove_file(&file).map_err(|e| Error::Io(file.clone(), e))?;
+    std::fs::remove_file(&file).map_err(|e| Error::Write(file.clone(), e))?;
     let mut folder = file.parent();
     while let Some(f) = folder.filter(|f| *f != output) {
         if std::fs::remove_dir(f).is_err() {
@@ -493,14 +516,14 @@ pub(crate) fn remove_with_empty_folders(output: &Path, path: &str) -> Result<(),
 fn swap(output: &Path, staging: &Path, retired: &Path) -> Result<(), Error> {
     let had_output = output.exists();
     if had_output {
-        std::fs::rename(output, retired).map_err(|e| Error::Io(output.to_path_buf(), e))?;
+        std::fs::rename(output, retired).map_err(|e| Error::Write(output.to_path_buf(), e))?;
     }
     if let Err(e) = std::fs::rename(staging, output) {
         if had_output {
             // Put the previous site back before reporting.
             let _ = std::fs::rename(retired, output);
         }
-        return Err(Error::Io(output.to_path_buf(), e));
+        return Err(Error::Write(output.to_path_buf(), e));
     }
     if had_output {
         let _ = std::fs::remove_dir_all(retired);
