@@ -72,7 +72,7 @@ pub struct Inputs<'a> {
 
 impl<'a> Inputs<'a> {
     /// The views of the pages of `locale`'s language, without pre-rendered rows.
-    fn views<'v>(&self, locale: &'v Arc<Locale>, index: &'v Index) -> Views<'v>
+    fn views<'v>(&self, locale: &'v Arc<Locale>, index: &'v Index<'v>) -> Views<'v>
     where
         'a: 'v,
     {
@@ -188,7 +188,7 @@ fn renderer<'t>(
 /// The report's charts in every language.
 fn chart_files(
     inputs: &Inputs<'_>,
-    index: &Index,
+    index: &Index<'_>,
     languages: &[SiteLanguage],
     locales: &[Arc<Locale>],
 ) -> Vec<OutputFile> {
@@ -461,7 +461,7 @@ pub fn write_site(
     }
     staging.flush().map_err(BuildFailure::Io)?;
     stage(progress, "checksums", || {
-        staging.write(sums::PATH, sums::text(staging.digests()).into_bytes())
+        staging.write(sums::PATH, staging.sums_text().into_bytes())
     })
     .map_err(BuildFailure::Io)?;
     Ok(remember.map(|_| Memory {
@@ -582,8 +582,8 @@ pub fn refresh_data(
     }
     memory.data_files = open_data.files.clone();
     memory.deflated = std::mem::take(&mut memory.deflated).next();
-    let digests: Vec<(String, [u8; 32])> = memory.files.iter().map(|(p, d)| (p.clone(), *d)).collect();
-    write_in_place(output, sums::PATH, sums::text(digests).as_bytes()).map_err(BuildFailure::Io)
+    let mut digests: Vec<(&str, [u8; 32])> = memory.files.iter().map(|(p, d)| (p.as_str(), *d)).collect();
+    write_in_place(output, sums::PATH, sums::text(&mut digests).as_bytes()).map_err(BuildFailure::Io)
 }
 
 /// Brings the output of a previous build (`memory`) up to date with `inputs`, in place:

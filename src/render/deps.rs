@@ -21,7 +21,7 @@ pub type FileHashes = HashMap<String, u64>;
 /// Computes page fingerprints for one dataset.
 pub struct Fingerprints<'a> {
     data: &'a Dataset,
-    index: &'a Index,
+    index: &'a Index<'a>,
     files: &'a FileHashes,
     /// Every source file: the pages that list or count everything.
     everything: u64,
@@ -46,7 +46,7 @@ fn hasher() -> std::collections::hash_map::DefaultHasher {
 }
 
 impl<'a> Fingerprints<'a> {
-    pub fn new(data: &'a Dataset, index: &'a Index, files: &'a FileHashes) -> Fingerprints<'a> {
+    pub fn new(data: &'a Dataset, index: &'a Index<'a>, files: &'a FileHashes) -> Fingerprints<'a> {
         let mut sorted: Vec<(&String, &u64)> = files.iter().collect();
         sorted.sort_unstable();
         let mut everything = hasher();

@@ -118,23 +118,23 @@ impl PageJob {
 /// Which records name which: the initiatives of each actor, country, sector and goal, the
 /// actors of each country and the children of each actor. Built once per build, so that no
 /// page scans every record (which would make a site's build time grow with the square of
-/// its size).
+/// its size). Its lists borrow the ids from the dataset: no copy to make, none to free.
 #[derive(Debug, Default)]
-pub struct Index {
-    projects_by_actor: HashMap<String, Vec<String>>,
-    projects_by_country: HashMap<String, Vec<String>>,
-    projects_by_sector: HashMap<String, Vec<String>>,
-    projects_by_sdg: BTreeMap<u8, Vec<String>>,
-    actors_by_country: HashMap<String, Vec<String>>,
-    children_by_actor: HashMap<String, Vec<String>>,
-    projects_by_fund: HashMap<String, Vec<String>>,
+pub struct Index<'d> {
+    projects_by_actor: HashMap<&'d str, Vec<&'d str>>,
+    projects_by_country: HashMap<&'d str, Vec<&'d str>>,
+    projects_by_sector: HashMap<&'d str, Vec<&'d str>>,
+    projects_by_sdg: BTreeMap<u8, Vec<&'d str>>,
+    actors_by_country: HashMap<&'d str, Vec<&'d str>>,
+    children_by_actor: HashMap<&'d str, Vec<&'d str>>,
+    projects_by_fund: HashMap<&'d str, Vec<&'d str>>,
     /// The figures of each edition's report (the same in every language).
     figures: BTreeMap<i32, Vec<aggregate::Figure>>,
 }
 
-impl Index {
+impl<'d> Index<'d> {
     /// The index of `data`; every list is in id order.
-    pub fn new(data: &Dataset) -> Index {
+    pub fn new(data: &'d Dataset) -> Index<'d> {
         // The figures on either core while this one lists who names whom.
         let (figures, mut index) = rayon::join(
             || {
@@ -152,12 +152,12 @@ impl Index {
     }
 
     /// Every list of the index, without the figures.
-    fn lists(data: &Dataset) -> Index {
+    fn lists(data: &'d Dataset) -> Index<'d> {
         let mut index = Index::default();
-        fn add(map: &mut HashMap<String, Vec<String>>, key: &str, id: &str) {
-            let list = map.entry(key.to_owned()).or_default();
-            if list.last().map(String::as_str) != Some(id) {
-                list.push(id.to_owned());
+        fn add<'d>(map: &mut HashMap<&'d str, Vec<&'d str>>, key: &'d str, id: &'d str) {
+            let list = map.entry(key).or_default();
+            if list.last() != Some(&id) {
+                list.push(id);
             }
         }
         for p in data.projects.values() {
@@ -189,8 +189,8 @@ impl Index {
             }
             for n in &d.sdgs {
                 let list = index.projects_by_sdg.entry(*n).or_default();
-                if list.last() != Some(&p.id) {
-                    list.push(p.id.clone());
+                if list.last() != Some(&p.id.as_str()) {
+                    list.push(&p.id);
                 }
             }
             for f in d.financing.iter().flat_map(|f| &f.funds) {
@@ -208,28 +208,28 @@ impl Index {
         index
     }
 
-    fn list<'i>(map: &'i HashMap<String, Vec<String>>, key: &str) -> impl Iterator<Item = &'i str> + use<'i> {
-        map.get(key).into_iter().flatten().map(String::as_str)
+    fn list<'i>(map: &'i HashMap<&'d str, Vec<&'d str>>, key: &str) -> impl Iterator<Item = &'i str> + use<'i, 'd> {
+        map.get(key).into_iter().flatten().copied()
     }
 
     /// The initiatives an actor takes part in, coordinates, evaluates or monitors.
-    pub fn projects_of_actor<'i>(&'i self, actor: &str) -> impl Iterator<Item = &'i str> + use<'i> {
+    pub fn projects_of_actor<'i>(&'i self, actor: &str) -> impl Iterator<Item = &'i str> + use<'i, 'd> {
         Self::list(&self.projects_by_actor, actor)
     }
 
     /// The initiatives that name a country in any role.
-    pub fn projects_of_country<'i>(&'i self, code: &str) -> impl Iterator<Item = &'i str> + use<'i> {
+    pub fn projects_of_country<'i>(&'i self, code: &str) -> impl Iterator<Item = &'i str> + use<'i, 'd> {
         Self::list(&self.projects_by_country, code)
     }
 
     /// The initiatives of a sector.
-    pub fn projects_of_sector<'i>(&'i self, sector: &str) -> impl Iterator<Item = &'i str> + use<'i> {
+    pub fn projects_of_sector<'i>(&'i self, sector: &str) -> impl Iterator<Item = &'i str> + use<'i, 'd> {
         Self::list(&self.projects_by_sector, sector)
     }
 
     /// The initiatives that list a Sustainable Development Goal.
     pub fn projects_of_sdg(&self, n: u8) -> impl Iterator<Item = &str> {
-        self.projects_by_sdg.get(&n).into_iter().flatten().map(String::as_str)
+        self.projects_by_sdg.get(&n).into_iter().flatten().copied()
     }
 
     /// The goals any initiative lists, in order.
@@ -238,12 +238,12 @@ impl Index {
     }
 
     /// The actors based in a country.
-    pub fn actors_of_country<'i>(&'i self, code: &str) -> impl Iterator<Item = &'i str> + use<'i> {
+    pub fn actors_of_country<'i>(&'i self, code: &str) -> impl Iterator<Item = &'i str> + use<'i, 'd> {
         Self::list(&self.actors_by_country, code)
     }
 
     /// The initiatives financed by a fund.
-    pub fn projects_of_fund<'i>(&'i self, fund: &str) -> impl Iterator<Item = &'i str> + use<'i> {
+    pub fn projects_of_fund<'i>(&'i self, fund: &str) -> impl Iterator<Item = &'i str> + use<'i, 'd> {
         Self::list(&self.projects_by_fund, fund)
     }
 
@@ -253,7 +253,7 @@ impl Index {
     }
 
     /// The actors whose parent is `actor`.
-    pub fn children_of_actor<'i>(&'i self, actor: &str) -> impl Iterator<Item = &'i str> + use<'i> {
+    pub fn children_of_actor<'i>(&'i self, actor: &str) -> impl Iterator<Item = &'i str> + use<'i, 'd> {
         Self::list(&self.children_by_actor, actor)
     }
 }
@@ -265,7 +265,7 @@ pub struct Views<'a> {
     /// The language of the pages being made, with its catalog and formats.
     pub locale: &'a Arc<Locale>,
     /// Which records name which, shared by every language.
-    pub index: &'a Index,
+    pub index: &'a Index<'a>,
     /// The table row of each initiative in the page's language (`project-row.html`), made
     /// once and placed in every table that lists it.
     pub rows: &'a Rows,

@@ -255,6 +255,11 @@ impl Staging {
         self.writer.as_ref().map_or(Ok(()), Writer::flush)
     }
 
+    /// `data/SHA256SUMS` of the files written so far (see [`sums::text`]).
+    pub fn sums_text(&self) -> String {
+        sums::text(&mut lock(&self.written))
+    }
+
     /// Every file written so far with its SHA-256.
     pub fn digests(&self) -> Vec<(String, [u8; 32])> {
         lock(&self.written).clone()
