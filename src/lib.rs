@@ -106,13 +106,15 @@ pub(crate) fn load_setup(root: &Path) -> Result<Result<Setup, Vec<Diagnostic>>, 
         Ok(c) => c,
         Err(d) => return Ok(Err(d)),
     };
-    let schemas = match schema::SchemaSet::load(root) {
+    // The schemas and the theme are compiled on both cores; the schemas' problems first.
+    let (schemas, theme) = rayon::join(|| schema::SchemaSet::load(root), || render::Theme::load(root));
+    let schemas = match schemas {
         Ok(s) => s,
         Err(d) => return Ok(Err(d)),
     };
     // The theme's catalogs must cover the site's languages: a missing interface text is
     // a problem of the site, found by `check` like a record's.
-    let theme = match render::Theme::load(root) {
+    let theme = match theme {
         Ok(t) => t,
         Err(d) => return Ok(Err(d)),
     };
@@ -138,23 +140,26 @@ struct CheckLeaves {
     schemas: schema::SchemaSet,
     theme: render::Theme,
     /// With `keep_sources`: every file of `content/`, deflated for the data archive as
-    /// loading read it ([`load::load_content_keeping`]).
+    /// loading read it ([`load::load_files_keeping`]).
     content: Vec<opendata::archive::Entry>,
 }
 
 /// [`check_site`], also returning the schema set and theme when they could be loaded, and
 /// with `keep_sources` the content deflated for the data archive.
 fn check_with_schemas(root: &Path, keep_sources: bool) -> Result<(CheckOutcome, Option<CheckLeaves>), Error> {
-    let setup = match load_setup(root)? {
+    // The content folder is listed while the setup is read (the setup's problems first).
+    let (setup, paths) = rayon::join(|| load_setup(root), || load::content_files(root));
+    let setup = match setup? {
         Ok(setup) => setup,
         Err(d) => return Ok((CheckOutcome::Unreadable(d), None)),
     };
+    let paths = paths?;
     // Each document is validated as it is loaded, on the thread that read it.
     let check = |doc| validate::check_document(doc, &setup.config, &setup.schemas);
     let (loaded, content) = if keep_sources {
-        load::load_content_keeping(root, opendata::archive::prepare, check)?
+        load::load_files_keeping(root, &paths, opendata::archive::prepare, check)
     } else {
-        (load::load_content(root, check)?, Vec::new())
+        (load::load_files(root, &paths, check), Vec::new())
     };
     let mut checked = validate::validate(setup.config, &setup.schemas, loaded);
     add_catalog_problems(&mut checked, &setup.catalog_problems);

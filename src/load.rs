@@ -284,13 +284,17 @@ fn sorted_walk_error(content: &Path) -> Result<Vec<PathBuf>, Error> {
 /// are loaded and then freed by another thread (at 50,000 projects, faulting in that memory
 /// and freeing it across threads were a fifth of `check`'s time).
 pub fn load_content<D: Send>(root: &Path, then: impl Fn(Document) -> D + Sync) -> Result<Loaded<D>, Error> {
-    let paths = content_files(root)?;
+    Ok(load_files(root, &content_files(root)?, then))
+}
+
+/// [`load_content`] of the files `paths` (of [`content_files`]).
+pub fn load_files<D: Send>(root: &Path, paths: &[PathBuf], then: impl Fn(Document) -> D + Sync) -> Loaded<D> {
     let results: Vec<FileOutcome<D>> = paths.par_iter().map(|path| load_file(root, path).map(&then)).collect();
-    let mut loaded = Loaded::default();
+    let mut loaded = Loaded::with_capacity(results.len());
     for result in results {
         loaded.push(result);
     }
-    Ok(loaded)
+    loaded
 }
 
 /// [`load_content`], also handing the bytes of every file (records and assets alike) to
@@ -304,7 +308,16 @@ pub fn load_content_keeping<T: Send, D: Send>(
     keep: impl Fn(&str, &[u8]) -> T + Sync,
     then: impl Fn(Document) -> D + Sync,
 ) -> Result<(Loaded<D>, Vec<T>), Error> {
-    let paths = content_files(root)?;
+    Ok(load_files_keeping(root, &content_files(root)?, keep, then))
+}
+
+/// [`load_content_keeping`] of the files `paths` (of [`content_files`]).
+pub fn load_files_keeping<T: Send, D: Send>(
+    root: &Path,
+    paths: &[PathBuf],
+    keep: impl Fn(&str, &[u8]) -> T + Sync,
+    then: impl Fn(Document) -> D + Sync,
+) -> (Loaded<D>, Vec<T>) {
     let results: Vec<(FileOutcome<D>, Option<T>)> = paths
         .par_iter()
         .map(|path| {
@@ -317,13 +330,13 @@ pub fn load_content_keeping<T: Send, D: Send>(
             (outcome.map(&then), kept)
         })
         .collect();
-    let mut loaded = Loaded::default();
+    let mut loaded = Loaded::with_capacity(results.len());
     let mut all_kept = Vec::with_capacity(results.len());
     for (result, kept) in results {
         loaded.push(result);
         all_kept.extend(kept);
     }
-    Ok((loaded, all_kept))
+    (loaded, all_kept)
 }
 
 impl<D> Default for Loaded<D> {
@@ -337,6 +350,14 @@ impl<D> Default for Loaded<D> {
 }
 
 impl<D> Loaded<D> {
+    /// Room for `files` documents (a document is large: growing the list copies them all).
+    fn with_capacity(files: usize) -> Self {
+        Loaded {
+            documents: Vec::with_capacity(files),
+            ..Loaded::default()
+        }
+    }
+
     /// Adds what became of one file.
     pub fn push(&mut self, outcome: FileOutcome<D>) {
         match outcome {

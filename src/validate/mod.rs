@@ -165,7 +165,7 @@ pub fn assemble(
     };
     let mut translations = Vec::new();
     let mut chapters = Vec::new();
-    let mut by_key = HashMap::new();
+    let mut by_key = HashMap::with_capacity(checked.len());
     for CheckedDocument { doc, problems, typed } in checked {
         let valid = problems.is_empty();
         diagnostics.extend(problems);
