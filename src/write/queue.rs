@@ -323,13 +323,21 @@ mod tests {
         writer.finish().unwrap();
     }
 
-    /// Fewer files than wake the thread: only the flush does, and they are written.
+    /// Fewer files than wake the thread, handed over while it sleeps: only the flush wakes
+    /// it (waited for on another thread, so that a flush that never returns fails the test
+    /// rather than hanging it).
     #[test]
     fn a_few_files_are_written_by_the_flush_though_no_batch_gathered() {
         let dir = tempfile::tempdir().unwrap();
-        let writer = writer(dir.path());
+        let writer = Arc::new(writer(dir.path()));
+        // The thread goes to sleep on the empty queue first.
+        std::thread::sleep(std::time::Duration::from_millis(50));
         let files = send_all(&writer, 3);
-        writer.finish().unwrap();
+        let (done, flushed) = std::sync::mpsc::channel();
+        let flushing = Arc::clone(&writer);
+        std::thread::spawn(move || done.send(flushing.flush().is_ok()));
+        let waited = flushed.recv_timeout(std::time::Duration::from_secs(10));
+        assert_eq!(waited, Ok(true), "the flush wakes the thread and returns");
         assert_written(dir.path(), &files);
     }
 
