@@ -176,7 +176,7 @@ impl Document {
 }
 
 /// Everything found under `content/`: each document as the caller's `then` made it from
-/// the [`Document`] (see [`load_content`]).
+/// the [`Document`] (see [`load_files`]).
 #[derive(Debug)]
 pub struct Loaded<D> {
     pub documents: Vec<D>,
@@ -277,17 +277,12 @@ fn sorted_walk_error(content: &Path) -> Result<Vec<PathBuf>, Error> {
     }
 }
 
-/// Loads every file under `<root>/content`, handing each document to `then` on the thread
-/// that read it, in the same parallel pass. `check` and `build` validate a document there
-/// (`validate::check_document`): its front matter is dropped where it was made, just
+/// Loads the files `paths` (of [`content_files`]), handing each document to `then` on the
+/// thread that read it, in the same parallel pass. `check` and `build` validate a document
+/// there (`validate::check_document`): its front matter is dropped where it was made, just
 /// after it was made, instead of every document's front matter being held until all
 /// are loaded and then freed by another thread (at 50,000 projects, faulting in that memory
 /// and freeing it across threads were a fifth of `check`'s time).
-pub fn load_content<D: Send>(root: &Path, then: impl Fn(Document) -> D + Sync) -> Result<Loaded<D>, Error> {
-    Ok(load_files(root, &content_files(root)?, then))
-}
-
-/// [`load_content`] of the files `paths` (of [`content_files`]).
 pub fn load_files<D: Send>(root: &Path, paths: &[PathBuf], then: impl Fn(Document) -> D + Sync) -> Loaded<D> {
     let results: Vec<FileOutcome<D>> = paths.par_iter().map(|path| load_file(root, path).map(&then)).collect();
     let mut loaded = Loaded::with_capacity(results.len());
@@ -297,21 +292,12 @@ pub fn load_files<D: Send>(root: &Path, paths: &[PathBuf], then: impl Fn(Documen
     loaded
 }
 
-/// [`load_content`], also handing the bytes of every file (records and assets alike) to
+/// [`load_files`], also handing the bytes of every file (records and assets alike) to
 /// `keep` with the file's path relative to `root`, and returning what `keep` made, in path
 /// order. The build deflates the sources for the data archive this way, from the bytes
 /// loading reads anyway, instead of walking and reading `content/` a second time. A file
 /// that cannot be read (an asset included) is a problem of the site here, so `keep` sees
 /// every file of a site whose check passes.
-pub fn load_content_keeping<T: Send, D: Send>(
-    root: &Path,
-    keep: impl Fn(&str, &[u8]) -> T + Sync,
-    then: impl Fn(Document) -> D + Sync,
-) -> Result<(Loaded<D>, Vec<T>), Error> {
-    Ok(load_files_keeping(root, &content_files(root)?, keep, then))
-}
-
-/// [`load_content_keeping`] of the files `paths` (of [`content_files`]).
 pub fn load_files_keeping<T: Send, D: Send>(
     root: &Path,
     paths: &[PathBuf],
@@ -520,7 +506,7 @@ pub fn load_file_keeping(root: &Path, path: &Path, keep: Keep<'_>) -> FileOutcom
 pub type Keep<'k> = &'k mut dyn FnMut(&str, &[u8]);
 
 /// [`load_file`]; with `keep`, also reads an asset (which loading otherwise skips) and
-/// hands every file's bytes to `keep` (see [`load_content_keeping`]).
+/// hands every file's bytes to `keep` (see [`load_files_keeping`]).
 fn load_one(root: &Path, path: &Path, keep: Option<Keep<'_>>) -> FileOutcome {
     let file = relative(root, path);
     // The same as `relative(&root.join("content"), path)` for every path of
@@ -851,12 +837,17 @@ mod tests {
         write("content/projects/broken.md", b"no front matter\n");
         write("content/static-note.txt", b"\x00\x01 not a record");
         write("content/.hidden/x.md", b"skipped");
-        let (kept_loaded, kept) =
-            load_content_keeping(root.path(), |file, bytes| (file.to_owned(), bytes.to_vec()), |doc| doc).unwrap();
-        let loaded = load_content(root.path(), |doc| doc).unwrap();
+        let paths = content_files(root.path()).unwrap();
+        let (kept_loaded, kept) = load_files_keeping(
+            root.path(),
+            &paths,
+            |file, bytes| (file.to_owned(), bytes.to_vec()),
+            |doc| doc,
+        );
+        let loaded = load_files(root.path(), &paths, |doc| doc);
         assert_eq!(format!("{kept_loaded:?}"), format!("{loaded:?}"));
         // `then` is given each document loaded, once; the others are problems as before.
-        let ids = load_content(root.path(), |doc| doc.id).unwrap();
+        let ids = load_files(root.path(), &paths, |doc| doc.id);
         assert_eq!(ids.documents, ["a"]);
         assert_eq!(ids.diagnostics.len(), 1);
         // The bytes as they are on disk (CRLF kept), an asset too, in path order.

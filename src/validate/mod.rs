@@ -113,7 +113,7 @@ pub fn check_document(mut doc: Document, config: &SiteConfig, schemas: &SchemaSe
 }
 
 /// Validates everything loaded: the documents were checked one by one as they were loaded
-/// ([`check_document`], handed to [`crate::load::load_content`]); this runs the rules that
+/// ([`check_document`], handed to [`crate::load::load_files`]); this runs the rules that
 /// look across records.
 pub fn validate(config: SiteConfig, schemas: &SchemaSet, loaded: Loaded<CheckedDocument>) -> Checked {
     assemble(

@@ -152,15 +152,14 @@ impl Staging {
                 Mode::Fresh
             }
         };
-        // The folder files and folders are made in: the fresh folder, or (moving files in)
-        // the output.
-        let folders = Arc::new(Folders::new(match mode {
-            Mode::Fresh => &dir,
-            Mode::InPlace { .. } => output,
-        }));
-        let writer = match mode {
-            Mode::Fresh => Writer::start(Arc::clone(&folders)),
-            Mode::InPlace { .. } => None,
+        // Files and folders are made in the fresh folder, by the writer thread; or (moving
+        // files in) in the output.
+        let fresh = matches!(mode, Mode::Fresh);
+        let folders = Arc::new(Folders::new(if fresh { &dir } else { output }));
+        let writer = if fresh {
+            Writer::start(Arc::clone(&folders))
+        } else {
+            None
         };
         Ok(Staging {
             dir,

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
+use super::lock;
 use crate::error::Error;
 
 /// At most this many bytes wait in the queue.
@@ -255,12 +256,10 @@ fn run(shared: &Shared) {
             queue.bytes = 0;
             std::mem::take(&mut queue.files)
         };
-        let mut failed = None;
-        for (file, bytes) in batch {
-            if failed.is_none() {
-                failed = shared.folders.write_file(&file, &bytes).err();
-            }
-        }
+        // Written in order up to the first failure.
+        let failed = batch
+            .iter()
+            .find_map(|(file, bytes)| shared.folders.write_file(file, bytes).err());
         let mut queue = lock(&shared.queue);
         queue.writing = false;
         if let Some(e) = failed {
@@ -274,10 +273,6 @@ fn run(shared: &Shared) {
             shared.drained.notify_all();
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]
