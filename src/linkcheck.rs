@@ -4,7 +4,7 @@
 //! Invariant: no I/O; works on pages as they are rendered, before the site is swapped in.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Mutex;
 
 use crate::render::OutputFile;
@@ -22,9 +22,10 @@ pub struct BrokenLink {
 
 /// The values of a page's `id`, `href` and `src` attributes (double-quoted, as our
 /// templates and the Markdown renderer write them), in one pass over the page: ids, then
-/// every `href`, then every `src`.
-fn attribute_values(html: &str) -> (Vec<&str>, Vec<&str>) {
-    let bytes = html.as_bytes();
+/// every `href`, then every `src`. `None` when a value is not UTF-8 (the caller then reads
+/// the page as text first). Only the values are checked for UTF-8, not the whole page: a
+/// `"` is never part of another character's bytes, so the values found are the same.
+fn attribute_values(bytes: &[u8]) -> Option<(Vec<&str>, Vec<&str>)> {
     let (mut ids, mut hrefs, mut srcs) = (Vec::new(), Vec::new(), Vec::new());
     let mut next = 0;
     for equals in memchr::memmem::find_iter(bytes, b"=\"") {
@@ -46,10 +47,10 @@ fn attribute_values(html: &str) -> (Vec<&str>, Vec<&str>) {
         } else {
             continue;
         };
-        list.push(&html[start..next]);
+        list.push(std::str::from_utf8(&bytes[start..next]).ok()?);
     }
     hrefs.append(&mut srcs);
-    (ids, hrefs)
+    Some((ids, hrefs))
 }
 
 /// Resolves `link` relative to `page` (both `/`-separated), `depth` being the number of
@@ -60,7 +61,10 @@ fn resolve<'l>(page: &str, depth: usize, link: &'l str) -> Option<Cow<'l, str>> 
     if let Some(rest) = link.get(3 * depth..)
         && link.as_bytes()[..3 * depth].chunks(3).all(|c| c == b"../")
         && !rest.starts_with("../")
-        && !rest.split('/').any(|s| s.is_empty() || s == "." || s == "..")
+        && rest
+            .as_bytes()
+            .split(|&b| b == b'/')
+            .all(|s| !matches!(s, b"" | b"." | b".."))
     {
         return Some(Cow::Borrowed(rest));
     }
@@ -132,7 +136,7 @@ fn unescape(s: &str) -> Cow<'_, str> {
 pub fn check(files: &[OutputFile]) -> Vec<BrokenLink> {
     let checker = LinkChecker::new(files.iter().map(|f| f.path.clone()));
     for file in files.iter().filter(|f| f.path.ends_with(".html")) {
-        checker.page(&file.path, &String::from_utf8_lossy(&file.bytes));
+        checker.page(&file.path, &file.bytes);
     }
     checker.finish()
 }
@@ -160,12 +164,12 @@ struct PendingFragment {
 pub struct LinkChecker {
     /// Looked up for every link of every page: hashed with foldhash rather than SipHash.
     paths: foldhash::HashSet<String>,
-    ids: Mutex<HashMap<String, Vec<u64>>>,
+    ids: Mutex<foldhash::HashMap<String, Vec<u64>>>,
     pending: Mutex<Vec<PendingFragment>>,
     broken: Mutex<Vec<BrokenLink>>,
     /// With [`LinkChecker::remembering`]: every page's links that resolved to a planned
     /// path, for [`LinkChecker::finish_incremental`] to check again when that page is kept.
-    links: Option<Mutex<HashMap<String, PageLinks>>>,
+    links: Option<Mutex<foldhash::HashMap<String, PageLinks>>>,
 }
 
 /// A page's internal links: the hash of each target path, with the hash of its fragment.
@@ -176,8 +180,8 @@ type PageLinks = Vec<(u64, Option<u64>)>;
 /// and of the fragment).
 #[derive(Debug, Default)]
 pub struct LinkMemory {
-    ids: HashMap<String, Vec<u64>>,
-    links: HashMap<String, PageLinks>,
+    ids: foldhash::HashMap<String, Vec<u64>>,
+    links: foldhash::HashMap<String, PageLinks>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -189,7 +193,7 @@ impl LinkMemory {
     pub fn with_ids_of(memory: &LinkMemory) -> LinkMemory {
         LinkMemory {
             ids: memory.ids.clone(),
-            links: HashMap::new(),
+            links: foldhash::HashMap::default(),
         }
     }
 }
@@ -199,7 +203,7 @@ impl LinkChecker {
     pub fn new(paths: impl IntoIterator<Item = String>) -> LinkChecker {
         LinkChecker {
             paths: paths.into_iter().collect(),
-            ids: Mutex::new(HashMap::new()),
+            ids: Mutex::new(foldhash::HashMap::default()),
             pending: Mutex::new(Vec::new()),
             broken: Mutex::new(Vec::new()),
             links: None,
@@ -208,13 +212,25 @@ impl LinkChecker {
 
     /// Keeps every page's links, for [`LinkChecker::finish_incremental`].
     pub fn remembering(mut self) -> LinkChecker {
-        self.links = Some(Mutex::new(HashMap::new()));
+        self.links = Some(Mutex::new(foldhash::HashMap::default()));
         self
     }
 
-    /// Checks the links of the page at `path` and keeps its ids.
-    pub fn page(&self, path: &str, html: &str) {
-        let (ids, links) = attribute_values(html);
+    /// Checks the links of the page at `path` and keeps its ids. A page that is not UTF-8
+    /// is read as text with the invalid bytes replaced (rendered pages always are UTF-8).
+    pub fn page(&self, path: &str, html: &[u8]) {
+        match attribute_values(html) {
+            Some((ids, links)) => self.check_values(path, ids, links),
+            None => {
+                let text = String::from_utf8_lossy(html);
+                let (ids, links) = attribute_values(text.as_bytes()).unwrap_or_default();
+                self.check_values(path, ids, links);
+            }
+        }
+    }
+
+    /// Checks the links of the page at `path`, given its ids and links as written.
+    fn check_values(&self, path: &str, ids: Vec<&str>, links: Vec<&str>) {
         let mut own_ids: Vec<u64> = ids.into_iter().map(|id| id_hash(&unescape(id))).collect();
         own_ids.sort_unstable();
         own_ids.dedup();
@@ -314,12 +330,12 @@ impl LinkChecker {
         } = previous;
         all_ids.retain(|path, _| paths.contains(path) && !made_ids.contains_key(path));
         all_ids.extend(made_ids);
-        let kept_links: HashMap<String, PageLinks> = old_links
+        let kept_links: foldhash::HashMap<String, PageLinks> = old_links
             .into_iter()
             .filter(|(path, _)| all_ids.contains_key(path) && !made.contains_key(path))
             .collect();
         let path_hashes: HashSet<u64> = paths.iter().map(|p| id_hash(p)).collect();
-        let ids_by_hash: HashMap<u64, &Vec<u64>> = all_ids.iter().map(|(p, ids)| (id_hash(p), ids)).collect();
+        let ids_by_hash: foldhash::HashMap<u64, &Vec<u64>> = all_ids.iter().map(|(p, ids)| (id_hash(p), ids)).collect();
         let mut recheck: Vec<String> = kept_links
             .iter()
             .filter(|(_, links)| {
@@ -361,8 +377,8 @@ impl LinkChecker {
         self,
     ) -> (
         foldhash::HashSet<String>,
-        HashMap<String, Vec<u64>>,
-        HashMap<String, PageLinks>,
+        foldhash::HashMap<String, Vec<u64>>,
+        foldhash::HashMap<String, PageLinks>,
         Vec<PendingFragment>,
         Vec<BrokenLink>,
     ) {
@@ -385,7 +401,7 @@ fn into_inner<T>(m: Mutex<T>) -> T {
 fn check_pending(
     pending: Vec<PendingFragment>,
     mut broken: Vec<BrokenLink>,
-    ids: &HashMap<String, Vec<u64>>,
+    ids: &foldhash::HashMap<String, Vec<u64>>,
 ) -> Vec<BrokenLink> {
     for p in pending {
         let found = ids
@@ -411,10 +427,31 @@ mod tests {
     #[test]
     fn attribute_values_finds_ids_then_hrefs_then_srcs() {
         let html = r#"<p id="top" class="x"><a href="a.html" title="src=&quot;no&quot;">a</a><img src="b.png" alt="c" data-href="no"><a href="d.html#top">d</a><span id="">e</span>"#;
-        let (ids, links) = attribute_values(html);
+        let (ids, links) = attribute_values(html.as_bytes()).unwrap();
         assert_eq!(ids, ["top", ""]);
         assert_eq!(links, ["a.html", "d.html#top", "b.png"]);
-        assert_eq!(attribute_values("<a href=\"open"), (vec![], vec![]));
+        assert_eq!(attribute_values(b"<a href=\"open"), Some((vec![], vec![])));
+        assert_eq!(
+            attribute_values(b"<a href=\"x\xff.html\">"),
+            None,
+            "a value that is not UTF-8"
+        );
+        assert!(
+            attribute_values(b"<p>\xff</p><a href=\"x.html\">").is_some(),
+            "text that is not UTF-8"
+        );
+    }
+
+    #[test]
+    fn a_page_that_is_not_utf8_is_checked_as_text() {
+        let mut bytes = b"<p>\xff</p><a href=\"index.html\">i</a> <a href=\"gone\xff.html\">g</a>".to_vec();
+        let files = vec![OutputFile {
+            path: "index.html".into(),
+            bytes: std::mem::take(&mut bytes),
+        }];
+        let broken = check(&files);
+        let links: Vec<&str> = broken.iter().map(|b| b.link.as_str()).collect();
+        assert_eq!(links, ["gone\u{FFFD}.html"]);
     }
 
     fn page(path: &str, html: &str) -> OutputFile {
@@ -472,5 +509,12 @@ mod tests {
         assert_eq!(resolve("a/b/index.html", "../../../x.html"), None);
         assert_eq!(resolve("a/index.html", "../x/../y.html").as_deref(), Some("y.html"));
         assert_eq!(resolve("index.html", "x/").as_deref(), Some("x"));
+        // Empty segments (a doubled or final `/`) take the slow path, which drops them.
+        assert_eq!(
+            resolve("a/b/index.html", "../../c//d.html").as_deref(),
+            Some("c/d.html")
+        );
+        assert_eq!(resolve("a/b/index.html", "../../c/").as_deref(), Some("c"));
+        assert_eq!(resolve("a/b/index.html", "../../c/..").as_deref(), Some(""));
     }
 }

@@ -243,15 +243,6 @@ fn other_files(
     files
 }
 
-/// A rendered page's text (always UTF-8: it was a `String`); `from_utf8` checks that
-/// much faster than `from_utf8_lossy`, which is only the fallback.
-fn page_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => std::borrow::Cow::Borrowed(text),
-        Err(_) => String::from_utf8_lossy(bytes),
-    }
-}
-
 fn push_problems(problems: &Mutex<Vec<Diagnostic>>, mut more: Vec<Diagnostic>) {
     problems
         .lock()
@@ -430,7 +421,7 @@ pub fn write_site(
                 }
                 match renderer.render(views.page(job)) {
                     Ok(page) => {
-                        links.page(&page.path, &page_text(&page.bytes));
+                        links.page(&page.path, &page.bytes);
                         write(&page.path, page.bytes);
                     }
                     Err(d) => push_problems(&template_problems, vec![d]),
@@ -507,7 +498,7 @@ fn finish_links(
     let previous = std::mem::take(&mut memory.links);
     let (mut broken, recheck, link_memory) = links.finish_incremental(previous);
     for page in &recheck {
-        let html = std::fs::read_to_string(output.join(page)).unwrap_or_default();
+        let html = std::fs::read(output.join(page)).unwrap_or_default();
         let again = LinkChecker::new(planned.iter().cloned()).remembering();
         again.page(page, &html);
         broken.extend(again.finish_incremental(LinkMemory::with_ids_of(&link_memory)).0);
@@ -564,7 +555,7 @@ pub fn refresh_data(
             .render(open_data.page(&views));
         match page {
             Ok(page) => {
-                links.page(&page.path, &page_text(&page.bytes));
+                links.page(&page.path, &page.bytes);
                 pages.push(page);
             }
             Err(d) => problems.push(d),
@@ -684,7 +675,7 @@ pub fn update_site(
             }
             match renderer.render(views.page(job)) {
                 Ok(page) => {
-                    links.page(&page.path, &page_text(&page.bytes));
+                    links.page(&page.path, &page.bytes);
                     made.lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
                         .push(page);

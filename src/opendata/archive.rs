@@ -44,6 +44,13 @@ pub struct Deflated {
     stored: bool,
 }
 
+impl Deflated {
+    /// The length of the entry's data in the archive.
+    fn compressed_len(&self) -> u64 {
+        self.data.iter().map(|piece| piece.len() as u64).sum()
+    }
+}
+
 /// An entry, or why it could not be deflated (the archive is then not written).
 pub type Entry = io::Result<Deflated>;
 
@@ -370,23 +377,18 @@ impl Archive {
         Ok(Archive { entries })
     }
 
-    /// The number of bytes [`Archive::write`] writes.
+    /// The number of bytes [`Archive::write`] writes, counted from the headers' lengths
+    /// (nothing is made: a build waits for this number before its Data page).
     pub fn size(&self) -> u64 {
-        /// Counts what is written to it.
-        struct Count(u64);
-        impl Write for Count {
-            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-                self.0 += buf.len() as u64;
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
+        let mut offset: u64 = 0;
+        let mut central_size: u64 = 0;
+        for entry in &self.entries {
+            let compressed = entry.compressed_len();
+            let (local, central) = header_lens(entry.path.len(), entry.size, compressed, offset);
+            offset += local + compressed;
+            central_size += central;
         }
-        let mut count = Count(0);
-        // Writing to a counter cannot fail.
-        let _ = write_entries(&self.entries, &mut count);
-        count.0
+        offset + central_size + end_len(self.entries.len() as u64, offset, central_size)
     }
 
     /// Writes the archive into `out`; each entry's compressed bytes are let go once copied.
@@ -409,7 +411,7 @@ fn write_entries<E: std::borrow::Borrow<Deflated>>(
     let mut offset: u64 = 0;
     for entry in entries {
         let entry = entry.borrow();
-        let compressed = entry.data.iter().map(|piece| piece.len() as u64).sum::<u64>();
+        let compressed = entry.compressed_len();
         let method = if entry.stored { STORED } else { DEFLATED };
         let (local, central_header) = headers(&entry.path, method, entry.crc32, entry.size, compressed, offset);
         out.write_all(&local)?;
@@ -423,7 +425,7 @@ fn write_entries<E: std::borrow::Borrow<Deflated>>(
     let central_size = central.len() as u64;
     out.write_all(&central)?;
     let mut end = Vec::with_capacity(98);
-    if count >= 0xFFFF || central_offset >= ZIP64_LIMIT || central_size >= ZIP64_LIMIT {
+    if end_needs_zip64(count, central_offset, central_size) {
         // The Zip64 end of central directory record, then its locator.
         put32(&mut end, 0x0606_4b50);
         put64(&mut end, 44);
@@ -456,7 +458,7 @@ fn write_entries<E: std::borrow::Borrow<Deflated>>(
 /// the central one holds the sizes when either does not fit (both, as its size fields then
 /// both say "see Zip64") and the offset when it does not fit.
 fn headers(path: &str, method: u16, crc32: u32, size: u64, compressed: u64, offset: u64) -> (Vec<u8>, Vec<u8>) {
-    let sizes_zip64 = size >= ZIP64_LIMIT || compressed >= ZIP64_LIMIT;
+    let sizes_zip64 = sizes_need_zip64(size, compressed);
     let name = path.as_bytes();
     let (csize, usize32) = if sizes_zip64 {
         (u32::MAX, u32::MAX)
@@ -488,12 +490,12 @@ fn headers(path: &str, method: u16, crc32: u32, size: u64, compressed: u64, offs
         put64(&mut local, compressed);
     }
 
-    let mut extra = Vec::new();
+    let mut extra = Vec::with_capacity(central_extra_len(sizes_zip64, offset));
     if sizes_zip64 {
         put64(&mut extra, size);
         put64(&mut extra, compressed);
     }
-    if offset >= ZIP64_LIMIT {
+    if offset_needs_zip64(offset) {
         put64(&mut extra, offset);
     }
     let zip64 = !extra.is_empty();
@@ -514,6 +516,47 @@ fn headers(path: &str, method: u16, crc32: u32, size: u64, compressed: u64, offs
         central.extend_from_slice(&extra);
     }
     (local, central)
+}
+
+/// Whether an entry's sizes go in a Zip64 extra field (either does not fit 32 bits).
+fn sizes_need_zip64(size: u64, compressed: u64) -> bool {
+    size >= ZIP64_LIMIT || compressed >= ZIP64_LIMIT
+}
+
+/// Whether a local header's offset goes in the central header's Zip64 extra field.
+fn offset_needs_zip64(offset: u64) -> bool {
+    offset >= ZIP64_LIMIT
+}
+
+/// The length of the data of the central header's Zip64 extra field (0: no such field).
+fn central_extra_len(sizes_zip64: bool, offset: u64) -> usize {
+    let sizes = if sizes_zip64 { 16 } else { 0 };
+    sizes + if offset_needs_zip64(offset) { 8 } else { 0 }
+}
+
+/// The lengths of the local and central headers [`headers`] writes for the entry `path`
+/// (of `name_len` bytes), from the same decisions.
+fn header_lens(name_len: usize, size: u64, compressed: u64, offset: u64) -> (u64, u64) {
+    let sizes_zip64 = sizes_need_zip64(size, compressed);
+    let local = 30 + name_len + if sizes_zip64 { 20 } else { 0 };
+    let extra = central_extra_len(sizes_zip64, offset);
+    let central = 46 + name_len + if extra > 0 { 4 + extra } else { 0 };
+    (local as u64, central as u64)
+}
+
+/// Whether the end of the central directory needs the Zip64 records.
+fn end_needs_zip64(count: u64, central_offset: u64, central_size: u64) -> bool {
+    count >= 0xFFFF || central_offset >= ZIP64_LIMIT || central_size >= ZIP64_LIMIT
+}
+
+/// The length of what ends the archive after the central directory: the end record (22
+/// bytes), after the Zip64 end record (56) and its locator (20) when they are needed.
+fn end_len(count: u64, central_offset: u64, central_size: u64) -> u64 {
+    22 + if end_needs_zip64(count, central_offset, central_size) {
+        56 + 20
+    } else {
+        0
+    }
 }
 
 fn put16(out: &mut Vec<u8>, v: u16) {
@@ -775,6 +818,27 @@ mod tests {
         let (local, central) = headers("small", DEFLATED, 7, 10, 12, 100);
         assert_eq!((local.len(), le16(&local, 4)), (30 + 5, 20));
         assert_eq!((central.len(), le32(&central, 42)), (46 + 5, 100));
+    }
+
+    #[test]
+    fn header_lengths_are_those_of_the_headers_written() {
+        const GIB: u64 = 1 << 30;
+        // Small; sizes past 32 bits; an offset past 32 bits; both.
+        for (size, compressed, offset) in [
+            (10, 12, 100),
+            (5 * GIB, GIB, 0),
+            (10, 12, 6 * GIB),
+            (5 * GIB, GIB, 6 * GIB),
+            (ZIP64_LIMIT, 1, ZIP64_LIMIT),
+            (ZIP64_LIMIT - 1, 1, ZIP64_LIMIT - 1),
+        ] {
+            let (local, central) = headers("a/name", DEFLATED, 7, size, compressed, offset);
+            assert_eq!(
+                header_lens("a/name".len(), size, compressed, offset),
+                (local.len() as u64, central.len() as u64),
+                "size {size}, compressed {compressed}, offset {offset}"
+            );
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@ mod fold;
 pub mod report;
 pub mod views;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -179,7 +179,7 @@ impl Theme {
         }
         let lang = locale.lang.clone();
         // Each text made once as a template value: a page calls `t` about eighty times.
-        let texts: HashMap<String, minijinja::Value> = locale
+        let texts: foldhash::HashMap<String, minijinja::Value> = locale
             .catalog()
             .keys()
             .map(|key| (key.clone(), minijinja::Value::from(locale.t(key))))
@@ -470,7 +470,7 @@ pub struct Renderer<'t> {
     /// `{% extends %}` alone, and the page grew by doubling (a copy of the whole page each
     /// time: a twentieth of the render step). Only the allocation depends on it, never
     /// the bytes.
-    last_sizes: HashMap<String, AtomicUsize>,
+    last_sizes: foldhash::HashMap<String, AtomicUsize>,
 }
 
 impl<'t> Renderer<'t> {

@@ -115,19 +115,23 @@ impl PageJob {
     }
 }
 
+/// The ids that name a key, by key; looked up for every page of an actor, country, sector or
+/// fund (hashed with foldhash rather than SipHash: the keys are the site's own ids).
+type Lists<'d> = foldhash::HashMap<&'d str, Vec<&'d str>>;
+
 /// Which records name which: the initiatives of each actor, country, sector and goal, the
 /// actors of each country and the children of each actor. Built once per build, so that no
 /// page scans every record (which would make a site's build time grow with the square of
 /// its size). Its lists borrow the ids from the dataset: no copy to make, none to free.
 #[derive(Debug, Default)]
 pub struct Index<'d> {
-    projects_by_actor: HashMap<&'d str, Vec<&'d str>>,
-    projects_by_country: HashMap<&'d str, Vec<&'d str>>,
-    projects_by_sector: HashMap<&'d str, Vec<&'d str>>,
+    projects_by_actor: Lists<'d>,
+    projects_by_country: Lists<'d>,
+    projects_by_sector: Lists<'d>,
     projects_by_sdg: BTreeMap<u8, Vec<&'d str>>,
-    actors_by_country: HashMap<&'d str, Vec<&'d str>>,
-    children_by_actor: HashMap<&'d str, Vec<&'d str>>,
-    projects_by_fund: HashMap<&'d str, Vec<&'d str>>,
+    actors_by_country: Lists<'d>,
+    children_by_actor: Lists<'d>,
+    projects_by_fund: Lists<'d>,
     /// The figures of each edition's report (the same in every language).
     figures: BTreeMap<i32, Vec<aggregate::Figure>>,
 }
@@ -154,7 +158,7 @@ impl<'d> Index<'d> {
     /// Every list of the index, without the figures.
     fn lists(data: &'d Dataset) -> Index<'d> {
         let mut index = Index::default();
-        fn add<'d>(map: &mut HashMap<&'d str, Vec<&'d str>>, key: &'d str, id: &'d str) {
+        fn add<'d>(map: &mut Lists<'d>, key: &'d str, id: &'d str) {
             let list = map.entry(key).or_default();
             if list.last() != Some(&id) {
                 list.push(id);
@@ -208,7 +212,7 @@ impl<'d> Index<'d> {
         index
     }
 
-    fn list<'i>(map: &'i HashMap<&'d str, Vec<&'d str>>, key: &str) -> impl Iterator<Item = &'i str> + use<'i, 'd> {
+    fn list<'i>(map: &'i Lists<'d>, key: &str) -> impl Iterator<Item = &'i str> + use<'i, 'd> {
         map.get(key).into_iter().flatten().copied()
     }
 

@@ -7,7 +7,7 @@
 pub mod rules;
 pub mod schema_errors;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
@@ -35,7 +35,7 @@ pub struct Checked {
 
 /// The documents a rule may point into, by kind and id (translations excluded).
 pub struct Documents {
-    by_key: HashMap<(DocKind, String), Arc<Document>>,
+    by_key: foldhash::HashMap<(DocKind, String), Arc<Document>>,
     /// Ids of every record found, valid or not, per collection: references to a record
     /// that merely failed its schema (or could not be read) are not reported again.
     pub ids: BTreeMap<Collection, BTreeSet<String>>,
@@ -165,7 +165,7 @@ pub fn assemble(
     };
     let mut translations = Vec::new();
     let mut chapters = Vec::new();
-    let mut by_key = HashMap::with_capacity(checked.len());
+    let mut by_key = foldhash::HashMap::with_capacity_and_hasher(checked.len(), Default::default());
     for CheckedDocument { doc, problems, typed } in checked {
         let valid = problems.is_empty();
         diagnostics.extend(problems);

@@ -14,7 +14,6 @@
 //! batch has gathered ([`WAKE_FILES`], [`WAKE_BYTES`]) or on [`Writer::flush`]: one wake-up
 //! per file would cost more than many of the writes it saves.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -36,7 +35,7 @@ pub(super) struct Folders {
     root: PathBuf,
     #[cfg(unix)]
     handle: Option<std::fs::File>,
-    made: Mutex<HashSet<String>>,
+    made: Mutex<foldhash::HashSet<String>>,
 }
 
 impl Folders {
@@ -47,7 +46,7 @@ impl Folders {
             // Without the handle (a system that refuses to open a folder), full paths.
             #[cfg(unix)]
             handle: std::fs::File::open(root).ok(),
-            made: Mutex::new(HashSet::new()),
+            made: Mutex::new(foldhash::HashSet::default()),
         }
     }
 
