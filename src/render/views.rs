@@ -119,6 +119,9 @@ impl PageJob {
 /// fund (hashed with foldhash rather than SipHash: the keys are the site's own ids).
 type Lists<'d> = foldhash::HashMap<&'d str, Vec<&'d str>>;
 
+/// The labels of each vocabulary value, by vocabulary and id: (language, label) pairs.
+type Labels<'d> = foldhash::HashMap<(&'d str, &'d str), Vec<(&'d str, minijinja::Value)>>;
+
 /// Which records name which: the initiatives of each actor, country, sector and goal, the
 /// actors of each country and the children of each actor. Built once per build, so that no
 /// page scans every record (which would make a site's build time grow with the square of
@@ -132,6 +135,9 @@ pub struct Index<'d> {
     actors_by_country: Lists<'d>,
     children_by_actor: Lists<'d>,
     projects_by_fund: Lists<'d>,
+    /// Each vocabulary value's label in each language it is written in, as a template value
+    /// made once: a page of an initiative shows some thirty labels ([`Views::label_value`]).
+    labels: Labels<'d>,
     /// The figures of each edition's report (the same in every language).
     figures: BTreeMap<i32, Vec<aggregate::Figure>>,
 }
@@ -207,6 +213,18 @@ impl<'d> Index<'d> {
             }
             if let Some(parent) = &a.data.parent {
                 add(&mut index.children_by_actor, parent, &a.id);
+            }
+        }
+        let vocabularies = &data.vocabularies;
+        for name in vocabularies.names() {
+            for entry in vocabularies.values(name) {
+                // Of two values with one id, the first is the one `Vocabularies::get` finds.
+                index.labels.entry((name, entry.id.as_str())).or_insert_with(|| {
+                    entry
+                        .languages("label")
+                        .filter_map(|lang| Some((lang, minijinja::Value::from(entry.text("label", lang)?))))
+                        .collect()
+                });
             }
         }
         index
@@ -384,6 +402,19 @@ impl<'a> Views<'a> {
             .map_or_else(|| id.to_owned(), |e| e.label(self.lang()).to_owned())
     }
 
+    /// [`Views::label`] as a template value, made once per build (no text copied).
+    pub(crate) fn label_value(&self, vocab: &str, id: &str) -> minijinja::Value {
+        let lang = self.lang();
+        let labels: &foldhash::HashMap<(&str, &str), Vec<(&str, minijinja::Value)>> = &self.index.labels;
+        labels
+            .get(&(vocab, id))
+            .and_then(|texts| {
+                let in_lang = |wanted: &str| texts.iter().find(|(l, _)| *l == wanted);
+                in_lang(lang).or_else(|| in_lang("en"))
+            })
+            .map_or_else(|| minijinja::Value::from(id), |(_, label)| label.clone())
+    }
+
     pub(crate) fn t(&self, key: &str) -> String {
         self.locale.t(key)
     }
@@ -428,7 +459,7 @@ impl<'a> Views<'a> {
     }
 
     pub(crate) fn sector_ref(&self, id: &str) -> Fields {
-        fields! { "id" => id, "name" => self.label("sectors", id), "href" => format!("sectors/{id}/index.html") }
+        fields! { "id" => id, "name" => self.label_value("sectors", id), "href" => format!("sectors/{id}/index.html") }
     }
 
     pub(crate) fn money(&self, m: &Money, default_year: Option<i32>) -> Fields {
@@ -466,7 +497,7 @@ impl<'a> Views<'a> {
         a.map(|a| {
             fields! {
                 "answer" => &a.answer,
-                "label" => self.label("answers", &a.answer),
+                "label" => self.label_value("answers", &a.answer),
                 "evidence" => self.opt_text(&a.evidence),
             }
         })
@@ -529,9 +560,9 @@ impl<'a> Views<'a> {
             "href" => format!("projects/{}/index.html", p.id),
             "title" => self.field(p, "title", &d.title),
             "summary" => self.field(p, "summary", &d.summary),
-            "modality" => self.label("modalities", &d.modality),
-            "instrument" => self.label("instruments", &d.instrument),
-            "status" => self.label("project-statuses", &d.status),
+            "modality" => self.label_value("modalities", &d.modality),
+            "instrument" => self.label_value("instruments", &d.instrument),
+            "status" => self.label_value("project-statuses", &d.status),
             "years" => Self::years(d),
             "countries" => self.country_roles(d).iter().map(|(code, role)| {
                 let mut c = self.country(code);
@@ -635,12 +666,12 @@ impl<'a> Views<'a> {
             "year" => edition.year,
             "title" => self.field(&edition.index, "title", &edition.index.data.title),
             "href" => format!("reports/{}/index.html", edition.year),
-            "status" => self.label("report-statuses", &edition.index.data.status),
+            "status" => self.label_value("report-statuses", &edition.index.data.status),
             "period" => format!("{} – {}", self.locale.date(&edition.index.data.period.from), self.locale.date(&edition.index.data.period.to)),
             "initiatives" => h.projects.len(),
             "countries" => h.countries,
             "with_civil_society" => h.with_civil_society,
-            "by_modality" => h.by_modality.iter().map(|(m, n)| fields! {"name" => self.label("modalities", m), "count" => *n}).collect::<Vec<_>>(),
+            "by_modality" => h.by_modality.iter().map(|(m, n)| fields! {"name" => self.label_value("modalities", m), "count" => *n}).collect::<Vec<_>>(),
         }
     }
 
@@ -680,12 +711,12 @@ impl<'a> Views<'a> {
             .iter()
             .map(|x| {
                 let c = x.contribution.as_ref();
-                let actor_type = self.data.actor(&x.actor).map(|a| self.label("actor-types", &a.data.kind));
+                let actor_type = self.data.actor(&x.actor).map(|a| self.label_value("actor-types", &a.data.kind));
                 fields! {
                     "actor" => self.actor_ref(&x.actor),
                     "type" => actor_type,
-                    "role" => self.label("roles", &x.role),
-                    "phases" => x.phases.iter().map(|ph| self.label("phases", ph)).collect::<Vec<_>>(),
+                    "role" => self.label_value("roles", &x.role),
+                    "phases" => x.phases.iter().map(|ph| self.label_value("phases", ph)).collect::<Vec<_>>(),
                     "financial" => c.and_then(|c| c.financial.as_ref()).map(|m| self.money(m, start_year)),
                     "in_kind" => c.and_then(|c| c.in_kind.as_ref()).map(|k| fields! {
                         "description" => self.opt_text(&k.description),
@@ -707,19 +738,21 @@ impl<'a> Views<'a> {
                     .participants
                     .iter()
                     .filter(|x| x.phases.contains(&phase.id))
-                    .map(|x| fields! {"actor" => self.actor_ref(&x.actor), "role" => self.label("roles", &x.role)})
+                    .map(
+                        |x| fields! {"actor" => self.actor_ref(&x.actor), "role" => self.label_value("roles", &x.role)},
+                    )
                     .collect();
                 (!who.is_empty()).then(|| fields! {"phase" => phase.label(self.lang()), "participants" => who})
             })
             .collect();
         let financing = d.financing.as_ref().map(|f| {
             fields! {
-                "type" => f.kind.as_ref().map(|k| self.label("financing-types", k)),
+                "type" => f.kind.as_ref().map(|k| self.label_value("financing-types", k)),
                 "budget" => f.budget.as_ref().map(|m| self.money(m, start_year)),
                 "funds" => f.funds.iter().map(|id| self.fund_ref(id)).collect::<Vec<_>>(),
                 "transactions" => f.transactions.iter().map(|t| fields! {
                     "date" => self.locale.date(&t.date),
-                    "type" => self.label("transaction-types", &t.kind),
+                    "type" => self.label_value("transaction-types", &t.kind),
                     "amount" => self.money(&t.amount, start_year),
                     "from" => t.from.as_ref().map(|a| self.actor_ref(a)),
                     "to" => t.to.as_ref().map(|a| self.actor_ref(a)),
@@ -748,7 +781,7 @@ impl<'a> Views<'a> {
             .map(|r| {
                 fields! {
                     "indicator" => self.text(&r.indicator),
-                    "type" => r.kind.as_ref().map(|k| self.label("result-types", k)),
+                    "type" => r.kind.as_ref().map(|k| self.label_value("result-types", k)),
                     "unit" => r.unit.as_deref(),
                     "baseline" => measure(&r.baseline), "target" => measure(&r.target), "actual" => measure(&r.actual),
                 }
@@ -790,7 +823,7 @@ impl<'a> Views<'a> {
             .map(|m| {
                 fields! {
                     "date" => self.opt_date(&m.date),
-                    "level" => m.level.as_ref().map(|l| self.label("follow-up-levels", l)),
+                    "level" => m.level.as_ref().map(|l| self.label_value("follow-up-levels", l)),
                     "by" => m.by.as_ref().map(|a| self.actor_ref(a)),
                     "summary" => self.opt_text(&m.summary),
                     "source" => m.source.as_ref().map(|s| self.source(s)),
@@ -811,7 +844,7 @@ impl<'a> Views<'a> {
             "consultation" => consultation,
             "evaluation" => evaluation,
             "monitoring" => monitoring,
-            "outcome" => self.label("outcomes", &d.outcome),
+            "outcome" => self.label_value("outcomes", &d.outcome),
             "lessons" => self.opt_field(p, "lessons", &d.lessons),
             "sources" => self.sources(&d.sources),
             "tags" => d.tags.iter().map(String::as_str).collect::<Vec<_>>(),
@@ -920,10 +953,10 @@ impl<'a> Views<'a> {
             "id" => id,
             "name" => self.field(a, "name", &d.name),
             "acronym" => d.acronym.as_deref(),
-            "type" => self.label("actor-types", &d.kind),
+            "type" => self.label_value("actor-types", &d.kind),
             "civil_society" => self.data.vocabularies.is_civil_society(&d.kind),
             "country" => d.country.as_ref().map(|c| self.country(c)),
-            "scope" => d.scope.as_ref().map(|s| self.label("actor-scopes", s)),
+            "scope" => d.scope.as_ref().map(|s| self.label_value("actor-scopes", s)),
             "founded" => d.founded,
             "website" => d.website.as_deref(),
             "parent" => d.parent.as_ref().map(|p| self.actor_ref(p)),
@@ -1120,7 +1153,7 @@ impl<'a> Views<'a> {
                     .collect();
                 let entry = self.data.vocabularies.get("sectors", &id);
                 let sector = fields! {
-                    "id" => id.as_str(), "name" => self.label("sectors", &id), "dac" => entry.and_then(|e| e.fields.get("dac")),
+                    "id" => id.as_str(), "name" => self.label_value("sectors", &id), "dac" => entry.and_then(|e| e.fields.get("dac")),
                     "projects" => projects, "actors" => actors, "funds" => funds,
                 };
                 let title = self.label("sectors", &id);
@@ -1159,11 +1192,11 @@ impl<'a> Views<'a> {
         let mut r = self.fund_ref(id);
         r.extend(fields! {
             "acronym" => f.acronym.as_deref(),
-            "type" => self.label("fund-types", &f.kind),
-            "financing" => self.label("financing-types", &f.financing),
-            "status" => self.label("fund-statuses", &f.status),
+            "type" => self.label_value("fund-types", &f.kind),
+            "financing" => self.label_value("financing-types", &f.financing),
+            "status" => self.label_value("fund-statuses", &f.status),
             "administered_by" => self.actor_ref(&f.administered_by),
-            "applicants" => f.eligible.applicants.iter().map(|a| self.label("actor-types", a)).collect::<Vec<_>>(),
+            "applicants" => f.eligible.applicants.iter().map(|a| self.label_value("actor-types", a)).collect::<Vec<_>>(),
             // An empty list: the sources do not say who may apply.
             "applicants_stated" => !f.eligible.applicants.is_empty(),
             "open_to_social_movements" => f.eligible.applicants.iter().any(|a| a == "social-movement"),
@@ -1229,7 +1262,7 @@ impl<'a> Views<'a> {
             "grant_max" => f.grant_size.as_ref().and_then(|g| g.max.as_ref()).map(|m| self.money(m, None)),
             "eligible_countries" => f.eligible.countries.iter().map(|c| self.country(c)).collect::<Vec<_>>(),
             "eligible_regions" => f.eligible.regions.iter().map(|r| self.region(r)).collect::<Vec<_>>(),
-            "eligible_modalities" => f.eligible.modalities.iter().map(|m| self.label("modalities", m)).collect::<Vec<_>>(),
+            "eligible_modalities" => f.eligible.modalities.iter().map(|m| self.label_value("modalities", m)).collect::<Vec<_>>(),
             "sectors" => f.sectors.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
             "application" => f.application.as_ref().map(|a| fields! {
                 "process" => self.opt_text(&a.process), "url" => a.url.as_deref(), "deadline" => self.opt_text(&a.deadline),
@@ -1254,16 +1287,16 @@ impl<'a> Views<'a> {
         let e = &record.data;
         fields! {
             "id" => id,
-            "kind" => self.label("exchange-kinds", &e.kind),
+            "kind" => self.label_value("exchange-kinds", &e.kind),
             "title" => self.field(record, "title", &e.title),
             "summary" => self.field(record, "summary", &e.summary),
             "by" => self.actor_ref(&e.by),
             "country" => e.country.as_ref().map(|c| self.country(c)),
             "sectors" => e.sectors.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
-            "modalities" => e.modalities.iter().map(|m| self.label("modalities", m)).collect::<Vec<_>>(),
+            "modalities" => e.modalities.iter().map(|m| self.label_value("modalities", m)).collect::<Vec<_>>(),
             "posted" => self.locale.date(&e.posted),
             "open_until" => self.opt_date(&e.open_until),
-            "status" => self.label("exchange-statuses", &e.status),
+            "status" => self.label_value("exchange-statuses", &e.status),
             "resulting_project" => e.resulting_project.as_ref().and_then(|p| self.data.project(p)).map(|p| fields! {
                 "href" => format!("projects/{}/index.html", p.id), "title" => self.field(p, "title", &p.data.title),
             }),
@@ -1335,5 +1368,87 @@ impl<'a> Views<'a> {
             self.t("dictionary.title"),
             fields! { "records" => records },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A dataset with no records and the built-in vocabularies (translated into the four
+    /// languages, some values only in English).
+    fn dataset() -> Dataset {
+        let schemas = crate::schema::SchemaSet::load(std::path::Path::new("/nonexistent")).unwrap();
+        let config = crate::config::SiteConfig::parse(
+            "title = \"t\"\nlanguages = [\"en\", \"es\"]\ndefault_language = \"en\"\n",
+            "openssc.toml",
+        )
+        .unwrap();
+        Dataset {
+            config,
+            vocabularies: schemas.vocabularies,
+            projects: BTreeMap::new(),
+            actors: BTreeMap::new(),
+            funds: BTreeMap::new(),
+            exchanges: BTreeMap::new(),
+            editions: BTreeMap::new(),
+            exchange_rates: None,
+            country_facts: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn label_values_are_the_labels_in_every_language() {
+        let data = dataset();
+        let schemas = crate::schema::SchemaSet::load(std::path::Path::new("/nonexistent")).unwrap();
+        let index = Index::new(&data);
+        let rows = Rows::default();
+        let mut compared = 0;
+        for lang in ["en", "es", "pt", "fr", "de"] {
+            let catalog = crate::render::Theme::builtin_catalog(lang).unwrap_or_default();
+            let locale = Arc::new(Locale::new(lang, catalog));
+            let views = Views {
+                data: &data,
+                schemas: &schemas,
+                locale: &locale,
+                index: &index,
+                rows: &rows,
+            };
+            for name in data.vocabularies.names() {
+                for entry in data.vocabularies.values(name) {
+                    let value = views.label_value(name, &entry.id);
+                    assert_eq!(
+                        value.as_str(),
+                        Some(views.label(name, &entry.id).as_str()),
+                        "{name} {lang}"
+                    );
+                    compared += 1;
+                }
+            }
+            // An id no vocabulary has, and a vocabulary that does not exist: the id itself.
+            assert_eq!(
+                views.label_value("roles", "no-such-role").as_str(),
+                Some("no-such-role")
+            );
+            assert_eq!(views.label_value("no-such-vocabulary", "x").as_str(), Some("x"));
+        }
+        assert!(compared > 100, "{compared} labels compared");
+        // The labels differ by language (else the comparison would prove little).
+        let es = Arc::new(Locale::new("es", crate::render::Theme::builtin_catalog("es").unwrap()));
+        let en = Arc::new(Locale::new("en", crate::render::Theme::builtin_catalog("en").unwrap()));
+        let label = |locale: &Arc<Locale>| {
+            let views = Views {
+                data: &data,
+                schemas: &schemas,
+                locale,
+                index: &index,
+                rows: &rows,
+            };
+            views.label_value("roles", "provider")
+        };
+        assert_eq!(
+            (label(&en).as_str(), label(&es).as_str()),
+            (Some("Provider"), Some("Oferente"))
+        );
     }
 }
