@@ -19,7 +19,7 @@ use crate::model::{Project, Record};
 use crate::opendata::{KeptFiles, Sink, Sources, sums};
 use crate::render::deps::{FileHashes, Fingerprints};
 use crate::render::fields::Fields;
-use crate::render::views::{Fragments, Index, PageJob, Rows, Views};
+use crate::render::views::{Fragments, Index, PageJob, Refs, Rows, Views};
 use crate::render::{BuildInfo, OutputFile, ROOT_MARK, Renderer, SiteLanguage, Theme};
 use crate::schema::SchemaSet;
 use crate::write::{Staging, remove_with_empty_folders, write_in_place};
@@ -77,12 +77,14 @@ impl<'a> Inputs<'a> {
         'a: 'v,
     {
         static NO_ROWS: std::sync::LazyLock<Rows> = std::sync::LazyLock::new(Rows::default);
+        static NO_REFS: std::sync::LazyLock<Refs> = std::sync::LazyLock::new(Refs::default);
         Views {
             data: self.dataset,
             schemas: self.schemas,
             locale,
             index,
             rows: &NO_ROWS,
+            refs: &NO_REFS,
         }
     }
 }
@@ -404,8 +406,10 @@ pub fn write_site(
                 Ok(rows) => rows.into_iter().collect(),
                 Err(d) => return push_problems(&template_problems, vec![d]),
             };
+            let refs = views_of(locale).refs();
             let views = Views {
                 rows: &rows,
+                refs: &refs,
                 ..views_of(locale)
             };
             // Small pieces: a core that joins late (it wrote the archive first) finds work to
@@ -656,8 +660,10 @@ pub fn update_site(
             }
         }
         rows.retain(|id, _| current.contains_key(id));
+        let refs = views_of(locale).refs();
         let views = Views {
             rows: &rows,
+            refs: &refs,
             ..views_of(locale)
         };
         let jobs = views.jobs();

@@ -291,6 +291,16 @@ pub struct Views<'a> {
     /// The table row of each initiative in the page's language (`project-row.html`), made
     /// once and placed in every table that lists it.
     pub rows: &'a Rows,
+    /// The references to actors in the page's language, made once ([`Views::refs`]).
+    pub refs: &'a Refs,
+}
+
+/// What many pages show of an actor (its name, acronym and link: [`Views::actor_ref`]) as
+/// template values made once per language: an initiative's page names some eight actors,
+/// each reference a map of four values made anew.
+#[derive(Debug, Default)]
+pub struct Refs {
+    actors: foldhash::HashMap<String, minijinja::Value>,
 }
 
 /// Pre-rendered fragments of initiatives, by id (see [`Views::rows`]).
@@ -448,6 +458,27 @@ impl<'a> Views<'a> {
             },
             None => fields! { "id" => id, "name" => id, "acronym" => None::<&str>, "href" => None::<&str> },
         }
+    }
+
+    /// [`Views::actor_ref`] as a template value, taken from [`Views::refs`] when they hold it.
+    pub(crate) fn actor_ref_value(&self, id: &str) -> minijinja::Value {
+        match self.refs.actors.get(id) {
+            Some(value) => value.clone(),
+            None => self.actor_ref(id).into_template(),
+        }
+    }
+
+    /// The references of every actor in this language, for [`Views::refs`].
+    pub fn refs(&self) -> Refs {
+        let actors = self
+            .data
+            .actors
+            .keys()
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|id| ((*id).clone(), self.actor_ref(id).into_template()))
+            .collect();
+        Refs { actors }
     }
 
     pub(crate) fn fund_ref(&self, id: &str) -> Fields {
@@ -713,7 +744,7 @@ impl<'a> Views<'a> {
                 let c = x.contribution.as_ref();
                 let actor_type = self.data.actor(&x.actor).map(|a| self.label_value("actor-types", &a.data.kind));
                 fields! {
-                    "actor" => self.actor_ref(&x.actor),
+                    "actor" => self.actor_ref_value(&x.actor),
                     "type" => actor_type,
                     "role" => self.label_value("roles", &x.role),
                     "phases" => x.phases.iter().map(|ph| self.label_value("phases", ph)).collect::<Vec<_>>(),
@@ -739,7 +770,7 @@ impl<'a> Views<'a> {
                     .iter()
                     .filter(|x| x.phases.contains(&phase.id))
                     .map(
-                        |x| fields! {"actor" => self.actor_ref(&x.actor), "role" => self.label_value("roles", &x.role)},
+                        |x| fields! {"actor" => self.actor_ref_value(&x.actor), "role" => self.label_value("roles", &x.role)},
                     )
                     .collect();
                 (!who.is_empty()).then(|| fields! {"phase" => phase.label(self.lang()), "participants" => who})
@@ -754,8 +785,8 @@ impl<'a> Views<'a> {
                     "date" => self.locale.date(&t.date),
                     "type" => self.label_value("transaction-types", &t.kind),
                     "amount" => self.money(&t.amount, start_year),
-                    "from" => t.from.as_ref().map(|a| self.actor_ref(a)),
-                    "to" => t.to.as_ref().map(|a| self.actor_ref(a)),
+                    "from" => t.from.as_ref().map(|a| self.actor_ref_value(a)),
+                    "to" => t.to.as_ref().map(|a| self.actor_ref_value(a)),
                 }).collect::<Vec<_>>(),
             }
         });
@@ -813,7 +844,7 @@ impl<'a> Views<'a> {
                 .collect();
             fields! {
                 "date" => self.opt_date(&e.date),
-                "by" => e.by.iter().map(|a| self.actor_ref(a)).collect::<Vec<_>>(),
+                "by" => e.by.iter().map(|a| self.actor_ref_value(a)).collect::<Vec<_>>(),
                 "questions" => questions,
             }
         });
@@ -824,7 +855,7 @@ impl<'a> Views<'a> {
                 fields! {
                     "date" => self.opt_date(&m.date),
                     "level" => m.level.as_ref().map(|l| self.label_value("follow-up-levels", l)),
-                    "by" => m.by.as_ref().map(|a| self.actor_ref(a)),
+                    "by" => m.by.as_ref().map(|a| self.actor_ref_value(a)),
                     "summary" => self.opt_text(&m.summary),
                     "source" => m.source.as_ref().map(|s| self.source(s)),
                 }
@@ -834,7 +865,7 @@ impl<'a> Views<'a> {
         let extra = fields! {
             "start" => self.locale.date(&d.start),
             "end" => self.opt_date(&d.end),
-            "regional_mechanism" => d.regional_mechanism.as_ref().map(|a| self.actor_ref(a)),
+            "regional_mechanism" => d.regional_mechanism.as_ref().map(|a| self.actor_ref_value(a)),
             "sdgs" => d.sdgs.iter().map(|n| fields! {"number" => *n, "name" => self.t(&format!("sdg.{n}")), "href" => format!("sdgs/{n}/index.html")}).collect::<Vec<_>>(),
             "participants" => participants,
             "phases" => phases,
@@ -959,7 +990,7 @@ impl<'a> Views<'a> {
             "scope" => d.scope.as_ref().map(|s| self.label_value("actor-scopes", s)),
             "founded" => d.founded,
             "website" => d.website.as_deref(),
-            "parent" => d.parent.as_ref().map(|p| self.actor_ref(p)),
+            "parent" => d.parent.as_ref().map(|p| self.actor_ref_value(p)),
             "children" => children,
             "capacities" => d.capacities.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
             "capacities_note" => self.opt_field(a, "capacities_note", &d.capacities_note),
@@ -1195,7 +1226,7 @@ impl<'a> Views<'a> {
             "type" => self.label_value("fund-types", &f.kind),
             "financing" => self.label_value("financing-types", &f.financing),
             "status" => self.label_value("fund-statuses", &f.status),
-            "administered_by" => self.actor_ref(&f.administered_by),
+            "administered_by" => self.actor_ref_value(&f.administered_by),
             "applicants" => f.eligible.applicants.iter().map(|a| self.label_value("actor-types", a)).collect::<Vec<_>>(),
             // An empty list: the sources do not say who may apply.
             "applicants_stated" => !f.eligible.applicants.is_empty(),
@@ -1256,7 +1287,7 @@ impl<'a> Views<'a> {
             .map(|p| self.project_item(p))
             .collect();
         fund.extend(fields! {
-            "contributors" => f.contributors.iter().map(|a| self.actor_ref(a)).collect::<Vec<_>>(),
+            "contributors" => f.contributors.iter().map(|a| self.actor_ref_value(a)).collect::<Vec<_>>(),
             "capital" => f.capital.as_ref().map(|m| self.money(m, None)),
             "grant_min" => f.grant_size.as_ref().and_then(|g| g.min.as_ref()).map(|m| self.money(m, None)),
             "grant_max" => f.grant_size.as_ref().and_then(|g| g.max.as_ref()).map(|m| self.money(m, None)),
@@ -1290,7 +1321,7 @@ impl<'a> Views<'a> {
             "kind" => self.label_value("exchange-kinds", &e.kind),
             "title" => self.field(record, "title", &e.title),
             "summary" => self.field(record, "summary", &e.summary),
-            "by" => self.actor_ref(&e.by),
+            "by" => self.actor_ref_value(&e.by),
             "country" => e.country.as_ref().map(|c| self.country(c)),
             "sectors" => e.sectors.iter().map(|s| self.sector_ref(s)).collect::<Vec<_>>(),
             "modalities" => e.modalities.iter().map(|m| self.label_value("modalities", m)).collect::<Vec<_>>(),
@@ -1397,23 +1428,94 @@ mod tests {
         }
     }
 
+    /// What views borrow besides the dataset, for the tests' views.
+    struct Parts<'d> {
+        schemas: crate::schema::SchemaSet,
+        index: Index<'d>,
+        rows: Rows,
+        none: Refs,
+    }
+
+    impl<'d> Parts<'d> {
+        fn new(data: &'d Dataset) -> Parts<'d> {
+            Parts {
+                schemas: crate::schema::SchemaSet::load(std::path::Path::new("/nonexistent")).unwrap(),
+                index: Index::new(data),
+                rows: Rows::default(),
+                none: Refs::default(),
+            }
+        }
+
+        /// Views of `data` in `locale`'s language, without references made ahead.
+        fn views<'a>(&'a self, data: &'a Dataset, locale: &'a Arc<Locale>) -> Views<'a> {
+            Views {
+                data,
+                schemas: &self.schemas,
+                locale,
+                index: &self.index,
+                rows: &self.rows,
+                refs: &self.none,
+            }
+        }
+    }
+
+    fn locale(lang: &str) -> Arc<Locale> {
+        let catalog = crate::render::Theme::builtin_catalog(lang).unwrap_or_default();
+        Arc::new(Locale::new(lang, catalog))
+    }
+
+    #[test]
+    fn actor_references_made_once_are_those_made_each_time() {
+        let mut data = dataset();
+        for (id, value) in [
+            (
+                "gov-col",
+                serde_json::json!({"name": "Ministry", "acronym": "MIN", "type": "government", "country": "COL"}),
+            ),
+            ("ngo-hnd", serde_json::json!({"name": "Network", "type": "ngo"})),
+        ] {
+            let record = Record {
+                id: id.into(),
+                file: format!("content/actors/{id}.md"),
+                data: serde_json::from_value(value).unwrap(),
+                body: String::new(),
+                translations: BTreeMap::new(),
+            };
+            data.actors.insert(id.into(), Arc::new(record));
+        }
+        let parts = Parts::new(&data);
+        let es = locale("es");
+        let views = parts.views(&data, &es);
+        let refs = views.refs();
+        let cached = Views { refs: &refs, ..views };
+        let json = |value: minijinja::Value| serde_json::to_string(&value).unwrap();
+        for id in ["gov-col", "ngo-hnd", "no-such-actor"] {
+            assert!(
+                id == "no-such-actor" || refs.actors.contains_key(id),
+                "{id} is made once"
+            );
+            assert_eq!(
+                json(cached.actor_ref_value(id)),
+                json(views.actor_ref(id).into_template()),
+                "{id}"
+            );
+        }
+        // In Spanish, the English name is marked as such (a fallback): made in the page's language.
+        assert_eq!(
+            json(cached.actor_ref_value("gov-col")),
+            "{\"id\":\"gov-col\",\"name\":\"\u{e000}en\u{e001}Ministry\u{e002}\",\"acronym\":\"MIN\",\
+             \"href\":\"actors/gov-col/index.html\"}"
+        );
+    }
+
     #[test]
     fn label_values_are_the_labels_in_every_language() {
         let data = dataset();
-        let schemas = crate::schema::SchemaSet::load(std::path::Path::new("/nonexistent")).unwrap();
-        let index = Index::new(&data);
-        let rows = Rows::default();
+        let parts = Parts::new(&data);
         let mut compared = 0;
         for lang in ["en", "es", "pt", "fr", "de"] {
-            let catalog = crate::render::Theme::builtin_catalog(lang).unwrap_or_default();
-            let locale = Arc::new(Locale::new(lang, catalog));
-            let views = Views {
-                data: &data,
-                schemas: &schemas,
-                locale: &locale,
-                index: &index,
-                rows: &rows,
-            };
+            let locale = locale(lang);
+            let views = parts.views(&data, &locale);
             for name in data.vocabularies.names() {
                 for entry in data.vocabularies.values(name) {
                     let value = views.label_value(name, &entry.id);
@@ -1434,18 +1536,8 @@ mod tests {
         }
         assert!(compared > 100, "{compared} labels compared");
         // The labels differ by language (else the comparison would prove little).
-        let es = Arc::new(Locale::new("es", crate::render::Theme::builtin_catalog("es").unwrap()));
-        let en = Arc::new(Locale::new("en", crate::render::Theme::builtin_catalog("en").unwrap()));
-        let label = |locale: &Arc<Locale>| {
-            let views = Views {
-                data: &data,
-                schemas: &schemas,
-                locale,
-                index: &index,
-                rows: &rows,
-            };
-            views.label_value("roles", "provider")
-        };
+        let (en, es) = (locale("en"), locale("es"));
+        let label = |locale: &Arc<Locale>| parts.views(&data, locale).label_value("roles", "provider");
         assert_eq!(
             (label(&en).as_str(), label(&es).as_str()),
             (Some("Provider"), Some("Oferente"))
