@@ -402,11 +402,15 @@ pub fn write_site(
                 Ok(r) => r,
                 Err(d) => return push_problems(&template_problems, d),
             };
-            let rows: Rows = match make_rows(&views_of(locale), &renderer, &projects) {
+            let refs = views_of(locale).refs();
+            let with_refs = Views {
+                refs: &refs,
+                ..views_of(locale)
+            };
+            let rows: Rows = match make_rows(&with_refs, &renderer, &projects) {
                 Ok(rows) => rows.into_iter().collect(),
                 Err(d) => return push_problems(&template_problems, vec![d]),
             };
-            let refs = views_of(locale).refs();
             let views = Views {
                 rows: &rows,
                 refs: &refs,
@@ -652,7 +656,12 @@ pub fn update_site(
             .filter(|p| hashes.get(&p.id) != current.get(&p.id))
             .map(|p| &**p)
             .collect();
-        match make_rows(&views_of(locale), &renderer, &stale) {
+        let refs = views_of(locale).refs();
+        let with_refs = Views {
+            refs: &refs,
+            ..views_of(locale)
+        };
+        match make_rows(&with_refs, &renderer, &stale) {
             Ok(made) => rows.extend(made),
             Err(d) => {
                 push_problems(&template_problems, vec![d]);
@@ -660,7 +669,6 @@ pub fn update_site(
             }
         }
         rows.retain(|id, _| current.contains_key(id));
-        let refs = views_of(locale).refs();
         let views = Views {
             rows: &rows,
             refs: &refs,

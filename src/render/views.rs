@@ -295,12 +295,16 @@ pub struct Views<'a> {
     pub refs: &'a Refs,
 }
 
-/// What many pages show of an actor (its name, acronym and link: [`Views::actor_ref`]) as
-/// template values made once per language: an initiative's page names some eight actors,
-/// each reference a map of four values made anew.
+/// What many pages show of an actor, a country or a sector (its name and link:
+/// [`Views::actor_ref`], [`Views::country`], [`Views::sector_ref`]) made once per language:
+/// an initiative's page and its row name some eight actors and a dozen countries and
+/// sectors, each reference a map of values made anew (a lookup, the name in the page's
+/// language, the link).
 #[derive(Debug, Default)]
 pub struct Refs {
     actors: foldhash::HashMap<String, minijinja::Value>,
+    countries: foldhash::HashMap<&'static str, Fields>,
+    sectors: foldhash::HashMap<String, Fields>,
 }
 
 /// Pre-rendered fragments of initiatives, by id (see [`Views::rows`]).
@@ -443,7 +447,15 @@ impl<'a> Views<'a> {
         self.locale.compare(&name(a), &name(b))
     }
 
+    /// A country's code, name and link, from [`Views::refs`] when they hold it.
     pub(crate) fn country(&self, code: &str) -> Fields {
+        match self.refs.countries.get(code) {
+            Some(fields) => fields.clone(),
+            None => self.make_country(code),
+        }
+    }
+
+    fn make_country(&self, code: &str) -> Fields {
         let name = crate::countries::get(code).map_or(code, |c| c.name(self.lang()));
         fields! { "code" => code, "name" => name, "href" => format!("countries/{}/index.html", code.to_lowercase()) }
     }
@@ -468,7 +480,7 @@ impl<'a> Views<'a> {
         }
     }
 
-    /// The references of every actor in this language, for [`Views::refs`].
+    /// The references of every actor, country and sector in this language, for [`Views::refs`].
     pub fn refs(&self) -> Refs {
         let actors = self
             .data
@@ -478,7 +490,22 @@ impl<'a> Views<'a> {
             .par_iter()
             .map(|id| ((*id).clone(), self.actor_ref(id).into_template()))
             .collect();
-        Refs { actors }
+        let countries = crate::countries::all()
+            .keys()
+            .map(|&code| (code, self.make_country(code)))
+            .collect();
+        let sectors = self
+            .data
+            .vocabularies
+            .values("sectors")
+            .iter()
+            .map(|s| (s.id.clone(), self.make_sector_ref(&s.id)))
+            .collect();
+        Refs {
+            actors,
+            countries,
+            sectors,
+        }
     }
 
     pub(crate) fn fund_ref(&self, id: &str) -> Fields {
@@ -489,7 +516,15 @@ impl<'a> Views<'a> {
         fields! { "id" => id, "name" => name, "href" => format!("funds/{id}/index.html") }
     }
 
+    /// A sector's id, name and link, from [`Views::refs`] when they hold it.
     pub(crate) fn sector_ref(&self, id: &str) -> Fields {
+        match self.refs.sectors.get(id) {
+            Some(fields) => fields.clone(),
+            None => self.make_sector_ref(id),
+        }
+    }
+
+    fn make_sector_ref(&self, id: &str) -> Fields {
         fields! { "id" => id, "name" => self.label_value("sectors", id), "href" => format!("sectors/{id}/index.html") }
     }
 
@@ -1465,7 +1500,7 @@ mod tests {
     }
 
     #[test]
-    fn actor_references_made_once_are_those_made_each_time() {
+    fn references_made_once_are_those_made_each_time() {
         let mut data = dataset();
         for (id, value) in [
             (
@@ -1500,6 +1535,23 @@ mod tests {
                 "{id}"
             );
         }
+        let fields = |f: Fields| serde_json::to_string(&f).unwrap();
+        for code in ["COL", "HND", "XKX", "ZZZ"] {
+            assert_eq!(fields(cached.country(code)), fields(views.make_country(code)), "{code}");
+        }
+        assert!(refs.countries.contains_key("COL") && !refs.countries.contains_key("ZZZ"));
+        assert_eq!(
+            fields(cached.country("COL")),
+            r#"{"code":"COL","name":"Colombia","href":"countries/col/index.html"}"#
+        );
+        for id in ["health", "education", "no-such-sector"] {
+            assert_eq!(fields(cached.sector_ref(id)), fields(views.make_sector_ref(id)), "{id}");
+        }
+        assert!(refs.sectors.contains_key("health"));
+        assert_eq!(
+            fields(cached.sector_ref("health")),
+            r#"{"id":"health","name":"Salud","href":"sectors/health/index.html"}"#
+        );
         // In Spanish, the English name is marked as such (a fallback): made in the page's language.
         assert_eq!(
             json(cached.actor_ref_value("gov-col")),
