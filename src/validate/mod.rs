@@ -137,15 +137,20 @@ pub fn assemble(
 ) -> Checked {
     let files = checked.len() + diagnostics.len();
     let mut diagnostics = diagnostics;
-    let mut ids: BTreeMap<Collection, BTreeSet<String>> = BTreeMap::new();
+    // Each collection's ids, gathered and then made into a set at once (see below).
+    let mut gathered: BTreeMap<Collection, Vec<String>> = BTreeMap::new();
     let mut unreadable = BTreeSet::new();
     let found = checked.iter().map(|c| (&c.doc.kind, &c.doc.id, &c.doc.lang));
     let failed = unreadable_files.iter().map(|(kind, id, lang)| (kind, id, lang));
     for (kind, id, lang) in found.chain(failed) {
         if let (DocKind::Record(c), None) = (kind, lang) {
-            ids.entry(*c).or_default().insert(id.clone());
+            gathered.entry(*c).or_default().push(id.clone());
         }
     }
+    let ids: BTreeMap<Collection, BTreeSet<String>> = gathered
+        .into_iter()
+        .map(|(collection, ids)| (collection, ids.into_iter().collect()))
+        .collect();
     for (kind, id, lang) in unreadable_files {
         if lang.is_none() {
             unreadable.insert((kind.clone(), id.clone()));
@@ -163,6 +168,11 @@ pub fn assemble(
         exchange_rates: None,
         country_facts: BTreeMap::new(),
     };
+    // The records by id, gathered in the documents' order and then made into maps at once:
+    // `BTreeMap::from_iter` sorts (the documents come in path order, so nearly sorted: about
+    // a pass) and builds each map in one go, where inserting one at a time searched the tree
+    // for each. A collection's ids are distinct: one file per id, in one folder.
+    let (mut projects, mut actors, mut funds, mut exchanges) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut translations = Vec::new();
     let mut chapters = Vec::new();
     let mut by_key = foldhash::HashMap::with_capacity_and_hasher(checked.len(), Default::default());
@@ -179,18 +189,10 @@ pub fn assemble(
             None => {
                 unreadable.insert((doc.kind.clone(), doc.id.clone()));
             }
-            Some(Typed::Project(r)) => {
-                dataset.projects.insert(r.id.clone(), r);
-            }
-            Some(Typed::Actor(r)) => {
-                dataset.actors.insert(r.id.clone(), r);
-            }
-            Some(Typed::Fund(r)) => {
-                dataset.funds.insert(r.id.clone(), r);
-            }
-            Some(Typed::Exchange(r)) => {
-                dataset.exchanges.insert(r.id.clone(), r);
-            }
+            Some(Typed::Project(r)) => projects.push((r.id.clone(), r)),
+            Some(Typed::Actor(r)) => actors.push((r.id.clone(), r)),
+            Some(Typed::Fund(r)) => funds.push((r.id.clone(), r)),
+            Some(Typed::Exchange(r)) => exchanges.push((r.id.clone(), r)),
             Some(Typed::Edition(year, index)) => {
                 dataset.editions.insert(
                     year,
@@ -207,6 +209,10 @@ pub fn assemble(
         }
         by_key.insert((doc.kind.clone(), doc.id.clone()), doc);
     }
+    dataset.projects = projects.into_iter().collect();
+    dataset.actors = actors.into_iter().collect();
+    dataset.funds = funds.into_iter().collect();
+    dataset.exchanges = exchanges.into_iter().collect();
     let docs = Documents {
         by_key,
         ids,
