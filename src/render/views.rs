@@ -291,7 +291,8 @@ pub struct Views<'a> {
     /// The table row of each initiative in the page's language (`project-row.html`), made
     /// once and placed in every table that lists it.
     pub rows: &'a Rows,
-    /// The references to actors in the page's language, made once ([`Views::refs`]).
+    /// The references to actors, countries and sectors in the page's language, made once
+    /// ([`Views::refs`]).
     pub refs: &'a Refs,
 }
 
