@@ -660,6 +660,21 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// A dataset of no records, with the site's configuration and vocabularies.
+    pub fn empty(config: SiteConfig, vocabularies: Vocabularies) -> Dataset {
+        Dataset {
+            config,
+            vocabularies,
+            projects: BTreeMap::new(),
+            actors: BTreeMap::new(),
+            funds: BTreeMap::new(),
+            exchanges: BTreeMap::new(),
+            editions: BTreeMap::new(),
+            exchange_rates: None,
+            country_facts: BTreeMap::new(),
+        }
+    }
+
     pub fn actor(&self, id: &str) -> Option<&Record<Actor>> {
         self.actors.get(id).map(|r| &**r)
     }

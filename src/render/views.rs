@@ -1451,17 +1451,7 @@ mod tests {
             "openssc.toml",
         )
         .unwrap();
-        Dataset {
-            config,
-            vocabularies: schemas.vocabularies,
-            projects: BTreeMap::new(),
-            actors: BTreeMap::new(),
-            funds: BTreeMap::new(),
-            exchanges: BTreeMap::new(),
-            editions: BTreeMap::new(),
-            exchange_rates: None,
-            country_facts: BTreeMap::new(),
-        }
+        Dataset::empty(config, schemas.vocabularies)
     }
 
     /// What views borrow besides the dataset, for the tests' views.

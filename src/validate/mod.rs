@@ -157,17 +157,7 @@ pub fn assemble(
         }
     }
 
-    let mut dataset = Dataset {
-        config,
-        vocabularies: schemas.vocabularies.clone(),
-        projects: BTreeMap::new(),
-        actors: BTreeMap::new(),
-        funds: BTreeMap::new(),
-        exchanges: BTreeMap::new(),
-        editions: BTreeMap::new(),
-        exchange_rates: None,
-        country_facts: BTreeMap::new(),
-    };
+    let mut dataset = Dataset::empty(config, schemas.vocabularies.clone());
     // The records by id, gathered in the documents' order and then made into maps at once:
     // `BTreeMap::from_iter` sorts (the documents come in path order, so nearly sorted: about
     // a pass) and builds each map in one go, where inserting one at a time searched the tree
