@@ -413,8 +413,7 @@ pub fn write_site(
             };
             let views = Views {
                 rows: &rows,
-                refs: &refs,
-                ..views_of(locale)
+                ..with_refs
             };
             // Small pieces: a core that joins late (it wrote the archive first) finds work to
             // take to the end, rather than a large piece the other core holds.
@@ -671,8 +670,7 @@ pub fn update_site(
         rows.retain(|id, _| current.contains_key(id));
         let views = Views {
             rows: &rows,
-            refs: &refs,
-            ..views_of(locale)
+            ..with_refs
         };
         let jobs = views.jobs();
         // Every language has the same pages, with the same inputs.

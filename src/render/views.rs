@@ -420,7 +420,8 @@ impl<'a> Views<'a> {
     /// [`Views::label`] as a template value, made once per build (no text copied).
     pub(crate) fn label_value(&self, vocab: &str, id: &str) -> minijinja::Value {
         let lang = self.lang();
-        let labels: &foldhash::HashMap<(&str, &str), Vec<(&str, minijinja::Value)>> = &self.index.labels;
+        // The index's labels, seen with this call's shorter key lifetimes.
+        let labels: &Labels<'_> = &self.index.labels;
         labels
             .get(&(vocab, id))
             .and_then(|texts| {
