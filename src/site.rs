@@ -449,7 +449,12 @@ pub fn write_site(
         rayon::join(|| archive.map(|a| a.write(&sink)), render_pages);
     });
     template_failure(template_problems)?;
-    let (broken, link_memory) = stage(progress, "links", || links.finish_remembering());
+    // On a disk the writer thread may still have pages to write: the flush writes them
+    // beside it while the links are resolved.
+    let ((broken, link_memory), flushed) = rayon::join(
+        || stage(progress, "links", || links.finish_remembering()),
+        || staging.flush(),
+    );
     if !broken.is_empty() {
         return Err(BuildFailure::BrokenLinks(broken));
     }
@@ -457,7 +462,7 @@ pub fn write_site(
     if let Some(e) = sink.into_error() {
         return Err(BuildFailure::Io(e));
     }
-    staging.flush().map_err(BuildFailure::Io)?;
+    flushed.map_err(BuildFailure::Io)?;
     stage(progress, "checksums", || {
         staging.write(sums::PATH, staging.sums_text().into_bytes())
     })

@@ -13,7 +13,13 @@
 //! and a slow disk never makes a core wait for the queue. The thread is woken only when a
 //! batch has gathered ([`WAKE_FILES`], [`WAKE_BYTES`]) or on [`Writer::flush`]: one wake-up
 //! per file would cost more than many of the writes it saves.
+//!
+//! [`Writer::flush`] does not only wait: at the end of a build the queue may still hold
+//! many pages (on a disk, each a folder and a file to create) while every other thread is
+//! done, so the flushing thread takes batches from the queue too, and the two write side by
+//! side. Both take at most [`TAKE_FILES`] files at a time, so that the other finds work.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -27,6 +33,9 @@ const QUEUE_LIMIT: usize = 32 << 20;
 const WAKE_FILES: usize = 32;
 /// ...or this many bytes.
 const WAKE_BYTES: usize = 1 << 20;
+/// A writer (the thread, or a thread in [`Writer::flush`]) takes at most this many files
+/// at a time.
+const TAKE_FILES: usize = 64;
 
 /// Where a build's files go: a folder, opened once (on Unix) so that each file and folder is
 /// created relative to it, and the folders made in it so far by any thread (most files share
@@ -120,17 +129,52 @@ impl Folders {
 
 #[derive(Default)]
 struct Queue {
-    files: Vec<(String, Vec<u8>)>,
+    files: VecDeque<(String, Vec<u8>)>,
     /// The bytes of `files`.
     bytes: usize,
     /// The thread holds files taken from the queue and not yet written.
     writing: bool,
+    /// How many threads in [`Writer::flush`] hold files taken from the queue.
+    helping: usize,
     /// No more files will come: the thread ends once the queue is empty.
     closed: bool,
     /// A file could not be written: the build will fail, nothing more is queued.
     failed: bool,
     /// The first file the thread could not write, and why, until [`Writer::flush`] returns it.
     error: Option<Error>,
+}
+
+impl Queue {
+    /// Takes the next files to write (at most [`TAKE_FILES`]), in the order given.
+    fn take(&mut self) -> Vec<(String, Vec<u8>)> {
+        let n = self.files.len().min(TAKE_FILES);
+        let batch: Vec<_> = self.files.drain(..n).collect();
+        self.bytes -= batch.iter().map(|(_, bytes)| bytes.len()).sum::<usize>();
+        batch
+    }
+
+    /// Every file handed over is written (or the queue failed).
+    fn drained(&self) -> bool {
+        self.files.is_empty() && !self.writing && self.helping == 0
+    }
+
+    /// Records what writing a batch taken from the queue gave: after a failure nothing more
+    /// is written (the build will fail).
+    fn written(&mut self, failed: Option<Error>) {
+        if let Some(e) = failed {
+            self.failed = true;
+            self.error.get_or_insert(e);
+            self.files.clear();
+            self.bytes = 0;
+        }
+    }
+}
+
+/// Writes a batch in order, up to the first failure.
+fn write_batch(folders: &Folders, batch: &[(String, Vec<u8>)]) -> Option<Error> {
+    batch
+        .iter()
+        .find_map(|(file, bytes)| folders.write_file(file, bytes).err())
 }
 
 struct Shared {
@@ -184,23 +228,36 @@ impl Writer {
             return Some((relative, bytes));
         }
         queue.bytes += bytes.len();
-        queue.files.push((relative, bytes));
+        queue.files.push_back((relative, bytes));
         if !queue.writing && (queue.files.len() >= WAKE_FILES || queue.bytes >= WAKE_BYTES) {
             self.shared.more.notify_one();
         }
         None
     }
 
-    /// Waits until every file handed over is written; the first that could not be.
+    /// Writes what waits beside the thread, then waits until every file handed over is
+    /// written; the first that could not be.
     pub(super) fn flush(&self) -> Result<(), Error> {
         let mut queue = lock(&self.shared.queue);
         self.shared.more.notify_one();
-        while !queue.files.is_empty() || queue.writing {
-            queue = self
-                .shared
-                .drained
-                .wait(queue)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            if !queue.files.is_empty() {
+                let batch = queue.take();
+                queue.helping += 1;
+                drop(queue);
+                let failed = write_batch(&self.shared.folders, &batch);
+                queue = lock(&self.shared.queue);
+                queue.helping -= 1;
+                queue.written(failed);
+            } else if queue.drained() {
+                break;
+            } else {
+                queue = self
+                    .shared
+                    .drained
+                    .wait(queue)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
         }
         queue.error.take().map_or(Ok(()), Err)
     }
@@ -236,8 +293,8 @@ impl Drop for Writer {
     }
 }
 
-/// The thread: takes every file waiting, writes them in order, and again, until the queue
-/// is closed and empty.
+/// The thread: takes the next files waiting, writes them in order, and again, until the
+/// queue is closed and empty.
 fn run(shared: &Shared) {
     loop {
         let batch = {
@@ -252,23 +309,13 @@ fn run(shared: &Shared) {
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
             }
             queue.writing = true;
-            queue.bytes = 0;
-            std::mem::take(&mut queue.files)
+            queue.take()
         };
-        // Written in order up to the first failure.
-        let failed = batch
-            .iter()
-            .find_map(|(file, bytes)| shared.folders.write_file(file, bytes).err());
+        let failed = write_batch(&shared.folders, &batch);
         let mut queue = lock(&shared.queue);
         queue.writing = false;
-        if let Some(e) = failed {
-            queue.failed = true;
-            queue.error.get_or_insert(e);
-            // Nothing more is written once a file failed: the build will fail.
-            queue.files.clear();
-            queue.bytes = 0;
-        }
-        if queue.files.is_empty() {
+        queue.written(failed);
+        if queue.drained() {
             shared.drained.notify_all();
         }
     }
@@ -333,6 +380,31 @@ mod tests {
         let waited = flushed.recv_timeout(std::time::Duration::from_secs(10));
         assert_eq!(waited, Ok(true), "the flush wakes the thread and returns");
         assert_written(dir.path(), &files);
+    }
+
+    /// The files that wait are written by the flush itself, beside the thread: here there
+    /// is no thread at all (the thread of a build may be busy with a batch of its own).
+    #[test]
+    fn the_flush_writes_what_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Arc::new(Writer {
+            shared: Arc::new(Shared {
+                queue: Mutex::new(Queue::default()),
+                more: Condvar::new(),
+                drained: Condvar::new(),
+                folders: Arc::new(Folders::new(dir.path())),
+                limit: QUEUE_LIMIT,
+            }),
+            thread: None,
+        });
+        let files = send_all(&writer, 3 * TAKE_FILES + 1);
+        let (done, flushed) = std::sync::mpsc::channel();
+        let flushing = Arc::clone(&writer);
+        std::thread::spawn(move || done.send(flushing.flush().is_ok()));
+        let waited = flushed.recv_timeout(std::time::Duration::from_secs(10));
+        assert_eq!(waited, Ok(true), "the flush writes the files and returns");
+        assert_written(dir.path(), &files);
+        assert_eq!(lock(&writer.shared.queue).bytes, 0);
     }
 
     #[test]
