@@ -551,9 +551,8 @@ fn records(views: &Views<'_>, license: Value, generator: &str) -> Value {
         .collect();
     let countries: Vec<Value> = views
         .countries_in_records()
-        .into_iter()
         .map(|code| {
-            let c = crate::countries::get(&code);
+            let c = crate::countries::get(code);
             let mut v = json!({
                 "code": code,
                 "alpha2": c.map(|c| c.alpha2),
@@ -567,7 +566,7 @@ fn records(views: &Views<'_>, license: Value, generator: &str) -> Value {
                 "intermediate_region": c.map(|c| c.intermediate).filter(|s| !s.is_empty()),
                 "page": format!("countries/{}/index.html", code.to_lowercase()),
             });
-            if let Some(facts) = data.country_facts.get(&code) {
+            if let Some(facts) = data.country_facts.get(code) {
                 v["facts"] = serde_json::to_value(facts).unwrap_or_default();
             }
             v

@@ -803,12 +803,11 @@ impl Tables<'_, '_> {
         let rows = self
             .views
             .countries_in_records()
-            .into_iter()
             .map(|code| {
-                let c = crate::countries::get(&code);
+                let c = crate::countries::get(code);
                 let s = |f: fn(&crate::countries::Country) -> &'static str| c.map(f).unwrap_or_default().to_owned();
                 vec![
-                    code.clone(),
+                    code.to_owned(),
                     s(|c| c.alpha2),
                     s(|c| c.numeric),
                     s(|c| c.name("en")),

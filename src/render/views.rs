@@ -135,6 +135,10 @@ pub struct Index<'d> {
     actors_by_country: Lists<'d>,
     children_by_actor: Lists<'d>,
     projects_by_fund: Lists<'d>,
+    /// Every country code any record names ([`Views::countries_in_records`]).
+    countries: BTreeSet<&'d str>,
+    /// Every sector any record names ([`Views::sectors_in_records`]).
+    sectors: BTreeSet<&'d str>,
     /// Each vocabulary value's label in each language it is written in, as a template value
     /// made once: a page of an initiative shows some thirty labels ([`Views::label_value`]).
     labels: Labels<'d>,
@@ -193,9 +197,11 @@ impl<'d> Index<'d> {
             countries.dedup();
             for c in countries {
                 add(&mut index.projects_by_country, c, &p.id);
+                index.countries.insert(c);
             }
             for s in &d.sectors {
                 add(&mut index.projects_by_sector, s, &p.id);
+                index.sectors.insert(s);
             }
             for n in &d.sdgs {
                 let list = index.projects_by_sdg.entry(*n).or_default();
@@ -214,6 +220,18 @@ impl<'d> Index<'d> {
             if let Some(parent) = &a.data.parent {
                 add(&mut index.children_by_actor, parent, &a.id);
             }
+            index.countries.extend(a.data.country.as_deref());
+            index.sectors.extend(a.data.capacities.iter().map(String::as_str));
+        }
+        for f in data.funds.values() {
+            index
+                .countries
+                .extend(f.data.eligible.countries.iter().map(String::as_str));
+            index.sectors.extend(f.data.sectors.iter().map(String::as_str));
+        }
+        for e in data.exchanges.values() {
+            index.countries.extend(e.data.country.as_deref());
+            index.sectors.extend(e.data.sectors.iter().map(String::as_str));
         }
         let vocabularies = &data.vocabularies;
         for name in vocabularies.names() {
@@ -659,8 +677,11 @@ impl<'a> Views<'a> {
         ];
         jobs.extend(self.data.projects.keys().map(|id| PageJob::Project(id.clone())));
         jobs.extend(self.data.actors.keys().map(|id| PageJob::Actor(id.clone())));
-        jobs.extend(self.countries_in_records().into_iter().map(PageJob::Country));
-        jobs.extend(self.sectors_in_records().into_iter().map(PageJob::Sector));
+        jobs.extend(
+            self.countries_in_records()
+                .map(|code| PageJob::Country(code.to_owned())),
+        );
+        jobs.extend(self.sectors_in_records().map(|id| PageJob::Sector(id.to_owned())));
         jobs.extend(self.index.sdgs().map(PageJob::Sdg));
         jobs.push(PageJob::FundList);
         jobs.extend(self.data.funds.keys().map(|id| PageJob::Fund(id.clone())));
@@ -1045,26 +1066,16 @@ impl<'a> Views<'a> {
         )
     }
 
-    /// Every country code any record names, sorted.
-    pub(crate) fn countries_in_records(&self) -> BTreeSet<String> {
-        let mut codes = BTreeSet::new();
-        for p in self.data.projects.values() {
-            for (_, list) in p.data.countries.lists() {
-                codes.extend(list.iter().cloned());
-            }
-        }
-        codes.extend(self.data.actors.values().filter_map(|a| a.data.country.clone()));
-        for f in self.data.funds.values() {
-            codes.extend(f.data.eligible.countries.iter().cloned());
-        }
-        codes.extend(self.data.exchanges.values().filter_map(|e| e.data.country.clone()));
-        codes
+    /// Every country code any record names (an initiative in any role, an actor, a fund's
+    /// eligible countries, an exchange), sorted; listed once, in the index.
+    pub(crate) fn countries_in_records(&self) -> impl ExactSizeIterator<Item = &'a str> + use<'a> {
+        self.index.countries.iter().copied()
     }
 
     fn country_list(&self) -> PageSpec {
         let mut regions: BTreeMap<(String, String), Vec<Fields>> = BTreeMap::new();
         for code in self.countries_in_records() {
-            let (region, sub) = crate::countries::get(&code)
+            let (region, sub) = crate::countries::get(code)
                 .map(|c| {
                     (
                         c.region.to_owned(),
@@ -1076,7 +1087,7 @@ impl<'a> Views<'a> {
                     )
                 })
                 .unwrap_or_default();
-            regions.entry((region, sub)).or_default().push(self.country(&code));
+            regions.entry((region, sub)).or_default().push(self.country(code));
         }
         let mut list: Vec<Fields> = Vec::new();
         for ((region, sub), mut countries) in regions {
@@ -1149,25 +1160,12 @@ impl<'a> Views<'a> {
     }
 
     /// Sectors that any project, actor capacity, fund or exchange names.
-    pub(crate) fn sectors_in_records(&self) -> BTreeSet<String> {
-        let mut ids = BTreeSet::new();
-        for p in self.data.projects.values() {
-            ids.extend(p.data.sectors.iter().cloned());
-        }
-        for a in self.data.actors.values() {
-            ids.extend(a.data.capacities.iter().cloned());
-        }
-        for f in self.data.funds.values() {
-            ids.extend(f.data.sectors.iter().cloned());
-        }
-        for e in self.data.exchanges.values() {
-            ids.extend(e.data.sectors.iter().cloned());
-        }
-        ids
+    pub(crate) fn sectors_in_records(&self) -> impl ExactSizeIterator<Item = &'a str> + use<'a> {
+        self.index.sectors.iter().copied()
     }
 
     fn sector_list(&self) -> PageSpec {
-        let used = self.sectors_in_records();
+        let used = &self.index.sectors;
         let sectors: Vec<Fields> = self
             .data
             .vocabularies
@@ -1177,7 +1175,7 @@ impl<'a> Views<'a> {
                 let count = self.index.projects_of_sector(&s.id).count();
                 fields! {
                     "id" => &s.id, "name" => s.label(self.lang()), "dac" => s.fields.get("dac"), "projects" => count,
-                    "href" => used.contains(&s.id).then(|| format!("sectors/{}/index.html", s.id)),
+                    "href" => used.contains(s.id.as_str()).then(|| format!("sectors/{}/index.html", s.id)),
                 }
             })
             .collect();
