@@ -188,6 +188,18 @@ struct Shared {
     limit: usize,
 }
 
+impl Shared {
+    fn new(folders: Arc<Folders>, limit: usize) -> Arc<Shared> {
+        Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            more: Condvar::new(),
+            drained: Condvar::new(),
+            folders,
+            limit,
+        })
+    }
+}
+
 /// The writer thread and its queue.
 pub(super) struct Writer {
     shared: Arc<Shared>,
@@ -202,13 +214,7 @@ impl Writer {
     }
 
     fn start_with(folders: Arc<Folders>, limit: usize) -> Option<Writer> {
-        let shared = Arc::new(Shared {
-            queue: Mutex::new(Queue::default()),
-            more: Condvar::new(),
-            drained: Condvar::new(),
-            folders,
-            limit,
-        });
+        let shared = Shared::new(folders, limit);
         let for_thread = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("openssc-writer".into())
@@ -354,6 +360,16 @@ mod tests {
         Writer::start(Arc::new(Folders::new(dir))).unwrap()
     }
 
+    /// Flushes `writer` on another thread: whether the flush succeeded, or a timeout if it
+    /// has not returned within 10 s (a flush that never returns fails the test rather than
+    /// hanging it).
+    fn flushed(writer: &Arc<Writer>) -> Result<bool, std::sync::mpsc::RecvTimeoutError> {
+        let (done, flushed) = std::sync::mpsc::channel();
+        let flushing = Arc::clone(writer);
+        std::thread::spawn(move || done.send(flushing.flush().is_ok()));
+        flushed.recv_timeout(std::time::Duration::from_secs(10))
+    }
+
     #[test]
     fn files_handed_over_are_written_whole_when_flushed() {
         let dir = tempfile::tempdir().unwrap();
@@ -364,9 +380,8 @@ mod tests {
         writer.finish().unwrap();
     }
 
-    /// Fewer files than wake the thread, handed over while it sleeps: only the flush wakes
-    /// it (waited for on another thread, so that a flush that never returns fails the test
-    /// rather than hanging it).
+    /// Fewer files than wake the thread, handed over while it sleeps: the flush writes them
+    /// (or wakes the thread) and returns.
     #[test]
     fn a_few_files_are_written_by_the_flush_though_no_batch_gathered() {
         let dir = tempfile::tempdir().unwrap();
@@ -374,11 +389,7 @@ mod tests {
         // The thread goes to sleep on the empty queue first.
         std::thread::sleep(std::time::Duration::from_millis(50));
         let files = send_all(&writer, 3);
-        let (done, flushed) = std::sync::mpsc::channel();
-        let flushing = Arc::clone(&writer);
-        std::thread::spawn(move || done.send(flushing.flush().is_ok()));
-        let waited = flushed.recv_timeout(std::time::Duration::from_secs(10));
-        assert_eq!(waited, Ok(true), "the flush wakes the thread and returns");
+        assert_eq!(flushed(&writer), Ok(true), "the flush returns");
         assert_written(dir.path(), &files);
     }
 
@@ -388,21 +399,11 @@ mod tests {
     fn the_flush_writes_what_waits() {
         let dir = tempfile::tempdir().unwrap();
         let writer = Arc::new(Writer {
-            shared: Arc::new(Shared {
-                queue: Mutex::new(Queue::default()),
-                more: Condvar::new(),
-                drained: Condvar::new(),
-                folders: Arc::new(Folders::new(dir.path())),
-                limit: QUEUE_LIMIT,
-            }),
+            shared: Shared::new(Arc::new(Folders::new(dir.path())), QUEUE_LIMIT),
             thread: None,
         });
         let files = send_all(&writer, 3 * TAKE_FILES + 1);
-        let (done, flushed) = std::sync::mpsc::channel();
-        let flushing = Arc::clone(&writer);
-        std::thread::spawn(move || done.send(flushing.flush().is_ok()));
-        let waited = flushed.recv_timeout(std::time::Duration::from_secs(10));
-        assert_eq!(waited, Ok(true), "the flush writes the files and returns");
+        assert_eq!(flushed(&writer), Ok(true), "the flush writes the files and returns");
         assert_written(dir.path(), &files);
         assert_eq!(lock(&writer.shared.queue).bytes, 0);
     }
