@@ -17,7 +17,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
 use serde::Serialize;
-use serde_json::json;
 
 use crate::model::{Dataset, Edition, Money, Period, Project, Record};
 use crate::schema::Vocabularies;
@@ -503,16 +502,35 @@ pub fn figures(dataset: &Dataset, edition: &Edition) -> Vec<Figure> {
 /// rows: [{key, value, records}]}}}`, keys in this order, figures in [`FIGURES`] order,
 /// pretty-printed with a final newline.
 pub fn figures_json(year: i32, figures: &[Figure]) -> String {
-    let mut map = serde_json::Map::new();
-    for f in figures {
-        map.insert(
-            f.def.name.to_owned(),
-            json!({ "title": f.def.title, "unit": f.def.unit, "rows": f.rows }),
-        );
+    #[derive(Serialize)]
+    struct Entry<'a> {
+        title: &'a str,
+        unit: &'a str,
+        rows: &'a [Row],
     }
-    let value = json!({ "edition": year, "figures": map });
-    let mut text = serde_json::to_string_pretty(&value).expect("figures serialize");
-    text.push('\n');
+    // Each figure pretty-printed on its own, on either core (a figure lists the ids of every
+    // initiative it counts: most of the file), then indented to its place in the map
+    // (a JSON text holds no line break but between its tokens).
+    let entries: Vec<String> = figures
+        .par_iter()
+        .map(|f| {
+            let entry = Entry {
+                title: f.def.title,
+                unit: f.def.unit,
+                rows: &f.rows,
+            };
+            let text = serde_json::to_string_pretty(&entry).expect("figures serialize");
+            text.replace('\n', "\n    ")
+        })
+        .collect();
+    let mut text = format!("{{\n  \"edition\": {year},\n  \"figures\": {{");
+    for (i, (f, entry)) in figures.iter().zip(&entries).enumerate() {
+        text.push_str(if i == 0 { "\n    " } else { ",\n    " });
+        text.push_str(&serde_json::to_string(f.def.name).expect("a name serializes"));
+        text.push_str(": ");
+        text.push_str(entry);
+    }
+    text.push_str(if figures.is_empty() { "}\n}\n" } else { "\n  }\n}\n" });
     text
 }
 
@@ -1385,5 +1403,29 @@ mod tests {
             .collect();
         assert_eq!(row_keys, ["key", "value", "records"]);
         assert_eq!(text, figures_json(2011, &figures(&data, &data.editions[&2011])));
+    }
+
+    /// `figures_json` puts together figures pretty-printed one by one: the text is the
+    /// whole document pretty-printed at once, for every figure, one, and none.
+    #[test]
+    fn figures_json_is_the_document_pretty_printed_whole() {
+        let whole = |year: i32, figures: &[Figure]| {
+            let mut map = serde_json::Map::new();
+            for f in figures {
+                map.insert(
+                    f.def.name.to_owned(),
+                    json!({ "title": f.def.title, "unit": f.def.unit, "rows": f.rows }),
+                );
+            }
+            let mut text = serde_json::to_string_pretty(&json!({ "edition": year, "figures": map })).unwrap();
+            text.push('\n');
+            text
+        };
+        let data = dataset();
+        let all = figures(&data, &data.editions[&2011]);
+        assert!(all.iter().any(|f| f.rows.iter().any(|r| matches!(r.key, Key::Two(..)))));
+        for some in [&all[..], &all[..1], &all[..0]] {
+            assert_eq!(figures_json(2011, some), whole(2011, some));
+        }
     }
 }

@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use pulldown_cmark::{Event, Options, Parser, Tag};
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use super::fields::Fields;
@@ -1105,12 +1106,16 @@ pub fn edition_data_files(views: &Views<'_>) -> Vec<OutputFile> {
             path: format!("data/reports/{}/figures.json", edition.year),
             bytes: aggregate::figures_json(edition.year, ef.figures).into_bytes(),
         });
-        for f in ef.figures {
-            files.push(OutputFile {
+        // Each table lists the ids of the initiatives it counts: on either core.
+        let tables: Vec<OutputFile> = ef
+            .figures
+            .par_iter()
+            .map(|f| OutputFile {
                 path: format!("data/reports/{}/{}.csv", edition.year, f.name()),
                 bytes: views.figure_csv(f),
-            });
-        }
+            })
+            .collect();
+        files.extend(tables);
     }
     files
 }
