@@ -26,6 +26,7 @@ use std::io::{self, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use flate2::{Compress, Compression, FlushCompress, Status};
+use rayon::prelude::*;
 
 use super::quick::{self, End};
 
@@ -372,7 +373,9 @@ impl Archive {
     /// The archive of `entries`, whatever their order; fails when one failed to deflate.
     pub fn new(entries: Vec<Entry>) -> io::Result<Archive> {
         let mut entries = entries.into_iter().collect::<io::Result<Vec<_>>>()?;
-        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        // On either core (110,000 entries at 50,000 initiatives); stable, so that of two
+        // entries with one path the first given is kept.
+        entries.par_sort_by(|a, b| a.path.cmp(&b.path));
         entries.dedup_by(|a, b| a.path == b.path);
         Ok(Archive { entries })
     }
@@ -572,7 +575,6 @@ fn put64(out: &mut Vec<u8>, v: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rayon::prelude::*;
     use std::io::{Cursor, Read};
 
     /// Writes the zip archive of `entries` into `out`; fails when one failed to deflate.
@@ -682,6 +684,29 @@ mod tests {
         let archive = zip::ZipArchive::new(Cursor::new(a)).unwrap();
         let names: Vec<&[u8]> = archive.file_names_raw().collect();
         assert_eq!(names, [b"a/c.csv".as_slice(), b"b.txt".as_slice()]);
+    }
+
+    /// Many entries (sorted on both cores) in reverse order, one path given twice: the
+    /// archive holds each path once, in order, the first given.
+    #[test]
+    fn entries_are_in_path_order_and_a_path_given_twice_keeps_the_first() {
+        let mut files: Vec<(String, Vec<u8>)> = (0..5000)
+            .rev()
+            .map(|i| (format!("f{i:05}"), vec![b'a'; i % 7]))
+            .collect();
+        files.insert(100, ("f00042".into(), b"second".to_vec()));
+        files.insert(0, ("f00042".into(), b"first".to_vec()));
+        let entries = files.iter().map(|(p, b)| prepare(p, b)).collect();
+        let mut bytes = Vec::new();
+        write(entries, &mut bytes).unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let names: Vec<String> = archive
+            .file_names_raw()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
+        let expected: Vec<String> = (0..5000).map(|i| format!("f{i:05}")).collect();
+        assert_eq!(names, expected);
+        assert_eq!(read(&mut archive, "f00042"), b"first");
     }
 
     #[test]

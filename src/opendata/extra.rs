@@ -9,8 +9,6 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
 use super::table::{Field, FieldType, Table};
 use crate::render::OutputFile;
 
@@ -87,6 +85,22 @@ pub fn describe(path: &str, bytes: &[u8], name: String, title: String) -> Option
     })
 }
 
+/// The title of each figure of a `figures.json` ([`crate::aggregate::figures_json`]), by
+/// name; `None` if the bytes are not such a file. The rows (most of the file: the ids of
+/// the initiatives each figure counts) are skipped, not made into values.
+pub(crate) fn figure_titles(figures_json: &[u8]) -> Option<HashMap<String, String>> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        figures: HashMap<String, Figure>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Figure {
+        title: String,
+    }
+    let file: File = serde_json::from_slice(figures_json).ok()?;
+    Some(file.figures.into_iter().map(|(name, f)| (name, f.title)).collect())
+}
+
 /// The CSV files among `files` under `data/`, described, in path order, with the figure
 /// titles of the `figures.json` beside them.
 pub fn tables(files: &[OutputFile]) -> Vec<Table> {
@@ -97,7 +111,7 @@ pub fn tables(files: &[OutputFile]) -> Vec<Table> {
     csvs.sort_by(|a, b| a.path.cmp(&b.path));
     // Each folder's figures.json parsed once, not once per CSV beside it (an edition has
     // about twenty figures, and its figures.json grows with the records: 2 MB at 10,000).
-    let mut figures_of: HashMap<&str, Option<Value>> = HashMap::new();
+    let mut figures_of: HashMap<&str, Option<HashMap<String, String>>> = HashMap::new();
     csvs.into_iter()
         .filter_map(|f| {
             let stem = f.path.strip_prefix("data/")?.strip_suffix(".csv")?;
@@ -106,11 +120,11 @@ pub fn tables(files: &[OutputFile]) -> Vec<Table> {
                 files
                     .iter()
                     .find(|g| g.path == format!("data/{folder}/figures.json"))
-                    .and_then(|g| serde_json::from_slice::<Value>(&g.bytes).ok())
+                    .and_then(|g| figure_titles(&g.bytes))
             });
             let title = figures
                 .as_ref()
-                .and_then(|v| v["figures"][file]["title"].as_str().map(str::to_owned))
+                .and_then(|titles| titles.get(file).cloned())
                 .map(|t| match folder.strip_prefix("reports/") {
                     Some(year) => format!("{t} ({year})"),
                     None => t,
@@ -143,6 +157,35 @@ mod tests {
         assert_eq!(infer(&["1e3"]), FieldType::String);
         assert_eq!(infer(&["", ""]), FieldType::String);
         assert_eq!(infer(&["MEX"]), FieldType::String);
+    }
+
+    #[test]
+    fn figure_titles_are_read_with_the_rows_skipped() {
+        use crate::aggregate::{FIGURES, Figure, Key, Number, Row};
+        let row = Row {
+            key: Key::Two("ngo".into(), "design".into()),
+            value: Some(Number::Amount(2.5)),
+            records: vec!["p1".into(), "p2".into()],
+        };
+        let figures: Vec<Figure> = FIGURES[..3]
+            .iter()
+            .map(|def| Figure {
+                def,
+                rows: vec![row.clone(); 3],
+            })
+            .collect();
+        let text = crate::aggregate::figures_json(2011, &figures);
+        let titles = figure_titles(text.as_bytes()).expect("a figures.json");
+        assert_eq!(titles.len(), 3);
+        for f in &figures {
+            assert_eq!(titles[f.def.name], f.def.title);
+        }
+        assert_eq!(
+            figure_titles(b"{\"edition\": 2011, \"figures\": {}}"),
+            Some(HashMap::new())
+        );
+        assert_eq!(figure_titles(b"{\"figures\": 3}"), None);
+        assert_eq!(figure_titles(b"not json"), None);
     }
 
     #[test]

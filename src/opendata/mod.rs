@@ -537,12 +537,7 @@ impl OpenData {
                     format: "data.format_json",
                     title: Words::Key("data.figures_title"),
                     description: Words::Key("data.figures_description"),
-                    count: Some(
-                        serde_json::from_slice::<Value>(&f.bytes)
-                            .ok()
-                            .and_then(|v| v["figures"].as_object().map(|o| o.len()))
-                            .unwrap_or(0),
-                    ),
+                    count: Some(extra::figure_titles(&f.bytes).map_or(0, |titles| titles.len())),
                     counts: "data.count_figures",
                     bytes: Some(f.bytes.len()),
                     anchor: None,
