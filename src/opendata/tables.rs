@@ -347,7 +347,7 @@ impl Tables<'_, '_> {
         let mut rows = Vec::new();
         for p in self.views.data.projects.values() {
             for (code, role) in self.views.country_roles(&p.data) {
-                rows.push(vec![p.id.clone(), code, role.to_owned()]);
+                rows.push(vec![p.id.clone(), code.to_owned(), role.to_owned()]);
             }
         }
         Table {

@@ -603,7 +603,7 @@ impl<'a> Views<'a> {
     }
 
     /// The countries of a project with their role (a country in both lists is "both").
-    pub(crate) fn country_roles(&self, p: &Project) -> Vec<(String, &'static str)> {
+    pub(crate) fn country_roles<'p>(&self, p: &'p Project) -> Vec<(&'p str, &'static str)> {
         let c = &p.countries;
         let mut roles: BTreeMap<&str, &'static str> = BTreeMap::new();
         for code in &c.providers {
@@ -624,8 +624,10 @@ impl<'a> Views<'a> {
             roles.entry(code).or_insert("participant");
         }
         let order = ["provider", "both", "recipient", "second-provider", "participant"];
-        let mut list: Vec<(String, &'static str)> = roles.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-        list.sort_by_key(|(code, role)| (order.iter().position(|r| r == role), code.clone()));
+        let rank = |role: &str| order.iter().position(|r| *r == role);
+        let mut list: Vec<(&str, &'static str)> = roles.into_iter().collect();
+        // Stable, and the codes come in order: by role, then by code.
+        list.sort_by_key(|(_, role)| rank(role));
         list
     }
 
@@ -650,7 +652,7 @@ impl<'a> Views<'a> {
             "instrument" => self.label_value("instruments", &d.instrument),
             "status" => self.label_value("project-statuses", &d.status),
             "years" => Self::years(d),
-            "countries" => self.country_roles(d).iter().map(|(code, role)| {
+            "countries" => self.country_roles(d).into_iter().map(|(code, role)| {
                 let mut c = self.country(code);
                 c.set("role", self.t(&format!("country_role.{role}")));
                 c
@@ -1117,7 +1119,7 @@ impl<'a> Views<'a> {
                     let roles = self.country_roles(&p.data);
                     if let Some((_, role)) = roles.iter().find(|(c, _)| *c == code) {
                         by_role.entry(role).or_default().push(self.project_item(p));
-                        partners.extend(roles.iter().filter(|(c, _)| *c != code).map(|(c, _)| c.clone()));
+                        partners.extend(roles.iter().filter(|(c, _)| *c != code).map(|(c, _)| c.to_string()));
                         sectors.extend(p.data.sectors.iter().cloned());
                     }
                 }
@@ -1487,6 +1489,32 @@ mod tests {
     fn locale(lang: &str) -> Arc<Locale> {
         let catalog = crate::render::Theme::builtin_catalog(lang).unwrap_or_default();
         Arc::new(Locale::new(lang, catalog))
+    }
+
+    #[test]
+    fn countries_are_listed_by_role_then_code() {
+        let project: Project = serde_json::from_value(serde_json::json!({
+            "title": "t", "summary": "s", "instrument": "project", "modality": "bilateral",
+            "status": "implementation", "start": "2010", "sectors": ["health"],
+            "countries": {"providers": ["ZAF", "BRA"], "recipients": ["CUB", "BRA", "ARG"],
+                          "second_providers": ["DEU", "ARG"], "participants": ["ZAF", "CHL"]}
+        }))
+        .unwrap();
+        let data = dataset();
+        let parts = Parts::new(&data);
+        let en = locale("en");
+        let views = parts.views(&data, &en);
+        assert_eq!(
+            views.country_roles(&project),
+            [
+                ("ZAF", "provider"),
+                ("BRA", "both"),
+                ("ARG", "recipient"),
+                ("CUB", "recipient"),
+                ("DEU", "second-provider"),
+                ("CHL", "participant"),
+            ]
+        );
     }
 
     #[test]
