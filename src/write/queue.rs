@@ -255,6 +255,10 @@ impl Writer {
                 queue = lock(&self.shared.queue);
                 queue.helping -= 1;
                 queue.written(failed);
+                if queue.drained() {
+                    // Another flush may wait for the batch this one took.
+                    self.shared.drained.notify_all();
+                }
             } else if queue.drained() {
                 break;
             } else {
@@ -406,6 +410,31 @@ mod tests {
         assert_eq!(flushed(&writer), Ok(true), "the flush writes the files and returns");
         assert_written(dir.path(), &files);
         assert_eq!(lock(&writer.shared.queue).bytes, 0);
+    }
+
+    /// Two flushes at once, without a thread: each may wait for a batch the other took;
+    /// the one that writes the last wakes the other, and both return.
+    #[test]
+    fn two_flushes_at_once_both_return() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let writer = Arc::new(Writer {
+                shared: Shared::new(Arc::new(Folders::new(dir.path())), QUEUE_LIMIT),
+                thread: None,
+            });
+            let files = send_all(&writer, 4 * TAKE_FILES);
+            let (done, flushed) = std::sync::mpsc::channel();
+            for _ in 0..2 {
+                let flushing = Arc::clone(&writer);
+                let done = done.clone();
+                std::thread::spawn(move || done.send(flushing.flush().is_ok()));
+            }
+            for _ in 0..2 {
+                let waited = flushed.recv_timeout(std::time::Duration::from_secs(10));
+                assert_eq!(waited, Ok(true), "both flushes return");
+            }
+            assert_written(dir.path(), &files);
+        }
     }
 
     #[test]
