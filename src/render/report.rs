@@ -1106,16 +1106,11 @@ pub fn edition_data_files(views: &Views<'_>) -> Vec<OutputFile> {
             path: format!("data/reports/{}/figures.json", edition.year),
             bytes: aggregate::figures_json(edition.year, ef.figures).into_bytes(),
         });
-        // Each table lists the ids of the initiatives it counts: on either core.
-        let tables: Vec<OutputFile> = ef
-            .figures
-            .par_iter()
-            .map(|f| OutputFile {
-                path: format!("data/reports/{}/{}.csv", edition.year, f.name()),
-                bytes: views.figure_csv(f),
-            })
-            .collect();
-        files.extend(tables);
+        // Each table lists the ids of the initiatives it counts: on either core (in order).
+        files.par_extend(ef.figures.par_iter().map(|f| OutputFile {
+            path: format!("data/reports/{}/{}.csv", edition.year, f.name()),
+            bytes: views.figure_csv(f),
+        }));
     }
     files
 }

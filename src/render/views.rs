@@ -216,11 +216,11 @@ impl<'d> Index<'d> {
         for a in data.actors.values() {
             if let Some(c) = &a.data.country {
                 add(&mut index.actors_by_country, c, &a.id);
+                index.countries.insert(c);
             }
             if let Some(parent) = &a.data.parent {
                 add(&mut index.children_by_actor, parent, &a.id);
             }
-            index.countries.extend(a.data.country.as_deref());
             index.sectors.extend(a.data.capacities.iter().map(String::as_str));
         }
         for f in data.funds.values() {
@@ -1119,7 +1119,7 @@ impl<'a> Views<'a> {
                     let roles = self.country_roles(&p.data);
                     if let Some((_, role)) = roles.iter().find(|(c, _)| *c == code) {
                         by_role.entry(role).or_default().push(self.project_item(p));
-                        partners.extend(roles.iter().filter(|(c, _)| *c != code).map(|(c, _)| c.to_string()));
+                        partners.extend(roles.iter().filter(|(c, _)| *c != code).map(|(c, _)| *c));
                         sectors.extend(p.data.sectors.iter().cloned());
                     }
                 }

@@ -140,7 +140,8 @@ struct Queue {
     closed: bool,
     /// A file could not be written: the build will fail, nothing more is queued.
     failed: bool,
-    /// The first file the thread could not write, and why, until [`Writer::flush`] returns it.
+    /// The first file the thread or a flush could not write, and why, until
+    /// [`Writer::flush`] returns it.
     error: Option<Error>,
 }
 
@@ -158,14 +159,19 @@ impl Queue {
         self.files.is_empty() && !self.writing && self.helping == 0
     }
 
-    /// Records what writing a batch taken from the queue gave: after a failure nothing more
-    /// is written (the build will fail).
-    fn written(&mut self, failed: Option<Error>) {
+    /// Records what writing a batch taken from the queue gave (its writer no longer counted
+    /// in `writing` or `helping`): after a failure nothing more is written (the build will
+    /// fail). Once every file is written, wakes the flushes that wait (one may wait for the
+    /// batch another took).
+    fn written(&mut self, failed: Option<Error>, drained: &Condvar) {
         if let Some(e) = failed {
             self.failed = true;
             self.error.get_or_insert(e);
             self.files.clear();
             self.bytes = 0;
+        }
+        if self.drained() {
+            drained.notify_all();
         }
     }
 }
@@ -254,11 +260,7 @@ impl Writer {
                 let failed = write_batch(&self.shared.folders, &batch);
                 queue = lock(&self.shared.queue);
                 queue.helping -= 1;
-                queue.written(failed);
-                if queue.drained() {
-                    // Another flush may wait for the batch this one took.
-                    self.shared.drained.notify_all();
-                }
+                queue.written(failed, &self.shared.drained);
             } else if queue.drained() {
                 break;
             } else {
@@ -324,10 +326,7 @@ fn run(shared: &Shared) {
         let failed = write_batch(&shared.folders, &batch);
         let mut queue = lock(&shared.queue);
         queue.writing = false;
-        queue.written(failed);
-        if queue.drained() {
-            shared.drained.notify_all();
-        }
+        queue.written(failed, &shared.drained);
     }
 }
 
