@@ -190,7 +190,7 @@ impl<'a> Fingerprints<'a> {
                 2u8.hash(&mut h);
                 self.actor(&mut h, id);
                 for p in self.index.projects_of_actor(id) {
-                    self.project(&mut h, p);
+                    self.project(&mut h, &p.id);
                 }
                 for c in self.index.children_of_actor(id) {
                     self.actor(&mut h, c);
@@ -208,7 +208,7 @@ impl<'a> Fingerprints<'a> {
                 3u8.hash(&mut h);
                 code.hash(&mut h);
                 for p in self.index.projects_of_country(code) {
-                    self.project(&mut h, p);
+                    self.project(&mut h, &p.id);
                 }
                 for a in self.index.actors_of_country(code) {
                     self.actor(&mut h, a);
@@ -218,7 +218,7 @@ impl<'a> Fingerprints<'a> {
                 4u8.hash(&mut h);
                 id.hash(&mut h);
                 for p in self.index.projects_of_sector(id) {
-                    self.project(&mut h, p);
+                    self.project(&mut h, &p.id);
                 }
                 for a in data.actors.values().filter(|a| a.data.capacities.contains(id)) {
                     self.actor(&mut h, &a.id);
@@ -231,7 +231,7 @@ impl<'a> Fingerprints<'a> {
                 5u8.hash(&mut h);
                 n.hash(&mut h);
                 for p in self.index.projects_of_sdg(*n) {
-                    self.project(&mut h, p);
+                    self.project(&mut h, &p.id);
                 }
             }
             PageJob::Fund(id) => {
@@ -245,7 +245,7 @@ impl<'a> Fingerprints<'a> {
                     }
                 }
                 for p in self.index.projects_of_fund(id) {
-                    self.project(&mut h, p);
+                    self.project(&mut h, &p.id);
                 }
             }
             // Made from the schemas and the theme only.

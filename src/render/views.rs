@@ -119,22 +119,27 @@ impl PageJob {
 /// fund (hashed with foldhash rather than SipHash: the keys are the site's own ids).
 type Lists<'d> = foldhash::HashMap<&'d str, Vec<&'d str>>;
 
+/// The initiatives that name a key, by key, as [`Lists`]: the records themselves, which the
+/// pages of the key list (no lookup of each id in the dataset's map).
+type ProjectLists<'d> = foldhash::HashMap<&'d str, Vec<&'d Record<Project>>>;
+
 /// The labels of each vocabulary value, by vocabulary and id: (language, label) pairs.
 type Labels<'d> = foldhash::HashMap<(&'d str, &'d str), Vec<(&'d str, minijinja::Value)>>;
 
 /// Which records name which: the initiatives of each actor, country, sector and goal, the
 /// actors of each country and the children of each actor. Built once per build, so that no
 /// page scans every record (which would make a site's build time grow with the square of
-/// its size). Its lists borrow the ids from the dataset: no copy to make, none to free.
+/// its size). Its lists borrow the ids, and the initiatives themselves, from the dataset: no copy
+/// to make, none to free, and no lookup of an initiative's id when a page lists it.
 #[derive(Debug, Default)]
 pub struct Index<'d> {
-    projects_by_actor: Lists<'d>,
-    projects_by_country: Lists<'d>,
-    projects_by_sector: Lists<'d>,
-    projects_by_sdg: BTreeMap<u8, Vec<&'d str>>,
+    projects_by_actor: ProjectLists<'d>,
+    projects_by_country: ProjectLists<'d>,
+    projects_by_sector: ProjectLists<'d>,
+    projects_by_sdg: BTreeMap<u8, Vec<&'d Record<Project>>>,
     actors_by_country: Lists<'d>,
     children_by_actor: Lists<'d>,
-    projects_by_fund: Lists<'d>,
+    projects_by_fund: ProjectLists<'d>,
     /// Every country code any record names ([`Views::countries_in_records`]).
     countries: BTreeSet<&'d str>,
     /// Every sector any record names ([`Views::sectors_in_records`]).
@@ -174,7 +179,14 @@ impl<'d> Index<'d> {
                 list.push(id);
             }
         }
+        fn add_project<'d>(map: &mut ProjectLists<'d>, key: &'d str, p: &'d Record<Project>) {
+            let list = map.entry(key).or_default();
+            if !list.last().is_some_and(|q| std::ptr::eq(*q, p)) {
+                list.push(p);
+            }
+        }
         for p in data.projects.values() {
+            let p: &Record<Project> = p;
             let d = &p.data;
             let mut actors: Vec<&str> = d.participants.iter().map(|x| x.actor.as_str()).collect();
             actors.extend(d.regional_mechanism.as_deref());
@@ -185,7 +197,7 @@ impl<'d> Index<'d> {
             actors.sort_unstable();
             actors.dedup();
             for a in actors {
-                add(&mut index.projects_by_actor, a, &p.id);
+                add_project(&mut index.projects_by_actor, a, p);
             }
             let mut countries: Vec<&str> = d
                 .countries
@@ -196,21 +208,21 @@ impl<'d> Index<'d> {
             countries.sort_unstable();
             countries.dedup();
             for c in countries {
-                add(&mut index.projects_by_country, c, &p.id);
+                add_project(&mut index.projects_by_country, c, p);
                 index.countries.insert(c);
             }
             for s in &d.sectors {
-                add(&mut index.projects_by_sector, s, &p.id);
+                add_project(&mut index.projects_by_sector, s, p);
                 index.sectors.insert(s);
             }
             for n in &d.sdgs {
                 let list = index.projects_by_sdg.entry(*n).or_default();
-                if list.last() != Some(&p.id.as_str()) {
-                    list.push(&p.id);
+                if !list.last().is_some_and(|q| std::ptr::eq(*q, p)) {
+                    list.push(p);
                 }
             }
             for f in d.financing.iter().flat_map(|f| &f.funds) {
-                add(&mut index.projects_by_fund, f, &p.id);
+                add_project(&mut index.projects_by_fund, f, p);
             }
         }
         for a in data.actors.values() {
@@ -252,23 +264,30 @@ impl<'d> Index<'d> {
         map.get(key).into_iter().flatten().copied()
     }
 
+    fn project_list<'i>(
+        map: &'i ProjectLists<'d>,
+        key: &str,
+    ) -> impl Iterator<Item = &'d Record<Project>> + use<'i, 'd> {
+        map.get(key).into_iter().flatten().copied()
+    }
+
     /// The initiatives an actor takes part in, coordinates, evaluates or monitors.
-    pub fn projects_of_actor<'i>(&'i self, actor: &str) -> impl Iterator<Item = &'i str> + use<'i, 'd> {
-        Self::list(&self.projects_by_actor, actor)
+    pub fn projects_of_actor(&self, actor: &str) -> impl Iterator<Item = &'d Record<Project>> + use<'_, 'd> {
+        Self::project_list(&self.projects_by_actor, actor)
     }
 
     /// The initiatives that name a country in any role.
-    pub fn projects_of_country<'i>(&'i self, code: &str) -> impl Iterator<Item = &'i str> + use<'i, 'd> {
-        Self::list(&self.projects_by_country, code)
+    pub fn projects_of_country(&self, code: &str) -> impl Iterator<Item = &'d Record<Project>> + use<'_, 'd> {
+        Self::project_list(&self.projects_by_country, code)
     }
 
     /// The initiatives of a sector.
-    pub fn projects_of_sector<'i>(&'i self, sector: &str) -> impl Iterator<Item = &'i str> + use<'i, 'd> {
-        Self::list(&self.projects_by_sector, sector)
+    pub fn projects_of_sector(&self, sector: &str) -> impl Iterator<Item = &'d Record<Project>> + use<'_, 'd> {
+        Self::project_list(&self.projects_by_sector, sector)
     }
 
     /// The initiatives that list a Sustainable Development Goal.
-    pub fn projects_of_sdg(&self, n: u8) -> impl Iterator<Item = &str> {
+    pub fn projects_of_sdg(&self, n: u8) -> impl Iterator<Item = &'d Record<Project>> + use<'_, 'd> {
         self.projects_by_sdg.get(&n).into_iter().flatten().copied()
     }
 
@@ -283,8 +302,8 @@ impl<'d> Index<'d> {
     }
 
     /// The initiatives financed by a fund.
-    pub fn projects_of_fund<'i>(&'i self, fund: &str) -> impl Iterator<Item = &'i str> + use<'i, 'd> {
-        Self::list(&self.projects_by_fund, fund)
+    pub fn projects_of_fund(&self, fund: &str) -> impl Iterator<Item = &'d Record<Project>> + use<'_, 'd> {
+        Self::project_list(&self.projects_by_fund, fund)
     }
 
     /// The figures of the edition of `year` (none for an unknown year).
@@ -993,7 +1012,7 @@ impl<'a> Views<'a> {
         let a = &self.data.actors[id];
         let d = &a.data;
         let mut involvement: Vec<Fields> = Vec::new();
-        for p in self.index.projects_of_actor(id).filter_map(|p| self.data.project(p)) {
+        for p in self.index.projects_of_actor(id) {
             let mut roles: BTreeSet<String> = p
                 .data
                 .participants
@@ -1111,11 +1130,7 @@ impl<'a> Views<'a> {
                 let mut by_role: BTreeMap<&'static str, Vec<Fields>> = BTreeMap::new();
                 let mut partners = BTreeSet::new();
                 let mut sectors = BTreeSet::new();
-                for p in self
-                    .index
-                    .projects_of_country(&code)
-                    .filter_map(|id| self.data.project(id))
-                {
+                for p in self.index.projects_of_country(&code) {
                     let roles = self.country_roles(&p.data);
                     if let Some((_, role)) = roles.iter().find(|(c, _)| *c == code) {
                         by_role.entry(role).or_default().push(self.project_item(p));
@@ -1202,7 +1217,6 @@ impl<'a> Views<'a> {
                 let projects: Vec<Fields> = self
                     .index
                     .projects_of_sector(&id)
-                    .filter_map(|p| self.data.project(p))
                     .map(|p| self.project_item(p))
                     .collect();
                 let actors: Vec<Fields> = self
@@ -1238,12 +1252,7 @@ impl<'a> Views<'a> {
     fn sdg_page(&self, n: u8) -> PageSpec {
         {
             {
-                let projects: Vec<Fields> = self
-                    .index
-                    .projects_of_sdg(n)
-                    .filter_map(|p| self.data.project(p))
-                    .map(|p| self.project_item(p))
-                    .collect();
+                let projects: Vec<Fields> = self.index.projects_of_sdg(n).map(|p| self.project_item(p)).collect();
                 let title = format!("{} {n}: {}", self.t("sdg.goal"), self.t(&format!("sdg.{n}")));
                 self.simple(
                     &format!("sdgs/{n}/index.html"),
@@ -1317,12 +1326,7 @@ impl<'a> Views<'a> {
         let record = &self.data.funds[id];
         let f = &record.data;
         let mut fund = self.fund_summary(id);
-        let projects: Vec<Fields> = self
-            .index
-            .projects_of_fund(id)
-            .filter_map(|p| self.data.project(p))
-            .map(|p| self.project_item(p))
-            .collect();
+        let projects: Vec<Fields> = self.index.projects_of_fund(id).map(|p| self.project_item(p)).collect();
         fund.extend(fields! {
             "contributors" => f.contributors.iter().map(|a| self.actor_ref_value(a)).collect::<Vec<_>>(),
             "capital" => f.capital.as_ref().map(|m| self.money(m, None)),
