@@ -1016,7 +1016,9 @@ impl Views<'_> {
                             "id" => ids.claim(&row_anchor(&parts)),
                             "label" => self.key_labels(f, &parts).join(" · "),
                             "value" => r.value.map_or_else(|| self.t("report.no_data"), |n| self.format_number(f.def.unit, n)),
-                            "projects" => r.records.iter().filter_map(|id| self.data.project(id)).map(|p| self.project_link(p)).collect::<Vec<_>>(),
+                            // Each initiative's link made once, found by its id (the
+                            // records of a row are the initiatives of the site).
+                            "projects" => r.records.iter().filter_map(|id| self.project_link_of(id)).collect::<Vec<_>>(),
                         }
                     })
                     .collect();

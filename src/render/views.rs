@@ -660,6 +660,12 @@ impl<'a> Views<'a> {
         fields! { "link" => self.rows.get(&p.id).map(|f| f.link.clone()) }
     }
 
+    /// The link of the initiative `id` ([`Views::project_link`]), if the site has it.
+    pub(crate) fn project_link_of(&self, id: &str) -> Option<Fields> {
+        let fragments = self.rows.get(id)?;
+        Some(fields! { "link" => Some(fragments.link.clone()) })
+    }
+
     pub(crate) fn project_summary(&self, p: &Record<Project>) -> Fields {
         let d = &p.data;
         fields! {
