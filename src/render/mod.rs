@@ -392,50 +392,23 @@ pub(crate) fn escape_text(s: &str) -> String {
     escaped
 }
 
-/// Is `byte` one [`escape_text`] escapes?
-#[inline(always)]
-fn escaped_in_html(byte: u8) -> bool {
-    matches!(byte, b'&' | b'<' | b'>' | b'"' | b'\'')
-}
-
-/// The index of the first byte of `bytes` from `from` on that [`escape_text`] escapes, or
-/// `bytes.len()`.
-#[inline]
-fn next_escaped_in_html(bytes: &[u8], from: usize) -> usize {
-    let mut i = from;
-    // Sixteen bytes at a time with no early exit within: the compiler compares them all at
-    // once (most texts a template writes have nothing to escape).
-    while let Some(block) = bytes.get(i..i + 16) {
-        if block.iter().fold(false, |any, &b| any | escaped_in_html(b)) {
-            break;
-        }
-        i += 16;
-    }
-    while i < bytes.len() && !escaped_in_html(bytes[i]) {
-        i += 1;
-    }
-    i
-}
-
 /// Writes `s` to `out` escaped as [`escape_text`] does: the runs without a character to
 /// escape as they are.
 fn write_escaped(out: &mut dyn std::fmt::Write, s: &str) -> std::fmt::Result {
-    let bytes = s.as_bytes();
     let mut run = 0;
-    let mut i = next_escaped_in_html(bytes, 0);
-    while i < bytes.len() {
-        let entity = match bytes[i] {
+    for (i, b) in s.bytes().enumerate() {
+        let entity = match b {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
             b'"' => "&quot;",
-            _ => "&#39;",
+            b'\'' => "&#39;",
+            _ => continue,
         };
         // The characters escaped are ASCII: `i` is a character boundary.
         out.write_str(&s[run..i])?;
         out.write_str(entity)?;
         run = i + 1;
-        i = next_escaped_in_html(bytes, run);
     }
     out.write_str(&s[run..])
 }
