@@ -111,6 +111,24 @@ impl Key {
             Key::Two(a, b) => vec![a, b],
         }
     }
+
+    /// How many parts the key has: one or two.
+    pub fn arity(&self) -> usize {
+        match self {
+            Key::One(_) => 1,
+            Key::Two(..) => 2,
+        }
+    }
+
+    /// Are the key's parts `parts`? (Without the vector [`Key::parts`] makes: a figure's
+    /// table and chart look up every cell among its rows.)
+    pub fn is(&self, parts: &[&str]) -> bool {
+        match (self, parts) {
+            (Key::One(a), [p]) => a == p,
+            (Key::Two(a, b), [p, q]) => a == p && b == q,
+            _ => false,
+        }
+    }
 }
 
 /// A computed value: a count, or an amount (US dollars, people, a fraction).
@@ -407,7 +425,7 @@ impl Figure {
     /// The row with these key parts, or what a missing row means. The key must be valid
     /// ([`check_key`]).
     pub fn lookup(&self, parts: &[&str]) -> Lookup<'_> {
-        match self.rows.iter().find(|r| r.key.parts() == parts) {
+        match self.rows.iter().find(|r| r.key.is(parts)) {
             Some(row) => Lookup::Row(row),
             None if self.def.absent == Absent::Zero => Lookup::Zero,
             None => Lookup::NoData,
@@ -984,6 +1002,18 @@ mod tests {
             value["end"] = end.into();
         }
         serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn a_key_is_its_parts_in_order() {
+        let one = Key::one("brazil");
+        let two = Key::two("ngo", "evaluation");
+        for key in [&one, &two] {
+            assert!(key.is(&key.parts()), "{key:?}");
+            assert_eq!(key.arity(), key.parts().len());
+        }
+        assert!(!one.is(&["brazil", "x"]) && !one.is(&["chile"]) && !one.is(&[]));
+        assert!(!two.is(&["evaluation", "ngo"]) && !two.is(&["ngo"]) && !two.is(&["ngo", "x"]));
     }
 
     #[test]

@@ -33,7 +33,7 @@ use serde_json::{Value, json};
 use super::fields::Fields;
 use super::views::{RESERVED_IDS, Views};
 use super::{OutputFile, PageSpec};
-use crate::aggregate::{self, Figure, KeyPart, Lookup, Number};
+use crate::aggregate::{self, Figure, Key, KeyPart, Lookup, Number};
 use crate::chart::{self, Chart, Kind};
 use crate::chart::{ChartWords, Formatter};
 use crate::diagnostics::{Diagnostic, closest};
@@ -481,10 +481,11 @@ impl Views<'_> {
         let present: Vec<String> = {
             let mut seen = Vec::new();
             for r in &figure.rows {
-                if let Some(p) = r.key.parts().get(part).filter(|_| r.key.parts().len() == 2)
+                if let Key::Two(a, b) = &r.key
+                    && let p = if part == 0 { a } else { b }
                     && !seen.iter().any(|s: &String| s == p)
                 {
-                    seen.push((*p).to_owned());
+                    seen.push(p.clone());
                 }
             }
             seen
@@ -555,7 +556,7 @@ impl Views<'_> {
             let extra: Vec<Value> = figure
                 .rows
                 .iter()
-                .filter(|r| r.key.parts().len() == 1)
+                .filter(|r| r.key.arity() == 1)
                 .map(|r| {
                     let parts = r.key.parts();
                     let mut cell = self.cell(ef, figure, &parts);
@@ -619,7 +620,7 @@ impl Views<'_> {
                 values,
             )
         } else {
-            let rows: Vec<_> = figure.rows.iter().filter(|r| r.key.parts().len() == 1).collect();
+            let rows: Vec<_> = figure.rows.iter().filter(|r| r.key.arity() == 1).collect();
             (
                 rows.iter()
                     .map(|r| self.key_labels(figure, &r.key.parts()).join(" · "))
@@ -845,13 +846,13 @@ impl Views<'_> {
         let total = f
             .rows
             .iter()
-            .find(|r| r.key.parts() == ["total"])
+            .find(|r| r.key.is(&["total"]))
             .and_then(|r| r.value)
             .map_or(0.0, Number::as_f64);
         let rows: Vec<Value> = f
             .rows
             .iter()
-            .filter(|r| r.key.parts() != ["total"])
+            .filter(|r| !r.key.is(&["total"]))
             .map(|r| {
                 let parts = r.key.parts();
                 let n = r.value.map_or(0.0, Number::as_f64);
