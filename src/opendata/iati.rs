@@ -140,6 +140,15 @@ fn iso_into(out: &mut String, (year, month, day): (i32, u32, u32)) {
     }
 }
 
+/// Appends an organisation's ` type="…"` attribute, when it has a type.
+fn push_type(attrs: &mut String, kind: Option<i64>) {
+    if let Some(t) = kind {
+        attrs.push_str(" type=\"");
+        attrs.push_str(itoa::Buffer::new().format(t));
+        attrs.push('"');
+    }
+}
+
 /// `n` shares in hundredths of a percent adding up to exactly 100.
 fn percentages(n: usize) -> Vec<String> {
     if n == 0 {
@@ -374,11 +383,7 @@ impl<'v, 'a: 'v> Writer<'v, 'a> {
             attrs.push_str(" role=\"");
             attrs.push_str(itoa::Buffer::new().format(role));
             attrs.push('"');
-            if let Some(t) = kind {
-                attrs.push_str(" type=\"");
-                attrs.push_str(itoa::Buffer::new().format(t));
-                attrs.push('"');
-            }
+            push_type(&mut attrs, kind);
             self.with_narratives(2, "participating-org", &attrs, &names);
         }
 
@@ -482,11 +487,7 @@ impl<'v, 'a: 'v> Writer<'v, 'a> {
                 if let Some(actor) = actor {
                     let (kind, names) = self.actor(actor);
                     attrs.clear();
-                    if let Some(t) = kind {
-                        attrs.push_str(" type=\"");
-                        attrs.push_str(itoa::Buffer::new().format(t));
-                        attrs.push('"');
-                    }
+                    push_type(&mut attrs, kind);
                     self.with_narratives(3, element, &attrs, &names);
                 }
             }

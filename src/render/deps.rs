@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use super::views::{Index, PageJob};
-use crate::model::{Dataset, Record};
+use crate::model::{Dataset, Project, Record};
 
 /// The hash of every source file's bytes, by path relative to the site root
 /// (`content/projects/x.md`).
@@ -96,7 +96,7 @@ impl<'a> Fingerprints<'a> {
         for edition in self.data.editions.values() {
             let mut h = reports.get(&edition.year).cloned().unwrap_or_else(hasher);
             for p in crate::aggregate::edition_scope(self.data, edition) {
-                self.project(&mut h, &p.id);
+                self.project_record(&mut h, p);
             }
             (actors, self.data_files).hash(&mut h);
             self.editions.insert(edition.year, h.finish());
@@ -121,6 +121,13 @@ impl<'a> Fingerprints<'a> {
     fn project(&self, h: &mut impl Hasher, id: &str) {
         id.hash(h);
         self.record(h, self.data.projects.get(id).map(|r| &**r));
+    }
+
+    /// [`Fingerprints::project`] of an initiative at hand (the index's lists hold them),
+    /// without looking its id up again.
+    fn project_record(&self, h: &mut impl Hasher, p: &Record<Project>) {
+        p.id.hash(h);
+        self.record(h, Some(p));
     }
 
     fn actor(&self, h: &mut impl Hasher, id: &str) {
@@ -190,7 +197,7 @@ impl<'a> Fingerprints<'a> {
                 2u8.hash(&mut h);
                 self.actor(&mut h, id);
                 for p in self.index.projects_of_actor(id) {
-                    self.project(&mut h, &p.id);
+                    self.project_record(&mut h, p);
                 }
                 for c in self.index.children_of_actor(id) {
                     self.actor(&mut h, c);
@@ -208,7 +215,7 @@ impl<'a> Fingerprints<'a> {
                 3u8.hash(&mut h);
                 code.hash(&mut h);
                 for p in self.index.projects_of_country(code) {
-                    self.project(&mut h, &p.id);
+                    self.project_record(&mut h, p);
                 }
                 for a in self.index.actors_of_country(code) {
                     self.actor(&mut h, a);
@@ -218,7 +225,7 @@ impl<'a> Fingerprints<'a> {
                 4u8.hash(&mut h);
                 id.hash(&mut h);
                 for p in self.index.projects_of_sector(id) {
-                    self.project(&mut h, &p.id);
+                    self.project_record(&mut h, p);
                 }
                 for a in data.actors.values().filter(|a| a.data.capacities.contains(id)) {
                     self.actor(&mut h, &a.id);
@@ -231,7 +238,7 @@ impl<'a> Fingerprints<'a> {
                 5u8.hash(&mut h);
                 n.hash(&mut h);
                 for p in self.index.projects_of_sdg(*n) {
-                    self.project(&mut h, &p.id);
+                    self.project_record(&mut h, p);
                 }
             }
             PageJob::Fund(id) => {
@@ -245,7 +252,7 @@ impl<'a> Fingerprints<'a> {
                     }
                 }
                 for p in self.index.projects_of_fund(id) {
-                    self.project(&mut h, &p.id);
+                    self.project_record(&mut h, p);
                 }
             }
             // Made from the schemas and the theme only.

@@ -115,13 +115,19 @@ impl PageJob {
     }
 }
 
-/// The ids that name a key, by key; looked up for every page of an actor, country, sector or
-/// fund (hashed with foldhash rather than SipHash: the keys are the site's own ids).
-type Lists<'d> = foldhash::HashMap<&'d str, Vec<&'d str>>;
+/// What names a key, by key: ids, or for the initiatives the records themselves (the pages
+/// that list them look none up in the dataset's map); looked up for every page of an actor,
+/// country, sector or fund (hashed with foldhash rather than SipHash: the keys are the
+/// site's own ids).
+type Lists<'d, T = str> = foldhash::HashMap<&'d str, Vec<&'d T>>;
 
-/// The initiatives that name a key, by key, as [`Lists`]: the records themselves, which the
-/// pages of the key list (no lookup of each id in the dataset's map).
-type ProjectLists<'d> = foldhash::HashMap<&'d str, Vec<&'d Record<Project>>>;
+/// Adds `item` to `list` unless it is the last one there: a record that names a key twice
+/// (a sector written twice) is listed once under it.
+fn push_once<'d, T: ?Sized>(list: &mut Vec<&'d T>, item: &'d T) {
+    if !list.last().is_some_and(|last| std::ptr::eq(*last, item)) {
+        list.push(item);
+    }
+}
 
 /// The labels of each vocabulary value, by vocabulary and id: (language, label) pairs.
 type Labels<'d> = foldhash::HashMap<(&'d str, &'d str), Vec<(&'d str, minijinja::Value)>>;
@@ -129,17 +135,17 @@ type Labels<'d> = foldhash::HashMap<(&'d str, &'d str), Vec<(&'d str, minijinja:
 /// Which records name which: the initiatives of each actor, country, sector and goal, the
 /// actors of each country and the children of each actor. Built once per build, so that no
 /// page scans every record (which would make a site's build time grow with the square of
-/// its size). Its lists borrow the ids, and the initiatives themselves, from the dataset: no copy
-/// to make, none to free, and no lookup of an initiative's id when a page lists it.
+/// its size). Its lists borrow the ids, and the initiatives themselves, from the dataset:
+/// no copy to make, none to free, and no lookup of an initiative's id when a page lists it.
 #[derive(Debug, Default)]
 pub struct Index<'d> {
-    projects_by_actor: ProjectLists<'d>,
-    projects_by_country: ProjectLists<'d>,
-    projects_by_sector: ProjectLists<'d>,
+    projects_by_actor: Lists<'d, Record<Project>>,
+    projects_by_country: Lists<'d, Record<Project>>,
+    projects_by_sector: Lists<'d, Record<Project>>,
     projects_by_sdg: BTreeMap<u8, Vec<&'d Record<Project>>>,
     actors_by_country: Lists<'d>,
     children_by_actor: Lists<'d>,
-    projects_by_fund: ProjectLists<'d>,
+    projects_by_fund: Lists<'d, Record<Project>>,
     /// Every country code any record names ([`Views::countries_in_records`]).
     countries: BTreeSet<&'d str>,
     /// Every sector any record names ([`Views::sectors_in_records`]).
@@ -173,17 +179,8 @@ impl<'d> Index<'d> {
     /// Every list of the index, without the figures.
     fn lists(data: &'d Dataset) -> Index<'d> {
         let mut index = Index::default();
-        fn add<'d>(map: &mut Lists<'d>, key: &'d str, id: &'d str) {
-            let list = map.entry(key).or_default();
-            if list.last() != Some(&id) {
-                list.push(id);
-            }
-        }
-        fn add_project<'d>(map: &mut ProjectLists<'d>, key: &'d str, p: &'d Record<Project>) {
-            let list = map.entry(key).or_default();
-            if !list.last().is_some_and(|q| std::ptr::eq(*q, p)) {
-                list.push(p);
-            }
+        fn add<'d, T: ?Sized>(map: &mut Lists<'d, T>, key: &'d str, item: &'d T) {
+            push_once(map.entry(key).or_default(), item);
         }
         for p in data.projects.values() {
             let p: &Record<Project> = p;
@@ -197,7 +194,7 @@ impl<'d> Index<'d> {
             actors.sort_unstable();
             actors.dedup();
             for a in actors {
-                add_project(&mut index.projects_by_actor, a, p);
+                add(&mut index.projects_by_actor, a, p);
             }
             let mut countries: Vec<&str> = d
                 .countries
@@ -208,21 +205,18 @@ impl<'d> Index<'d> {
             countries.sort_unstable();
             countries.dedup();
             for c in countries {
-                add_project(&mut index.projects_by_country, c, p);
+                add(&mut index.projects_by_country, c, p);
                 index.countries.insert(c);
             }
             for s in &d.sectors {
-                add_project(&mut index.projects_by_sector, s, p);
+                add(&mut index.projects_by_sector, s, p);
                 index.sectors.insert(s);
             }
             for n in &d.sdgs {
-                let list = index.projects_by_sdg.entry(*n).or_default();
-                if !list.last().is_some_and(|q| std::ptr::eq(*q, p)) {
-                    list.push(p);
-                }
+                push_once(index.projects_by_sdg.entry(*n).or_default(), p);
             }
             for f in d.financing.iter().flat_map(|f| &f.funds) {
-                add_project(&mut index.projects_by_fund, f, p);
+                add(&mut index.projects_by_fund, f, p);
             }
         }
         for a in data.actors.values() {
@@ -260,30 +254,23 @@ impl<'d> Index<'d> {
         index
     }
 
-    fn list<'i>(map: &'i Lists<'d>, key: &str) -> impl Iterator<Item = &'i str> + use<'i, 'd> {
-        map.get(key).into_iter().flatten().copied()
-    }
-
-    fn project_list<'i>(
-        map: &'i ProjectLists<'d>,
-        key: &str,
-    ) -> impl Iterator<Item = &'d Record<Project>> + use<'i, 'd> {
+    fn list<'i, T: ?Sized>(map: &'i Lists<'d, T>, key: &str) -> impl Iterator<Item = &'d T> + use<'i, 'd, T> {
         map.get(key).into_iter().flatten().copied()
     }
 
     /// The initiatives an actor takes part in, coordinates, evaluates or monitors.
     pub fn projects_of_actor(&self, actor: &str) -> impl Iterator<Item = &'d Record<Project>> + use<'_, 'd> {
-        Self::project_list(&self.projects_by_actor, actor)
+        Self::list(&self.projects_by_actor, actor)
     }
 
     /// The initiatives that name a country in any role.
     pub fn projects_of_country(&self, code: &str) -> impl Iterator<Item = &'d Record<Project>> + use<'_, 'd> {
-        Self::project_list(&self.projects_by_country, code)
+        Self::list(&self.projects_by_country, code)
     }
 
     /// The initiatives of a sector.
     pub fn projects_of_sector(&self, sector: &str) -> impl Iterator<Item = &'d Record<Project>> + use<'_, 'd> {
-        Self::project_list(&self.projects_by_sector, sector)
+        Self::list(&self.projects_by_sector, sector)
     }
 
     /// The initiatives that list a Sustainable Development Goal.
@@ -297,13 +284,13 @@ impl<'d> Index<'d> {
     }
 
     /// The actors based in a country.
-    pub fn actors_of_country<'i>(&'i self, code: &str) -> impl Iterator<Item = &'i str> + use<'i, 'd> {
+    pub fn actors_of_country(&self, code: &str) -> impl Iterator<Item = &'d str> + use<'_, 'd> {
         Self::list(&self.actors_by_country, code)
     }
 
     /// The initiatives financed by a fund.
     pub fn projects_of_fund(&self, fund: &str) -> impl Iterator<Item = &'d Record<Project>> + use<'_, 'd> {
-        Self::project_list(&self.projects_by_fund, fund)
+        Self::list(&self.projects_by_fund, fund)
     }
 
     /// The figures of the edition of `year` (none for an unknown year).
@@ -312,7 +299,7 @@ impl<'d> Index<'d> {
     }
 
     /// The actors whose parent is `actor`.
-    pub fn children_of_actor<'i>(&'i self, actor: &str) -> impl Iterator<Item = &'i str> + use<'i, 'd> {
+    pub fn children_of_actor(&self, actor: &str) -> impl Iterator<Item = &'d str> + use<'_, 'd> {
         Self::list(&self.children_by_actor, actor)
     }
 }
