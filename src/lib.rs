@@ -360,9 +360,9 @@ fn source_of_page<'d>(dataset: &'d model::Dataset, page: &str) -> Option<&'d str
             .map_or(record.file.as_str(), |t| t.file.as_str())
     }
     match parts.as_slice() {
-        ["projects", id, "index.html"] => dataset.projects.get(*id).map(|r| file_of(r, lang)),
-        ["actors", id, "index.html"] => dataset.actors.get(*id).map(|r| file_of(r, lang)),
-        ["funds", id, "index.html"] => dataset.funds.get(*id).map(|r| file_of(r, lang)),
+        ["projects", id, "index.html"] => dataset.projects.get(id).map(|r| file_of(r, lang)),
+        ["actors", id, "index.html"] => dataset.actors.get(id).map(|r| file_of(r, lang)),
+        ["funds", id, "index.html"] => dataset.funds.get(id).map(|r| file_of(r, lang)),
         ["reports", year, "index.html"] => dataset
             .editions
             .get(&year.parse().ok()?)

@@ -88,8 +88,8 @@ pub fn check_all(dataset: &Dataset, docs: &Documents, out: &mut Vec<Diagnostic>)
     // the sequential end of the check otherwise), their diagnostics kept in record order.
     let by_project: Vec<Vec<Diagnostic>> = dataset
         .projects
-        .par_iter()
-        .map(|(_, project)| {
+        .par_values()
+        .map(|project| {
             let mut out = Vec::new();
             if let Some(doc) = docs.get(&DocKind::Record(Collection::Project), &project.id) {
                 project_references(&project.data, doc, docs, &mut out);
