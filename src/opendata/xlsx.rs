@@ -190,7 +190,15 @@ impl WorkbookWriter {
         let made: Vec<(archive::Fragment, bool)> = (0..count)
             .into_par_iter()
             .map(|i| {
-                let mut xml = Vec::with_capacity(if i == 0 { head.len() } else { 0 } + 256 * ROWS_PER_PIECE);
+                // Room for the piece: each cell's text and its markup (under 60 bytes), so
+                // that the buffer is not copied as it grows (a piece of the initiatives'
+                // sheet holds more than a megabyte); room never written is never touched.
+                let rows = chunks.get(i).map_or(&[][..], |(_, rows)| rows);
+                let room: usize = rows
+                    .iter()
+                    .map(|row| 24 + row.iter().map(|cell| cell.len() + 60).sum::<usize>())
+                    .sum();
+                let mut xml = Vec::with_capacity(if i == 0 { head.len() } else { 0 } + room + tail.len());
                 if i == 0 {
                     xml.extend_from_slice(&head);
                 }
