@@ -11,7 +11,7 @@
 //!   and `usd_year` (the year of the rate: its own year, else the initiative's start year).
 //!
 //! The record types' own `Serialize` writes the front matter; a serde adapter
-//! ([`Resolving`]) resolves the reference fields ([`REFERENCES`]) and completes the amounts
+//! ([`Resolving`]) resolves the reference fields ([`reference`]) and completes the amounts
 //! as they go by, straight into the output: an initiative's file is written with no
 //! `serde_json::Value` tree in between (building and dropping one was most of the cost).
 
@@ -31,35 +31,28 @@ enum Ref {
     Country,
 }
 
-/// The reference fields of the records, by the struct and field names serde gives them;
-/// every string in such a field (alone, in an option or in a list) is resolved.
-const REFERENCES: &[(&str, &str, Ref)] = &[
-    ("Project", "regional_mechanism", Ref::Actor),
-    ("ProjectCountries", "providers", Ref::Country),
-    ("ProjectCountries", "recipients", Ref::Country),
-    ("ProjectCountries", "second_providers", Ref::Country),
-    ("ProjectCountries", "participants", Ref::Country),
-    ("Participant", "actor", Ref::Actor),
-    ("Financing", "funds", Ref::Fund),
-    ("Transaction", "from", Ref::Actor),
-    ("Transaction", "to", Ref::Actor),
-    ("Evaluation", "by", Ref::Actor),
-    ("FollowUp", "by", Ref::Actor),
-    ("Actor", "country", Ref::Country),
-    ("Actor", "parent", Ref::Actor),
-    ("Fund", "administered_by", Ref::Actor),
-    ("Fund", "contributors", Ref::Actor),
-    ("Eligibility", "countries", Ref::Country),
-    ("Exchange", "by", Ref::Actor),
-    ("Exchange", "country", Ref::Country),
-    ("Exchange", "resulting_project", Ref::Project),
-];
-
+/// The reference field `field` of the struct `structure` (by the names serde gives them),
+/// if it is one: every string in such a field (alone, in an option or in a list) is
+/// resolved. A `match`, not a table searched: every field of every record is looked up,
+/// and a comparison with a string of known length is made in place where one with a
+/// table's entry calls `memcmp`.
 fn reference(structure: &str, field: &str) -> Option<Ref> {
-    REFERENCES
-        .iter()
-        .find(|(s, f, _)| *s == structure && *f == field)
-        .map(|(_, _, r)| *r)
+    match (structure, field) {
+        ("Project", "regional_mechanism") => Some(Ref::Actor),
+        ("ProjectCountries", "providers" | "recipients" | "second_providers" | "participants") => Some(Ref::Country),
+        ("Participant", "actor") => Some(Ref::Actor),
+        ("Financing", "funds") => Some(Ref::Fund),
+        ("Transaction", "from" | "to") => Some(Ref::Actor),
+        ("Evaluation" | "FollowUp", "by") => Some(Ref::Actor),
+        ("Actor", "country") => Some(Ref::Country),
+        ("Actor", "parent") => Some(Ref::Actor),
+        ("Fund", "administered_by" | "contributors") => Some(Ref::Actor),
+        ("Eligibility", "countries") => Some(Ref::Country),
+        ("Exchange", "by") => Some(Ref::Actor),
+        ("Exchange", "country") => Some(Ref::Country),
+        ("Exchange", "resulting_project") => Some(Ref::Project),
+        _ => None,
+    }
 }
 
 /// What a record's JSON needs besides the record: the views (names in the page's
@@ -338,7 +331,7 @@ struct MoneyParts {
 }
 
 /// A struct's fields: each field's value knows whether it is a reference
-/// ([`REFERENCES`]); an amount (`Money`) gets `usd` and `usd_year` after its fields.
+/// ([`reference`]); an amount (`Money`) gets `usd` and `usd_year` after its fields.
 struct StructFields<'c, 'v, 'a, C> {
     inner: C,
     context: &'c Context<'v, 'a>,
