@@ -158,10 +158,11 @@ pub fn assemble(
     }
 
     let mut dataset = Dataset::empty(config, schemas.vocabularies.clone());
-    // The records by id, gathered in the documents' order and then made into maps at once:
-    // `BTreeMap::from_iter` sorts (the documents come in path order, so nearly sorted: about
-    // a pass) and builds each map in one go, where inserting one at a time searched the tree
-    // for each. A collection's ids are distinct: one file per id, in one folder.
+    // The records by id, gathered in the documents' order and then made into collections
+    // at once: `Records::from_iter` sorts (the documents come in path order, so nearly
+    // sorted: about a pass) and builds each in one go, where inserting one at a time would
+    // move the later ones each time. A collection's ids are distinct: one file per id, in
+    // one folder.
     let (mut projects, mut actors, mut funds, mut exchanges) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut translations = Vec::new();
     let mut chapters = Vec::new();
