@@ -193,7 +193,7 @@ impl WorkbookWriter {
                 // Room for the piece: each cell's text and its markup (under 60 bytes), so
                 // that the buffer is not copied as it grows (a piece of the initiatives'
                 // sheet holds more than a megabyte); room never written is never touched.
-                let rows = chunks.get(i).map_or(&[][..], |(_, rows)| rows);
+                let (first, rows) = chunks.get(i).copied().unwrap_or((0, &[]));
                 let room: usize = rows
                     .iter()
                     .map(|row| 24 + row.iter().map(|cell| cell.len() + 60).sum::<usize>())
@@ -203,13 +203,11 @@ impl WorkbookWriter {
                     xml.extend_from_slice(&head);
                 }
                 let mut dated = false;
-                if let Some((first, rows)) = chunks.get(i) {
-                    let mut row_number = itoa::Buffer::new();
-                    for (offset, row) in rows.iter().enumerate() {
-                        // Data rows start at the sheet's second row.
-                        let r = row_number.format(first + offset + 2).as_bytes();
-                        dated |= push_row(&mut xml, r, row, &kinds, &columns, date);
-                    }
+                let mut row_number = itoa::Buffer::new();
+                for (offset, row) in rows.iter().enumerate() {
+                    // Data rows start at the sheet's second row.
+                    let r = row_number.format(first + offset + 2).as_bytes();
+                    dated |= push_row(&mut xml, r, row, &kinds, &columns, date);
                 }
                 if i == count - 1 {
                     xml.extend_from_slice(tail.as_bytes());

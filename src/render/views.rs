@@ -1118,45 +1118,41 @@ impl<'a> Views<'a> {
     }
 
     fn country_page(&self, code: String) -> PageSpec {
-        {
-            {
-                let mut by_role: BTreeMap<&'static str, Vec<Fields>> = BTreeMap::new();
-                let mut partners = BTreeSet::new();
-                let mut sectors = BTreeSet::new();
-                for p in self.index.projects_of_country(&code) {
-                    let roles = self.country_roles(&p.data);
-                    if let Some((_, role)) = roles.iter().find(|(c, _)| *c == code) {
-                        by_role.entry(role).or_default().push(self.project_item(p));
-                        partners.extend(roles.iter().filter(|(c, _)| *c != code).map(|(c, _)| *c));
-                        sectors.extend(p.data.sectors.iter().cloned());
-                    }
-                }
-                let order = ["provider", "both", "recipient", "second-provider", "participant"];
-                let roles: Vec<Fields> = order
-                    .iter()
-                    .filter_map(|role| by_role.remove(role).map(|projects| fields! {"role" => self.t(&format!("country_role_plural.{role}")), "projects" => projects}))
-                    .collect();
-                let actors: Vec<Fields> = self.index.actors_of_country(&code).map(|a| self.actor_ref(a)).collect();
-                let info = crate::countries::get(&code);
-                let title = info.map_or(code.as_str(), |c| c.name(self.lang())).to_owned();
-                let country = fields! {
-                    "code" => code.as_str(),
-                    "name" => title.as_str(),
-                    "region" => info.map(|c| self.region(c.region)),
-                    "subregion" => info.map(|c| self.region(if c.intermediate.is_empty() { c.subregion } else { c.intermediate })),
-                    "roles" => roles,
-                    "partners" => partners.iter().map(|c| self.country(c)).collect::<Vec<_>>(),
-                    "sectors" => self.sorted_sectors(&sectors),
-                    "actors" => actors,
-                };
-                self.simple(
-                    &format!("countries/{}/index.html", code.to_lowercase()),
-                    "country.html",
-                    title,
-                    fields! { "country" => country },
-                )
+        let mut by_role: BTreeMap<&'static str, Vec<Fields>> = BTreeMap::new();
+        let mut partners = BTreeSet::new();
+        let mut sectors = BTreeSet::new();
+        for p in self.index.projects_of_country(&code) {
+            let roles = self.country_roles(&p.data);
+            if let Some((_, role)) = roles.iter().find(|(c, _)| *c == code) {
+                by_role.entry(role).or_default().push(self.project_item(p));
+                partners.extend(roles.iter().filter(|(c, _)| *c != code).map(|(c, _)| *c));
+                sectors.extend(p.data.sectors.iter().cloned());
             }
         }
+        let order = ["provider", "both", "recipient", "second-provider", "participant"];
+        let roles: Vec<Fields> = order
+            .iter()
+            .filter_map(|role| by_role.remove(role).map(|projects| fields! {"role" => self.t(&format!("country_role_plural.{role}")), "projects" => projects}))
+            .collect();
+        let actors: Vec<Fields> = self.index.actors_of_country(&code).map(|a| self.actor_ref(a)).collect();
+        let info = crate::countries::get(&code);
+        let title = info.map_or(code.as_str(), |c| c.name(self.lang())).to_owned();
+        let country = fields! {
+            "code" => code.as_str(),
+            "name" => title.as_str(),
+            "region" => info.map(|c| self.region(c.region)),
+            "subregion" => info.map(|c| self.region(if c.intermediate.is_empty() { c.subregion } else { c.intermediate })),
+            "roles" => roles,
+            "partners" => partners.iter().map(|c| self.country(c)).collect::<Vec<_>>(),
+            "sectors" => self.sorted_sectors(&sectors),
+            "actors" => actors,
+        };
+        self.simple(
+            &format!("countries/{}/index.html", code.to_lowercase()),
+            "country.html",
+            title,
+            fields! { "country" => country },
+        )
     }
 
     fn sorted_sectors(&self, ids: &BTreeSet<String>) -> Vec<Fields> {
@@ -1205,56 +1201,48 @@ impl<'a> Views<'a> {
     }
 
     fn sector_page(&self, id: String) -> PageSpec {
-        {
-            {
-                let projects: Vec<Fields> = self
-                    .index
-                    .projects_of_sector(&id)
-                    .map(|p| self.project_item(p))
-                    .collect();
-                let actors: Vec<Fields> = self
-                    .data
-                    .actors
-                    .values()
-                    .filter(|a| a.data.capacities.contains(&id))
-                    .map(|a| self.actor_ref(&a.id))
-                    .collect();
-                let funds: Vec<Fields> = self
-                    .data
-                    .funds
-                    .values()
-                    .filter(|f| f.data.sectors.contains(&id))
-                    .map(|f| self.fund_ref(&f.id))
-                    .collect();
-                let entry = self.data.vocabularies.get("sectors", &id);
-                let sector = fields! {
-                    "id" => id.as_str(), "name" => self.label_value("sectors", &id), "dac" => entry.and_then(|e| e.fields.get("dac")),
-                    "projects" => projects, "actors" => actors, "funds" => funds,
-                };
-                let title = self.label("sectors", &id);
-                self.simple(
-                    &format!("sectors/{id}/index.html"),
-                    "sector.html",
-                    title,
-                    fields! { "sector" => sector },
-                )
-            }
-        }
+        let projects: Vec<Fields> = self
+            .index
+            .projects_of_sector(&id)
+            .map(|p| self.project_item(p))
+            .collect();
+        let actors: Vec<Fields> = self
+            .data
+            .actors
+            .values()
+            .filter(|a| a.data.capacities.contains(&id))
+            .map(|a| self.actor_ref(&a.id))
+            .collect();
+        let funds: Vec<Fields> = self
+            .data
+            .funds
+            .values()
+            .filter(|f| f.data.sectors.contains(&id))
+            .map(|f| self.fund_ref(&f.id))
+            .collect();
+        let entry = self.data.vocabularies.get("sectors", &id);
+        let sector = fields! {
+            "id" => id.as_str(), "name" => self.label_value("sectors", &id), "dac" => entry.and_then(|e| e.fields.get("dac")),
+            "projects" => projects, "actors" => actors, "funds" => funds,
+        };
+        let title = self.label("sectors", &id);
+        self.simple(
+            &format!("sectors/{id}/index.html"),
+            "sector.html",
+            title,
+            fields! { "sector" => sector },
+        )
     }
 
     fn sdg_page(&self, n: u8) -> PageSpec {
-        {
-            {
-                let projects: Vec<Fields> = self.index.projects_of_sdg(n).map(|p| self.project_item(p)).collect();
-                let title = format!("{} {n}: {}", self.t("sdg.goal"), self.t(&format!("sdg.{n}")));
-                self.simple(
-                    &format!("sdgs/{n}/index.html"),
-                    "sdg.html",
-                    title.clone(),
-                    fields! { "sdg" => fields! {"number" => n, "title" => title, "projects" => projects} },
-                )
-            }
-        }
+        let projects: Vec<Fields> = self.index.projects_of_sdg(n).map(|p| self.project_item(p)).collect();
+        let title = format!("{} {n}: {}", self.t("sdg.goal"), self.t(&format!("sdg.{n}")));
+        self.simple(
+            &format!("sdgs/{n}/index.html"),
+            "sdg.html",
+            title.clone(),
+            fields! { "sdg" => fields! {"number" => n, "title" => title, "projects" => projects} },
+        )
     }
 
     pub(crate) fn fund_summary(&self, id: &str) -> Fields {
