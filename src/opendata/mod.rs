@@ -26,6 +26,7 @@ pub mod datapackage;
 pub mod extra;
 pub mod iati;
 pub mod json;
+mod lanes;
 mod quick;
 pub mod sums;
 pub mod table;

@@ -21,7 +21,7 @@ use crate::opendata::sums;
 
 mod queue;
 
-use queue::{Folders, Writer};
+use queue::{Digests, Folders, Writer};
 
 /// The file every built site carries, so a later build knows the folder is its own.
 pub const MARKER_FILE: &str = ".openssc-output";
@@ -112,8 +112,9 @@ pub struct Staging {
     output: PathBuf,
     retired: PathBuf,
     mode: Mode,
-    /// Every file of the site, with its SHA-256, for `data/SHA256SUMS`.
-    written: Mutex<Vec<(String, [u8; 32])>>,
+    /// Every file of the site, with its SHA-256, for `data/SHA256SUMS`: in a fresh build,
+    /// a file handed to the writer thread is listed once written (see [`Staging::flush`]).
+    written: Digests,
     folders: Arc<Folders>,
     /// A fresh build's writer thread, if the system gave one.
     writer: Option<Writer>,
@@ -156,8 +157,9 @@ impl Staging {
         // files in) in the output.
         let fresh = matches!(mode, Mode::Fresh);
         let folders = Arc::new(Folders::new(if fresh { &dir } else { output }));
+        let written = Digests::default();
         let writer = if fresh {
-            Writer::start(Arc::clone(&folders))
+            Writer::start(Arc::clone(&folders), Arc::clone(&written))
         } else {
             None
         };
@@ -166,7 +168,7 @@ impl Staging {
             output: output.to_path_buf(),
             retired,
             mode,
-            written: Mutex::new(Vec::new()),
+            written,
             folders,
             writer,
             committed: false,
@@ -177,15 +179,18 @@ impl Staging {
     /// fresh build the file may be written later, by the writer thread: its failure is
     /// then returned by [`Staging::flush`] or [`Staging::commit`].
     pub fn write(&self, path: &str, bytes: Vec<u8>) -> Result<(), Error> {
-        let digest = sums::digest(&bytes);
         match &self.mode {
             Mode::Fresh => {
+                // The writer thread hashes the files it is handed (many at once); a file
+                // given back is hashed here.
                 let unsent = match &self.writer {
                     Some(writer) => writer.send(path.to_owned(), bytes),
                     None => Some((path.to_owned(), bytes)),
                 };
                 if let Some((path, bytes)) = unsent {
                     self.folders.write_file(&path, &bytes)?;
+                    let digest = sums::digest(&bytes);
+                    lock(&self.written).push((path, digest));
                 }
             }
             Mode::InPlace {
@@ -193,14 +198,15 @@ impl Staging {
                 pending,
                 next,
             } => {
+                let digest = sums::digest(&bytes);
                 if !previous.holds(&self.output, path, bytes.len() as u64, &digest) {
                     let file = self.dir.join(next.fetch_add(1, Ordering::Relaxed).to_string());
                     std::fs::write(&file, &bytes).map_err(|e| Error::Write(file.clone(), e))?;
                     lock(pending).push((path.to_owned(), file));
                 }
+                lock(&self.written).push((path.to_owned(), digest));
             }
         }
-        lock(&self.written).push((path.to_owned(), digest));
         Ok(())
     }
 
@@ -249,22 +255,25 @@ impl Staging {
         Ok(size)
     }
 
-    /// Waits until every file handed to the writer thread is written; the first failure.
+    /// Waits until every file handed to the writer thread is written (and listed with its
+    /// digest); the first failure.
     pub fn flush(&self) -> Result<(), Error> {
         self.writer.as_ref().map_or(Ok(()), Writer::flush)
     }
 
-    /// `data/SHA256SUMS` of the files written so far (see [`sums::text`]).
+    /// `data/SHA256SUMS` of the files written so far (see [`sums::text`]); after
+    /// [`Staging::flush`], so that the writer thread's are listed.
     pub fn sums_text(&self) -> String {
         sums::text(&mut lock(&self.written))
     }
 
-    /// Every file written so far with its SHA-256.
+    /// Every file written so far with its SHA-256 (after [`Staging::flush`], as
+    /// [`Staging::sums_text`]).
     pub fn digests(&self) -> Vec<(String, [u8; 32])> {
         lock(&self.written).clone()
     }
 
-    /// How many files the site has (the marker included).
+    /// How many files the site has (the marker included), once flushed.
     pub fn count(&self) -> usize {
         lock(&self.written).len() + 1
     }

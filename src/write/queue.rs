@@ -18,6 +18,10 @@
 //! many pages (on a disk, each a folder and a file to create) while every other thread is
 //! done, so the flushing thread takes batches from the queue too, and the two write side by
 //! side. Both take at most [`TAKE_FILES`] files at a time, so that the other finds work.
+//!
+//! Whoever writes a batch hashes it first, for `data/SHA256SUMS` ([`Digests`]): a batch
+//! holds many files, which `sums::digests` hashes several at once (a third to half the
+//! time of one after another), and each file's bytes are then in the cache for the write.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -26,6 +30,11 @@ use std::thread::JoinHandle;
 
 use super::lock;
 use crate::error::Error;
+use crate::opendata::sums;
+
+/// Every file written, with its SHA-256, in no particular order (the checksum file sorts
+/// them): shared by the build, the writer thread and the flushes.
+pub(super) type Digests = Arc<Mutex<Vec<(String, [u8; 32])>>>;
 
 /// At most this many bytes wait in the queue.
 const QUEUE_LIMIT: usize = 32 << 20;
@@ -176,11 +185,18 @@ impl Queue {
     }
 }
 
-/// Writes a batch in order, up to the first failure.
-fn write_batch(folders: &Folders, batch: &[(String, Vec<u8>)]) -> Option<Error> {
-    batch
+/// Hashes a batch, then writes it in order, up to the first failure; once every file is
+/// written, adds their digests to the list.
+fn write_batch(shared: &Shared, batch: Vec<(String, Vec<u8>)>) -> Option<Error> {
+    let contents: Vec<&[u8]> = batch.iter().map(|(_, bytes)| bytes.as_slice()).collect();
+    let digests = sums::digests(&contents);
+    let failed = batch
         .iter()
-        .find_map(|(file, bytes)| folders.write_file(file, bytes).err())
+        .find_map(|(file, bytes)| shared.folders.write_file(file, bytes).err());
+    if failed.is_none() {
+        lock(&shared.digests).extend(batch.into_iter().map(|(file, _)| file).zip(digests));
+    }
+    failed
 }
 
 struct Shared {
@@ -190,17 +206,20 @@ struct Shared {
     /// Wakes [`Writer::flush`]: every file handed over is written.
     drained: Condvar,
     folders: Arc<Folders>,
+    /// Where the digests of the files written go.
+    digests: Digests,
     /// [`QUEUE_LIMIT`] but in tests.
     limit: usize,
 }
 
 impl Shared {
-    fn new(folders: Arc<Folders>, limit: usize) -> Arc<Shared> {
+    fn new(folders: Arc<Folders>, digests: Digests, limit: usize) -> Arc<Shared> {
         Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             more: Condvar::new(),
             drained: Condvar::new(),
             folders,
+            digests,
             limit,
         })
     }
@@ -213,14 +232,15 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Starts the thread; `None` if the system refuses one (the callers then write their
+    /// Starts the thread, which writes files in `folders` and adds their digests to
+    /// `digests`; `None` if the system refuses one (the callers then write and hash their
     /// files themselves).
-    pub(super) fn start(folders: Arc<Folders>) -> Option<Writer> {
-        Self::start_with(folders, QUEUE_LIMIT)
+    pub(super) fn start(folders: Arc<Folders>, digests: Digests) -> Option<Writer> {
+        Self::start_with(folders, digests, QUEUE_LIMIT)
     }
 
-    fn start_with(folders: Arc<Folders>, limit: usize) -> Option<Writer> {
-        let shared = Shared::new(folders, limit);
+    fn start_with(folders: Arc<Folders>, digests: Digests, limit: usize) -> Option<Writer> {
+        let shared = Shared::new(folders, digests, limit);
         let for_thread = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("openssc-writer".into())
@@ -257,7 +277,7 @@ impl Writer {
                 let batch = queue.take();
                 queue.helping += 1;
                 drop(queue);
-                let failed = write_batch(&self.shared.folders, &batch);
+                let failed = write_batch(&self.shared, batch);
                 queue = lock(&self.shared.queue);
                 queue.helping -= 1;
                 queue.written(failed, &self.shared.drained);
@@ -323,7 +343,7 @@ fn run(shared: &Shared) {
             queue.writing = true;
             queue.take()
         };
-        let failed = write_batch(&shared.folders, &batch);
+        let failed = write_batch(shared, batch);
         let mut queue = lock(&shared.queue);
         queue.writing = false;
         queue.written(failed, &shared.drained);
@@ -344,10 +364,19 @@ mod tests {
             .collect()
     }
 
-    fn assert_written(dir: &Path, files: &[(String, Vec<u8>)]) {
+    /// Every file of `files` is written, and listed once with its digest.
+    fn assert_written(dir: &Path, writer: &Writer, files: &[(String, Vec<u8>)]) {
         for (path, bytes) in files {
             assert_eq!(&std::fs::read(dir.join(path)).unwrap(), bytes, "{path}");
         }
+        let mut listed = lock(&writer.shared.digests).clone();
+        listed.sort();
+        let mut expected: Vec<(String, [u8; 32])> = files
+            .iter()
+            .map(|(path, bytes)| (path.clone(), sums::digest(bytes)))
+            .collect();
+        expected.sort();
+        assert_eq!(listed, expected);
     }
 
     /// Hands [`files`]`(n)` to `writer`, which has room for them all.
@@ -360,7 +389,7 @@ mod tests {
     }
 
     fn writer(dir: &Path) -> Writer {
-        Writer::start(Arc::new(Folders::new(dir))).unwrap()
+        Writer::start(Arc::new(Folders::new(dir)), Digests::default()).unwrap()
     }
 
     /// Flushes `writer` on another thread: whether the flush succeeded, or a timeout if it
@@ -379,7 +408,7 @@ mod tests {
         let writer = writer(dir.path());
         let files = send_all(&writer, 2000);
         writer.flush().unwrap();
-        assert_written(dir.path(), &files);
+        assert_written(dir.path(), &writer, &files);
         writer.finish().unwrap();
     }
 
@@ -393,7 +422,7 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(50));
         let files = send_all(&writer, 3);
         assert_eq!(flushed(&writer), Ok(true), "the flush returns");
-        assert_written(dir.path(), &files);
+        assert_written(dir.path(), &writer, &files);
     }
 
     /// The files that wait are written by the flush itself, beside the thread: here there
@@ -402,12 +431,12 @@ mod tests {
     fn the_flush_writes_what_waits() {
         let dir = tempfile::tempdir().unwrap();
         let writer = Arc::new(Writer {
-            shared: Shared::new(Arc::new(Folders::new(dir.path())), QUEUE_LIMIT),
+            shared: Shared::new(Arc::new(Folders::new(dir.path())), Digests::default(), QUEUE_LIMIT),
             thread: None,
         });
         let files = send_all(&writer, 3 * TAKE_FILES + 1);
         assert_eq!(flushed(&writer), Ok(true), "the flush writes the files and returns");
-        assert_written(dir.path(), &files);
+        assert_written(dir.path(), &writer, &files);
         assert_eq!(lock(&writer.shared.queue).bytes, 0);
     }
 
@@ -418,7 +447,7 @@ mod tests {
         for _ in 0..20 {
             let dir = tempfile::tempdir().unwrap();
             let writer = Arc::new(Writer {
-                shared: Shared::new(Arc::new(Folders::new(dir.path())), QUEUE_LIMIT),
+                shared: Shared::new(Arc::new(Folders::new(dir.path())), Digests::default(), QUEUE_LIMIT),
                 thread: None,
             });
             let files = send_all(&writer, 4 * TAKE_FILES);
@@ -432,14 +461,14 @@ mod tests {
                 let waited = flushed.recv_timeout(std::time::Duration::from_secs(10));
                 assert_eq!(waited, Ok(true), "both flushes return");
             }
-            assert_written(dir.path(), &files);
+            assert_written(dir.path(), &writer, &files);
         }
     }
 
     #[test]
     fn a_full_queue_gives_the_file_back() {
         let dir = tempfile::tempdir().unwrap();
-        let writer = Writer::start_with(Arc::new(Folders::new(dir.path())), 10).unwrap();
+        let writer = Writer::start_with(Arc::new(Folders::new(dir.path())), Digests::default(), 10).unwrap();
         assert!(writer.send("a".into(), vec![b'a'; 8]).is_none());
         // The thread sleeps (no batch gathered): the queue holds 8 of 10 bytes.
         let given_back = writer.send("b".into(), vec![b'b'; 8]).expect("given back");
