@@ -394,10 +394,11 @@ impl Archive {
         offset + central_size + end_len(self.entries.len() as u64, offset, central_size)
     }
 
-    /// Writes the archive into `out`; each entry's compressed bytes are let go once copied.
+    /// Writes the archive into `out`, a few writes an entry (a sink's stream buffers them;
+    /// a buffer here too copied every byte once more); each entry's compressed bytes are let
+    /// go once written.
     pub fn write(self, out: &mut dyn Write) -> io::Result<()> {
-        let mut out = io::BufWriter::with_capacity(256 * 1024, out);
-        write_entries(self.entries, &mut out)?;
+        write_entries(self.entries, out)?;
         out.flush()
     }
 }

@@ -63,7 +63,8 @@ pub trait Sink: Sync {
     /// A file made whole.
     fn file(&self, file: OutputFile);
     /// A file too large to hold whole, written piece by piece by `write` (called once, on
-    /// the calling thread). Returns the file's size. A sink keeps its own failures to report
+    /// the calling thread) into a buffered writer (small writes are cheap). Returns the
+    /// file's size. A sink keeps its own failures to report
     /// them when the build ends, as [`Sink::file`] does; `write` may not have run then.
     fn stream(&self, path: &str, write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>) -> u64;
 }
