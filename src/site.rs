@@ -483,9 +483,14 @@ pub fn write_site(
 
 /// Writes the files whose bytes differ from what `memory` says the output holds.
 fn write_changed(output: &Path, memory: &mut Memory, files: &[OutputFile]) -> Result<(), BuildFailure> {
+    // Hashed in batches, several files at once (`sums::digests`), on every core.
+    let digests: Vec<[u8; 32]> = files
+        .par_chunks(64)
+        .flat_map_iter(|batch| sums::digests(&batch.iter().map(|f| f.bytes.as_slice()).collect::<Vec<_>>()))
+        .collect();
     let changed: Vec<(&OutputFile, [u8; 32])> = files
-        .par_iter()
-        .map(|f| (f, sums::digest(&f.bytes)))
+        .iter()
+        .zip(digests)
         .filter(|(f, digest)| memory.files.get(&f.path) != Some(digest))
         .collect();
     changed

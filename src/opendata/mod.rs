@@ -64,8 +64,8 @@ pub trait Sink: Sync {
     fn file(&self, file: OutputFile);
     /// A file too large to hold whole, written piece by piece by `write` (called once, on
     /// the calling thread) into a buffered writer (small writes are cheap). Returns the
-    /// file's size. A sink keeps its own failures to report
-    /// them when the build ends, as [`Sink::file`] does; `write` may not have run then.
+    /// file's size. A sink keeps its own failures to report them when the build ends, as
+    /// [`Sink::file`] does; `write` may not have run then.
     fn stream(&self, path: &str, write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>) -> u64;
 }
 
