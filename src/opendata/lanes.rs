@@ -113,6 +113,7 @@ mod x86 {
         }
     }
 
+    /// [`super::digests`] through the lanes; only where [`available`] says so.
     pub(super) fn digests(messages: &[&[u8]]) -> Vec<[u8; 32]> {
         let mut out = vec![[0u8; 32]; messages.len()];
         // Longest first: the lanes then finish close together, rather than one long
