@@ -19,6 +19,8 @@ use sha2::{Digest, Sha256};
 use crate::error::Error;
 use crate::opendata::sums;
 
+#[cfg(unix)]
+mod direct;
 mod queue;
 
 use queue::{Digests, Folders, Writer};
@@ -367,7 +369,7 @@ struct StreamedFile {
 
 enum Streamed {
     /// Writing into the target.
-    Writing(std::io::BufWriter<std::fs::File>),
+    Writing(Target),
     /// Every byte so far equals the old file's.
     Comparing {
         old_path: PathBuf,
@@ -400,8 +402,7 @@ impl StreamedFile {
     }
 
     fn create(target: &Path) -> std::io::Result<Streamed> {
-        let file = std::fs::File::create(target)?;
-        Ok(Streamed::Writing(std::io::BufWriter::with_capacity(1 << 20, file)))
+        Ok(Streamed::Writing(create_target(target)?))
     }
 
     /// Leaves the comparison: the target gets the first `position` bytes of the old file.
@@ -431,7 +432,7 @@ impl StreamedFile {
         }
         let written = match self.state {
             Streamed::Writing(out) => {
-                out.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+                finish_target(out)?;
                 true
             }
             Streamed::Comparing { .. } => false,
@@ -467,6 +468,35 @@ impl std::io::Write for StreamedFile {
             Streamed::Comparing { .. } => Ok(()),
         }
     }
+}
+
+/// Where a streamed file's bytes go: to its own I/O thread, around the page cache where
+/// the system allows it ([`direct::DirectFile`]); through a buffer where it is not Unix.
+#[cfg(unix)]
+type Target = direct::DirectFile;
+#[cfg(not(unix))]
+type Target = std::io::BufWriter<std::fs::File>;
+
+/// A new file `target` to stream into.
+fn create_target(target: &Path) -> std::io::Result<Target> {
+    #[cfg(unix)]
+    return direct::DirectFile::create(target, true);
+    #[cfg(not(unix))]
+    Ok(std::io::BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(target)?,
+    ))
+}
+
+/// Writes what `target` still holds.
+fn finish_target(target: Target) -> std::io::Result<()> {
+    #[cfg(unix)]
+    return target.finish();
+    #[cfg(not(unix))]
+    target
+        .into_inner()
+        .map(drop)
+        .map_err(std::io::IntoInnerError::into_error)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
