@@ -148,6 +148,17 @@ impl DirectFile {
     }
 }
 
+impl Drop for DirectFile {
+    /// Dropped unfinished (the caller failed): the I/O thread writes what it was given and
+    /// is joined, so that no thread writes into the file after its owner let it go.
+    fn drop(&mut self) {
+        self.to_io = None;
+        if let Some(io) = self.io.take() {
+            let _ = io.join();
+        }
+    }
+}
+
 impl Write for DirectFile {
     fn write(&mut self, mut bytes: &[u8]) -> io::Result<usize> {
         let given = bytes.len();
@@ -271,6 +282,19 @@ mod tests {
     fn more_chunks_than_the_file_has_buffers_are_written_in_order() {
         let bytes: Vec<u8> = (0..(2 * DEPTH + 1) * CHUNK).map(|i| (i / 4096) as u8).collect();
         assert_eq!(written(&bytes, CHUNK / 2, true), bytes);
+    }
+
+    #[test]
+    fn a_file_dropped_unfinished_has_its_whole_chunks_written_when_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("large.bin");
+        let bytes: Vec<u8> = (0..2 * CHUNK + 10).map(|i| (i / 4096) as u8).collect();
+        let mut file = DirectFile::create(&path, true).unwrap();
+        file.write_all(&bytes).unwrap();
+        drop(file);
+        // The partial chunk was never handed over; the whole ones are on disk once the
+        // drop returns.
+        assert_eq!(std::fs::read(&path).unwrap(), &bytes[..2 * CHUNK]);
     }
 
     #[test]
