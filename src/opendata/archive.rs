@@ -54,8 +54,8 @@ impl Deflated {
 }
 
 /// Deflated bytes, shared by every entry that holds them: an initiative's JSON file and
-/// `records.json` hold the same deflated item (a copy for each held a fifth of a large
-/// build's archive twice, 125 MB at 50,000 initiatives, until the archive was written).
+/// `records.json` hold the same deflated item (a copy for each held nearly a third of a
+/// large build's archive twice, 125 MB at 50,000 initiatives, until it was written).
 type Piece = Arc<Vec<u8>>;
 
 /// An entry, or why it could not be deflated (the archive is then not written).
