@@ -34,7 +34,9 @@ const DEPTH: usize = 4;
 /// than copying into the page cache: the rest of the file goes through the cache.
 const SLOW: Duration = Duration::from_millis(4);
 
-/// A buffer whose `CHUNK` bytes from `start` are aligned in memory.
+/// A buffer whose `CHUNK` bytes from `start` are aligned in memory (none by default: the
+/// place of a chunk handed over).
+#[derive(Default)]
 struct Chunk {
     buffer: Vec<u8>,
     start: usize,
@@ -119,26 +121,13 @@ impl DirectFile {
 
     /// The I/O thread's failure, once it stopped early.
     fn stopped(&mut self) -> io::Result<()> {
-        self.to_io = None;
-        match self.io.take().map(JoinHandle::join) {
-            Some(Ok(Err(e))) => Err(e),
-            _ => Err(io::Error::other("the thread writing the file stopped")),
-        }
+        self.join()
+            .and(Err(io::Error::other("the thread writing the file stopped")))
     }
 
-    /// Writes what is left and waits until every chunk is written.
-    pub fn finish(mut self) -> io::Result<()> {
-        if self.current.filled > 0 {
-            let last = std::mem::replace(
-                &mut self.current,
-                Chunk {
-                    buffer: Vec::new(),
-                    start: 0,
-                    filled: 0,
-                },
-            );
-            self.send(last)?;
-        }
+    /// Closes the I/O thread's channel (it writes what it was given) and waits for it: the
+    /// first failure of its writes.
+    fn join(&mut self) -> io::Result<()> {
         self.to_io = None;
         match self.io.take().map(JoinHandle::join) {
             Some(Ok(result)) => result,
@@ -146,15 +135,23 @@ impl DirectFile {
             None => Err(io::Error::other("the thread writing the file stopped")),
         }
     }
+
+    /// Writes what is left and waits until every chunk is written.
+    pub fn finish(mut self) -> io::Result<()> {
+        if self.current.filled > 0 {
+            let last = std::mem::take(&mut self.current);
+            self.send(last)?;
+        }
+        self.join()
+    }
 }
 
 impl Drop for DirectFile {
-    /// Dropped unfinished (the caller failed): the I/O thread writes what it was given and
-    /// is joined, so that no thread writes into the file after its owner let it go.
+    /// Dropped unfinished (the caller failed): the I/O thread is joined, so that no thread
+    /// writes into the file after its owner let it go.
     fn drop(&mut self) {
-        self.to_io = None;
-        if let Some(io) = self.io.take() {
-            let _ = io.join();
+        if self.io.is_some() {
+            let _ = self.join();
         }
     }
 }
