@@ -140,7 +140,7 @@ pub fn entry(memo: Option<&Memo>, path: &str, bytes: &[u8]) -> Entry {
     let crc32 = crc32fast::hash(bytes);
     let stored = stored_as_is(path);
     let data = if stored {
-        bytes.to_vec()
+        Arc::new(bytes.to_vec())
     } else {
         deflate_or_take(memo, bytes, crc32, End::Final)
     };
@@ -148,18 +148,18 @@ pub fn entry(memo: Option<&Memo>, path: &str, bytes: &[u8]) -> Entry {
         path: path.to_owned(),
         crc32,
         size: bytes.len() as u64,
-        data: vec![Arc::new(data)],
+        data: vec![data],
         stored,
     })
 }
 
 /// `bytes` deflated at level 1 ([`quick`]), ending as `end` says, or taken from
 /// `memo` when the last archive made with it deflated the same bytes the same way.
-fn deflate_or_take(memo: Option<&Memo>, bytes: &[u8], crc32: u32, end: End) -> Vec<u8> {
+fn deflate_or_take(memo: Option<&Memo>, bytes: &[u8], crc32: u32, end: End) -> Piece {
     let fresh = || {
         let mut data = Vec::new();
         quick::deflate(bytes, &mut data, end);
-        data
+        Arc::new(data)
     };
     match memo {
         None => fresh(),
@@ -174,11 +174,12 @@ fn deflate_or_take(memo: Option<&Memo>, bytes: &[u8], crc32: u32, end: End) -> V
 ///
 /// Each archive made with a memo ([`entry`], [`piece`], on any thread)
 /// records what it used; [`Memo::next`] keeps only that for the next archive, so the memo
-/// holds one archive's worth of deflated data, never more.
+/// holds one archive's worth of deflated data, never more. It holds the pieces the
+/// archive's entries hold (shared, not copied).
 #[derive(Debug, Default)]
 pub struct Memo {
-    last: HashMap<MemoKey, Arc<[u8]>>,
-    used: Mutex<HashMap<MemoKey, Arc<[u8]>>>,
+    last: HashMap<MemoKey, Piece>,
+    used: Mutex<HashMap<MemoKey, Piece>>,
 }
 
 /// What identifies an input: how it was deflated (whole or as a fragment), its size, CRC-32
@@ -216,18 +217,12 @@ impl Memo {
 
     /// The deflated bytes of `key`: kept from last time, else made by `deflate`; recorded
     /// as used.
-    fn take_or(&self, key: MemoKey, deflate: impl FnOnce() -> Vec<u8>) -> Vec<u8> {
-        let (kept, data) = match self.last.get(&key) {
-            Some(kept) => (Arc::clone(kept), kept.to_vec()),
-            None => {
-                let data = deflate();
-                (Arc::from(data.as_slice()), data)
-            }
-        };
+    fn take_or(&self, key: MemoKey, deflate: impl FnOnce() -> Piece) -> Piece {
+        let data = self.last.get(&key).map_or_else(deflate, Arc::clone);
         self.used
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(key, kept);
+            .insert(key, Arc::clone(&data));
         data
     }
 }
@@ -308,7 +303,7 @@ pub fn piece(memo: Option<&Memo>, bytes: &[u8]) -> Fragment {
     let mut crc = crc32fast::Hasher::new();
     crc.update(bytes);
     let crc32 = crc.clone().finalize();
-    let data = Ok(Arc::new(deflate_or_take(memo, bytes, crc32, End::Sync)));
+    let data = Ok(deflate_or_take(memo, bytes, crc32, End::Sync));
     Fragment { crc, data }
 }
 
@@ -662,7 +657,7 @@ mod tests {
         let mut memo = memo.next();
         assert_eq!(memo.last.len(), 3, "one file and two fragments");
         for data in memo.last.values_mut() {
-            *data = Arc::from(&b"kept"[..]);
+            *data = Arc::new(b"kept".to_vec());
         }
         assert_eq!(
             concat(&entry(Some(&memo), "data/projects/p2.json", bytes).unwrap().data),
