@@ -151,8 +151,21 @@ enum OutputFormat {
     Github,
 }
 
+/// A panic is a bug (bad input gets a diagnostic), and the release binary then ends at once
+/// (`panic = "abort"` in Cargo.toml) without running destructors: after the message, the
+/// hook removes the folder of a build that has not finished, as an unwinding build's
+/// destructors would.
+fn remove_unfinished_builds_on_panic() {
+    let print = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        print(info);
+        openssc::write::remove_unfinished();
+    }));
+}
+
 fn main() -> ExitCode {
     without_transparent_huge_pages();
+    remove_unfinished_builds_on_panic();
     let cli = Cli::parse();
     let root = cli.root.unwrap_or_else(|| PathBuf::from("."));
     match cli.command {

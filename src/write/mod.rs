@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -30,6 +30,53 @@ pub const MARKER_FILE: &str = ".openssc-output";
 
 /// What [`MARKER_FILE`] says.
 const MARKER_TEXT: &str = "This folder was written by openssc build and is replaced by the next build.\n";
+
+/// The staging folders of this process's builds that are neither committed nor dropped.
+/// A release binary aborts on a panic (`panic = "abort"` in Cargo.toml): no destructor
+/// runs, so `main`'s panic hook removes them ([`remove_unfinished`]) as [`Staging`]'s
+/// `Drop` otherwise does.
+static UNFINISHED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Set by [`remove_unfinished`]: the process is ending, and from then on the writers
+/// ([`queue::Folders`]) create no file or folder, so that they do not refill the folders
+/// being removed.
+static ENDING: AtomicBool = AtomicBool::new(false);
+
+/// Whether [`remove_unfinished`] has run: the process is ending.
+fn ending() -> bool {
+    ENDING.load(Ordering::SeqCst)
+}
+
+/// How many times [`remove_unfinished`] tries to remove a folder: a writer that looked at
+/// [`ENDING`] just before it was set may still add a file while the folder is removed.
+const REMOVAL_ATTEMPTS: usize = 20;
+
+/// Removes the staging folder of every build of this process that has not finished: for a
+/// panic hook, before the process ends, so that a bug leaves no half-written folder beside
+/// the output. The other threads go on until the process ends, but create nothing more.
+/// Never waits for a lock: if the list is in use (a panic while it was locked), it removes
+/// nothing.
+pub fn remove_unfinished() {
+    ENDING.store(true, Ordering::SeqCst);
+    let mut dirs = match UNFINISHED.try_lock() {
+        Ok(dirs) => dirs,
+        Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        Err(std::sync::TryLockError::WouldBlock) => return,
+    };
+    for dir in dirs.drain(..) {
+        for _ in 0..REMOVAL_ATTEMPTS {
+            match std::fs::remove_dir_all(&dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => continue,
+                _ => break,
+            }
+        }
+    }
+}
+
+/// Takes `dir` off the list of [`UNFINISHED`] folders.
+fn finished(dir: &Path) {
+    lock(&UNFINISHED).retain(|d| d != dir);
+}
 
 /// Refuses to replace a folder that is not a previous build: the site itself, a folder
 /// that holds it, or any non-empty folder without [`MARKER_FILE`].
@@ -143,6 +190,7 @@ impl Staging {
             std::fs::remove_dir_all(&dir).map_err(|e| Error::Write(dir.clone(), e))?;
         }
         std::fs::create_dir_all(&dir).map_err(|e| Error::Write(dir.clone(), e))?;
+        lock(&UNFINISHED).push(dir.clone());
         let mode = match Previous::read(output) {
             Some(previous) => Mode::InPlace {
                 previous,
@@ -297,6 +345,7 @@ impl Staging {
             }
         }
         self.committed = true;
+        finished(&self.dir);
         Ok(count)
     }
 
@@ -352,6 +401,7 @@ impl Drop for Staging {
         drop(self.writer.take());
         if !self.committed {
             let _ = std::fs::remove_dir_all(&self.dir);
+            finished(&self.dir);
         }
     }
 }
@@ -628,5 +678,36 @@ mod tests {
         }
         // No old file: written as it comes.
         assert_eq!(stream(None, &old, 999), (true, Some(old.clone())));
+    }
+
+    /// Whether `dir` is on the list the panic hook empties.
+    fn listed(dir: &Path) -> bool {
+        lock(&UNFINISHED).iter().any(|d| d == dir)
+    }
+
+    #[test]
+    fn a_committed_or_dropped_build_is_no_longer_listed_for_the_panic_hook() {
+        // Other tests' builds may be on the list at the same time: only this test's
+        // folders are looked at, and `remove_unfinished` (which would remove theirs) is
+        // tested in a process of its own (tests/unfinished_build.rs).
+        let root = tempfile::tempdir().unwrap();
+        let site = root.path().join("site");
+        std::fs::create_dir(&site).unwrap();
+        let committed = Staging::create(&root.path().join("committed"), &site).unwrap();
+        let committed_dir = committed.dir.clone();
+        committed.write("index.html", b"<p>a</p>".to_vec()).unwrap();
+        assert!(listed(&committed_dir) && committed_dir.is_dir());
+        committed.commit().unwrap();
+        assert!(!listed(&committed_dir), "a committed build is finished");
+        assert!(root.path().join("committed/index.html").is_file());
+
+        let dropped = Staging::create(&root.path().join("dropped"), &site).unwrap();
+        let dropped_dir = dropped.dir.clone();
+        assert!(listed(&dropped_dir));
+        drop(dropped);
+        assert!(
+            !listed(&dropped_dir) && !dropped_dir.exists(),
+            "a failed build removes its folder"
+        );
     }
 }

@@ -47,6 +47,16 @@ const WAKE_BYTES: usize = 1 << 20;
 /// at a time.
 const TAKE_FILES: usize = 64;
 
+/// An error instead of a new file or folder once the process is ending
+/// ([`super::remove_unfinished`]).
+fn refuse_when_ending(root: &Path, relative: &str) -> Result<(), Error> {
+    if super::ending() {
+        let e = std::io::Error::other("the process is ending after a panic");
+        return Err(Error::Write(root.join(relative), e));
+    }
+    Ok(())
+}
+
 /// Where a build's files go: a folder, opened once (on Unix) so that each file and folder is
 /// created relative to it, and the folders made in it so far by any thread (most files share
 /// theirs with others: one check each). Paths are relative, `/`-separated.
@@ -71,6 +81,7 @@ impl Folders {
 
     /// Makes the folder `relative` and its parents unless they were made already.
     pub(super) fn make(&self, relative: &str) -> Result<(), Error> {
+        refuse_when_ending(&self.root, relative)?;
         if !lock(&self.made).contains(relative) {
             self.make_all(relative)
                 .map_err(|e| Error::Write(self.root.join(relative), e))?;
@@ -81,6 +92,7 @@ impl Folders {
 
     /// Writes `bytes` to the file `relative`, making its folder first.
     pub(super) fn write_file(&self, relative: &str, bytes: &[u8]) -> Result<(), Error> {
+        refuse_when_ending(&self.root, relative)?;
         if let Some((folder, _)) = relative.rsplit_once('/') {
             self.make(folder)?;
         }
