@@ -37,14 +37,19 @@ const MARKER_TEXT: &str = "This folder was written by openssc build and is repla
 /// `Drop` otherwise does.
 static UNFINISHED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-/// Set by [`remove_unfinished`]: the process is ending, and from then on the writers
-/// ([`queue::Folders`]) create no file or folder, so that they do not refill the folders
+/// Set by [`remove_unfinished`]: the process is ending, and from then on a build creates no
+/// file or folder ([`refuse_when_ending`]), so that its writers do not refill the folders
 /// being removed.
 static ENDING: AtomicBool = AtomicBool::new(false);
 
-/// Whether [`remove_unfinished`] has run: the process is ending.
-fn ending() -> bool {
-    ENDING.load(Ordering::SeqCst)
+/// An error instead of a new file or folder once [`remove_unfinished`] has run: the process
+/// is ending.
+fn refuse_when_ending(root: &Path, relative: &str) -> Result<(), Error> {
+    if ENDING.load(Ordering::SeqCst) {
+        let e = std::io::Error::other("the process is ending after a panic");
+        return Err(Error::Write(root.join(relative), e));
+    }
+    Ok(())
 }
 
 /// How many times [`remove_unfinished`] tries to remove a folder: a writer that looked at
@@ -250,6 +255,7 @@ impl Staging {
             } => {
                 let digest = sums::digest(&bytes);
                 if !previous.holds(&self.output, path, bytes.len() as u64, &digest) {
+                    refuse_when_ending(&self.output, path)?;
                     let file = self.dir.join(next.fetch_add(1, Ordering::Relaxed).to_string());
                     std::fs::write(&file, &bytes).map_err(|e| Error::Write(file.clone(), e))?;
                     lock(pending).push((path.to_owned(), file));
@@ -269,6 +275,7 @@ impl Staging {
         path: &str,
         write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
     ) -> Result<u64, Error> {
+        refuse_when_ending(&self.output, path)?;
         let (target, old) = match &self.mode {
             Mode::Fresh => {
                 if let Some((folder, _)) = path.rsplit_once('/') {

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
-use super::lock;
+use super::{lock, refuse_when_ending};
 use crate::error::Error;
 use crate::opendata::sums;
 
@@ -46,16 +46,6 @@ const WAKE_BYTES: usize = 1 << 20;
 /// A writer (the thread, or a thread in [`Writer::flush`]) takes at most this many files
 /// at a time.
 const TAKE_FILES: usize = 64;
-
-/// An error instead of a new file or folder once the process is ending
-/// ([`super::remove_unfinished`]).
-fn refuse_when_ending(root: &Path, relative: &str) -> Result<(), Error> {
-    if super::ending() {
-        let e = std::io::Error::other("the process is ending after a panic");
-        return Err(Error::Write(root.join(relative), e));
-    }
-    Ok(())
-}
 
 /// Where a build's files go: a folder, opened once (on Unix) so that each file and folder is
 /// created relative to it, and the folders made in it so far by any thread (most files share
