@@ -195,7 +195,6 @@ impl Staging {
             std::fs::remove_dir_all(&dir).map_err(|e| Error::Write(dir.clone(), e))?;
         }
         std::fs::create_dir_all(&dir).map_err(|e| Error::Write(dir.clone(), e))?;
-        lock(&UNFINISHED).push(dir.clone());
         let mode = match Previous::read(output) {
             Some(previous) => Mode::InPlace {
                 previous,
@@ -218,6 +217,8 @@ impl Staging {
         } else {
             None
         };
+        // Listed from here, where the `Staging` that removes it when dropped exists.
+        lock(&UNFINISHED).push(dir.clone());
         Ok(Staging {
             dir,
             output: output.to_path_buf(),

@@ -71,8 +71,8 @@ impl Folders {
 
     /// Makes the folder `relative` and its parents unless they were made already.
     pub(super) fn make(&self, relative: &str) -> Result<(), Error> {
-        refuse_when_ending(&self.root, relative)?;
         if !lock(&self.made).contains(relative) {
+            refuse_when_ending(&self.root, relative)?;
             self.make_all(relative)
                 .map_err(|e| Error::Write(self.root.join(relative), e))?;
             lock(&self.made).insert(relative.to_owned());
