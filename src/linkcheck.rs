@@ -514,7 +514,7 @@ mod tests {
             .flat_map(|i| {
                 [
                     format!("projects/project-{i:06}/index.html"),
-                    format!("data/projects/project-{i:06}.json"),
+                    format!("projects/project-{i:06}/project-{i:06}.json"),
                 ]
             })
             .collect();

@@ -330,7 +330,7 @@ pub fn write_site(
     let write = |path: &str, bytes: Vec<u8>| sink.write(path, bytes);
     // The downloads are written as they are made, before the pages (but the archive, written
     // beside them): nothing is in the output before the commit, and their bytes (the
-    // largest part of a build's memory: `records.json`, one JSON per initiative, the
+    // largest part of a build's memory: `records.json`, the initiatives' JSON files, the
     // archive's entries) are let go once written.
     // Remembering (for `serve`), the archive's deflated files are kept for the next one.
     let deflated = remember.map(|_| crate::opendata::archive::Memo::default());
@@ -616,11 +616,10 @@ pub fn update_site(
     page_paths.push(data_page.clone());
     // The open-data files as the next `refresh_data` will write them: the same tables, and
     // one JSON file per initiative.
-    let project_files = format!("{}/projects/", crate::opendata::DIR);
     let mut data_files: Vec<String> = memory
         .data_files
         .iter()
-        .filter(|p| !p.starts_with(&project_files))
+        .filter(|p| !crate::opendata::is_project_file(p))
         .cloned()
         .collect();
     data_files.extend(dataset.projects.keys().map(|id| crate::opendata::project_file(id)));

@@ -532,18 +532,28 @@ fn records_json_and_the_csv_tables_agree() {
     assert!(!text.contains("\"month\""), "no date is left as its parts");
     assert_eq!(text.lines().count(), 1, "records.json is compact JSON: one line");
 
-    // One JSON per initiative, the same record as in records.json, linked from its page.
+    // One JSON per initiative beside its page, the same record as in records.json (its
+    // bytes, with a final newline), linked from its page.
     for p in json_projects {
         let id = p["id"].as_str().unwrap();
-        let path = format!("data/projects/{id}.json");
+        let path = format!("projects/{id}/{id}.json");
         let own: Value = serde_json::from_slice(&tree[&path]).unwrap();
         assert_eq!(&own, p, "{path} is the record of records.json");
+        let bytes = &tree[&path];
+        assert!(
+            bytes.ends_with(b"}\n") && text.contains(std::str::from_utf8(&bytes[..bytes.len() - 1]).unwrap()),
+            "{path} holds the bytes of its item in records.json"
+        );
         let page = self::text(&tree, &format!("projects/{id}/index.html"));
         assert!(
             page.contains(&format!("href=\"../../{path}\"")),
             "the page of {id} links its JSON"
         );
     }
+    assert!(
+        !tree.keys().any(|p| p.starts_with("data/projects/")),
+        "no initiative's file is left under data/"
+    );
 }
 
 #[test]
@@ -552,7 +562,7 @@ fn data_page_lists_every_download_and_list_pages_link_them() {
     let page = text(&tree, "data/index.html");
     let data_files: Vec<&String> = tree
         .keys()
-        .filter(|p| p.starts_with("data/") && !p.starts_with("data/projects/") && *p != "data/index.html")
+        .filter(|p| p.starts_with("data/") && *p != "data/index.html")
         .collect();
     assert!(data_files.len() >= 13);
     for path in data_files {
@@ -1052,7 +1062,7 @@ fn archive_holds_the_data_files_and_the_sources_deterministically() {
         .filter(|p| p.starts_with("data/"))
         .filter(|p| !["data/index.html", "data/SHA256SUMS", "data/openssc-data.zip"].contains(&p.as_str()))
         .collect();
-    assert!(data.iter().any(|p| p.ends_with(".xlsx")) && data.iter().any(|p| p.starts_with("data/projects/")));
+    assert!(data.iter().any(|p| p.ends_with(".xlsx")) && data.iter().any(|p| p.ends_with("/records.json")));
     for path in &data {
         assert!(
             entries.get(*path) == Some(&tree[*path]),

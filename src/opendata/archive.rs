@@ -16,9 +16,7 @@
 //! new compressor for each (about 3 % of a build's time went to zeroing its state); here
 //! each thread keeps one table of positions, never cleared. And a large file can be
 //! deflated in [`Fragment`]s made on any thread and joined in order ([`Pieces`]), so
-//! `records.json`'s 90 MB are not deflated on one thread while the other waits. A file that
-//! is also part of a larger one (an initiative's JSON file, an item of `records.json`) is
-//! deflated once for both ([`entry_and_piece`]).
+//! `records.json`'s 90 MB are not deflated on one thread while the other waits.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -40,7 +38,7 @@ pub struct Deflated {
     size: u64,
     /// Raw deflate, in the pieces it was made in (one for most files; joined only as they
     /// are written); the bytes themselves when `stored`. A piece is shared, not copied,
-    /// by the entries that hold it ([`entry_and_piece`]).
+    /// with the [`Memo`] that keeps it for the next archive.
     data: Vec<Piece>,
     /// Stored as it is (a compressed format), not deflated.
     stored: bool,
@@ -53,9 +51,8 @@ impl Deflated {
     }
 }
 
-/// Deflated bytes, shared by every entry that holds them: an initiative's JSON file and
-/// `records.json` hold the same deflated item (a copy for each held nearly a third of a
-/// large build's archive twice, 125 MB at 50,000 initiatives, until it was written).
+/// Deflated bytes, shared by the entry that holds them and the [`Memo`] of `serve`, which
+/// keeps them for the next archive.
 type Piece = Arc<Vec<u8>>;
 
 /// An entry, or why it could not be deflated (the archive is then not written).
@@ -275,27 +272,6 @@ impl Fragment {
             data: Ok(Arc::new(data)),
         }
     }
-
-    /// This fragment again, its deflated bytes shared (an error is copied as its kind and
-    /// message), to place the same deflated bytes in two entries.
-    pub fn copy(&self) -> Fragment {
-        Fragment {
-            crc: self.crc.clone(),
-            data: copy_result(&self.data),
-        }
-    }
-}
-
-/// The entry `path` holding `body` then `tail`, and `body` as a [`Fragment`] for a larger
-/// file that holds it too: `body` is deflated once for both (an initiative's JSON file and
-/// its item in `records.json`); `tail` (a few bytes: the file's final newline, which the
-/// larger file leaves out) is stored after it.
-pub fn entry_and_piece(memo: Option<&Memo>, path: &str, body: &[u8], tail: &[u8]) -> (Entry, Fragment) {
-    let body = piece(memo, body);
-    let mut entry = Pieces::new(path);
-    entry.push(body.copy());
-    entry.push(Fragment::stored(tail));
-    (entry.finish(), body)
 }
 
 /// [`fragment`], with the deflated bytes taken from `memo` when it has them.
@@ -756,36 +732,27 @@ mod tests {
     }
 
     #[test]
-    fn a_file_deflated_once_is_its_own_entry_and_a_piece_of_a_larger_one() {
-        // Three initiatives' files (each with its final newline) in one larger file that
-        // holds them without it, between separators stored as they are: one longer than a
-        // stored block holds, and an empty one.
-        let files: Vec<Vec<u8>> = (0..3)
-            .map(|i| format!("{{\"id\":{i},\"text\":\"{}\"}}\n", "word ".repeat(50 + i)).into_bytes())
+    fn deflated_pieces_between_stored_separators_join_into_one_entry() {
+        // Three initiatives' items in `records.json`, between separators stored as they are:
+        // one longer than a stored block holds, and an empty one.
+        let items: Vec<Vec<u8>> = (0..3)
+            .map(|i| format!("{{\"id\":{i},\"text\":\"{}\"}}", "word ".repeat(50 + i)).into_bytes())
             .collect();
         let separators: [&[u8]; 3] = [b"[", &[b' '; 70_000], b""];
         let mut larger = Pieces::new("records.json");
         let mut expected = Vec::new();
-        let mut entries = Vec::new();
-        for (i, (file, separator)) in files.iter().zip(separators).enumerate() {
-            let body = file.strip_suffix(b"\n").unwrap();
-            let (entry, piece) = entry_and_piece(None, &format!("p{i}.json"), body, b"\n");
-            entries.push(entry);
+        for (item, separator) in items.iter().zip(separators) {
             larger.push(Fragment::stored(separator));
-            larger.push(piece);
+            larger.push(piece(None, item));
             expected.extend_from_slice(separator);
-            expected.extend_from_slice(body);
+            expected.extend_from_slice(item);
         }
         larger.push(Fragment::stored(b"]"));
         expected.push(b']');
-        entries.push(larger.finish());
         let mut bytes = Vec::new();
-        write(entries, &mut bytes).unwrap();
+        write(vec![larger.finish()], &mut bytes).unwrap();
         let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
-        // Reading checks the CRC and the size of each entry.
-        for (i, file) in files.iter().enumerate() {
-            assert_eq!(&read(&mut archive, &format!("p{i}.json")), file);
-        }
+        // Reading checks the CRC and the size of the entry.
         assert_eq!(read(&mut archive, "records.json"), expected);
     }
 

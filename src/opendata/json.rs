@@ -1,5 +1,5 @@
-//! `data/records.json` (every validated record) and `data/projects/<id>.json` (one
-//! initiative each).
+//! `data/records.json` (every validated record) and `projects/<id>/<id>.json` (one
+//! initiative each, beside its page).
 //!
 //! A record is its front matter as the record format writes it, with:
 //! - `id`, `file` (the record's file) and `page` (its page, relative to the site root)
@@ -470,7 +470,7 @@ impl Serialize for Translations<'_> {
     }
 }
 
-/// One initiative, as in `records.json` and `data/projects/<id>.json`: the bytes of its
+/// One initiative, as in `records.json` and `projects/<id>/<id>.json`: the bytes of its
 /// file, compact JSON with a final newline as [`to_bytes`] writes.
 pub fn project_bytes(views: &Views<'_>, p: &Record<Project>) -> Vec<u8> {
     let page = Some(format!("projects/{}/index.html", p.id));
@@ -584,7 +584,7 @@ fn records(views: &Views<'_>, license: Value, generator: &str) -> Value {
 }
 
 /// `records.json`, written piece by piece: every record of the site in one document. The
-/// initiatives' files (`data/projects/<id>.json`, [`to_bytes`] of [`project`]) are added in
+/// initiatives' files (`projects/<id>/<id>.json`, [`to_bytes`] of [`project`]) are added in
 /// id order as they are made, as the last member of the document (`"projects"`): they are
 /// placed in it as they are, not serialized a second time, so the bytes are those of
 /// [`to_bytes`] of the whole document, and the document is never held whole.

@@ -5,12 +5,14 @@
 //!   offers and requests, countries; report editions and the initiatives each counts;
 //! - `datapackage.json` ([`datapackage`]): a Frictionless Tabular Data Package describing
 //!   every CSV with its Table Schema, license and sources;
-//! - `records.json` and `projects/<id>.json` ([`mod@json`], written by [`compact`]): the
-//!   records themselves, with references resolved and US-dollar values added;
+//! - `records.json` and, beside each initiative's page, `projects/<id>/<id>.json`
+//!   ([`mod@json`], written by [`compact`]): the records themselves, with references resolved
+//!   and US-dollar values added;
 //! - `iati-activities.xml` ([`iati`]): one IATI 2.03 activity per initiative;
 //! - `openssc.xlsx` ([`xlsx`]): every CSV table as a sheet of one workbook;
 //! - `openssc-data.zip` ([`archive`]): every file under `data/` plus the site's sources
-//!   (its `content/` and the schemas in use, see [`Sources`]);
+//!   (its `content/` and the schemas in use, see [`Sources`]); not the initiatives' own
+//!   JSON files, whose bytes are their items in `records.json`;
 //! - `SHA256SUMS` ([`sums`]): the SHA-256 of every file of the site, added by
 //!   [`crate::site::write_site`] once every other file is written;
 //! - the Data page (`data/index.html`), listing every download, and a link from each
@@ -220,8 +222,8 @@ impl Words {
 pub struct OpenData {
     /// The CSV tables, in the Data page's order.
     pub tables: Vec<Table>,
-    /// The path of every file under `data/` handed to the sink (no pages), in the Data
-    /// page's order, one JSON per initiative after the tables.
+    /// The path of every file handed to the sink (no pages): those under `data/` in the
+    /// Data page's order, then each initiative's JSON ([`project_file`]).
     pub files: Vec<String>,
     downloads: Vec<Download>,
     license: datapackage::License,
@@ -335,14 +337,13 @@ impl OpenData {
             || {
                 // Each initiative's value is made once and serialized, a chunk at a time; its
                 // file's bytes are also its part of `records.json`, then they go. A chunk is
-                // made in groups on both cores: each group's initiatives' files, written and
-                // deflated once, their deflated bytes both their own entries and pieces of
-                // `records.json`'s (between separators stored as they are); then the parts
-                // are written in order. (`records.json` deflated in 16-initiative fragments
-                // of its own was 40 % smaller in the archive, for a third more to deflate.)
+                // made in groups on both cores: each group's initiatives' files, written, and
+                // deflated as pieces of `records.json`'s entry (between separators stored as
+                // they are); then the parts are written in order. (`records.json` deflated in
+                // 16-initiative fragments of its own was 40 % smaller in the archive, for a
+                // third more to deflate.)
                 const CHUNK: usize = 256;
                 const GROUP: usize = 16;
-                let mut project_entries: Vec<(archive::Entry, usize)> = Vec::with_capacity(projects.len());
                 let mut records_entry = None;
                 let records_size = sink.stream(&records_path, &mut |out| {
                     let document = json::RecordsDocument::new(views, license.to_json(), &build.generator);
@@ -361,33 +362,28 @@ impl OpenData {
                                 // empty, it was copied some seven times on the way to 100 kB).
                                 let mut part = Vec::with_capacity(files.iter().map(|file| file.len() + 1).sum());
                                 let mut pieces = Vec::with_capacity(2 * group.len());
-                                let mut entries = Vec::with_capacity(group.len());
                                 for (i, (file, path)) in files.into_iter().zip(paths).enumerate() {
                                     let first = c == 0 && g == 0 && i == 0;
-                                    // The file's deflated bytes are also its item's in
-                                    // `records.json` (the item is the file without its
-                                    // final newline): deflated once for both.
+                                    // The item in `records.json` is the file without its
+                                    // final newline.
                                     let item = file.strip_suffix(b"\n").unwrap_or(&file);
-                                    let tail = &file[item.len()..];
-                                    let (entry, piece) = archive::entry_and_piece(memo, path, item, tail);
                                     if let Some(separator) = document.item(first, &file, &mut part) {
                                         pieces.push(archive::Fragment::stored(separator));
-                                        pieces.push(piece);
+                                        pieces.push(archive::piece(memo, item));
                                     }
-                                    entries.push((entry, emit(path, file)));
+                                    emit(path, file);
                                 }
-                                (part, pieces, entries)
+                                (part, pieces)
                             })
                             .collect()
                     };
                     // Each chunk's parts are placed in order while the next chunk is made.
-                    let place = |groups: Vec<(Vec<u8>, Vec<archive::Fragment>, _)>| -> std::io::Result<()> {
-                        for (part, pieces, entries) in groups {
+                    let place = |groups: Vec<(Vec<u8>, Vec<archive::Fragment>)>| -> std::io::Result<()> {
+                        for (part, pieces) in groups {
                             out.write_all(&part)?;
                             for piece in pieces {
                                 zipped.push(piece);
                             }
-                            project_entries.extend(entries);
                         }
                         Ok(())
                     };
@@ -420,16 +416,11 @@ impl OpenData {
                             .collect::<Vec<_>>()
                     },
                 );
-                (
-                    project_entries,
-                    records_entry.map(|e| (e, records_size as usize)),
-                    iati,
-                    others_entries,
-                )
+                (records_entry.map(|e| (e, records_size as usize)), iati, others_entries)
             },
         );
         let (tables, row_counts, own_tables, csvs, workbook) = tabled;
-        let (project_entries, records, iati, others_entries) = made;
+        let (records, iati, others_entries) = made;
         let package = json::to_pretty_bytes(&datapackage::descriptor(data, &tables, date, &build.generator));
         let mut files = Vec::new();
         let mut entries = Vec::new();
@@ -514,9 +505,8 @@ impl OpenData {
                 size,
             );
         }
-        for (path, (entry, size)) in project_paths.into_iter().zip(project_entries) {
-            add(None, path, entry, size);
-        }
+        // The initiatives' own files: in the site, not in the archive (see `project_file`).
+        files.extend(project_paths);
         // The other modules' data files: listed, not written here.
         let mut listed = listed_others;
         listed.sort_by(|a, b| a.path.cmp(&b.path));
@@ -677,9 +667,25 @@ impl OpenData {
     }
 }
 
-/// The JSON file of one initiative.
+/// The JSON file of one initiative: beside its page (`projects/<id>/index.html`), as a
+/// page's other formats sit in the page's folder in Hugo, and named after it, so that
+/// files saved from several pages keep apart. Not under `data/`, whose files the archive
+/// holds: its bytes are the initiative's item in `records.json` (with a final newline).
+///
+/// Why not `data/projects/<id>.json`, where they were until the thirtieth performance
+/// session (docs/PERFORMANCE.md): a folder of one file per initiative, whose listing no one
+/// reads, cost each file created a scan of the folder's index on ext4 (3 to 4 % of a build
+/// of 10,000 initiatives there), and the archive held each initiative's deflated record
+/// twice.
 pub fn project_file(id: &str) -> String {
-    format!("{DIR}/projects/{id}.json")
+    format!("projects/{id}/{id}.json")
+}
+
+/// Whether `path` is an initiative's JSON file ([`project_file`]).
+pub fn is_project_file(path: &str) -> bool {
+    path.strip_prefix("projects/")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(id, file)| file.strip_suffix(".json") == Some(id))
 }
 
 /// Makes each of `items` with `make`, on any core, and hands the results to `place` in
