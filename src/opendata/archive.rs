@@ -58,16 +58,11 @@ type Piece = Arc<Vec<u8>>;
 /// An entry, or why it could not be deflated (the archive is then not written).
 pub type Entry = io::Result<Deflated>;
 
-/// A copy of `entry` (an error is copied as its kind and message): `serve` keeps the
-/// entries of unchanged sources from one archive to the next.
+/// A copy of `entry`, an error copied as its kind and message (`io::Error` is not `Clone`):
+/// `serve` keeps the entries of unchanged sources from one archive to the next.
 pub fn copy_entry(entry: &Entry) -> Entry {
-    copy_result(entry)
-}
-
-/// A copy of `result`, an error copied as its kind and message (`io::Error` is not `Clone`).
-fn copy_result<T: Clone>(result: &io::Result<T>) -> io::Result<T> {
-    match result {
-        Ok(value) => Ok(value.clone()),
+    match entry {
+        Ok(deflated) => Ok(deflated.clone()),
         Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
     }
 }
@@ -616,9 +611,9 @@ mod tests {
     #[test]
     fn a_memo_gives_the_same_entries_and_takes_what_the_last_archive_deflated() {
         let bytes: &[u8] = b"{\"id\": \"p1\", \"title\": \"An initiative\"}";
-        let plain = prepare("data/projects/p1.json", bytes).unwrap();
+        let plain = prepare("data/p1.json", bytes).unwrap();
         let memo = Memo::default();
-        let first = entry(Some(&memo), "data/projects/p1.json", bytes).unwrap();
+        let first = entry(Some(&memo), "data/p1.json", bytes).unwrap();
         assert_eq!(
             (&first.path, first.crc32, first.size, &first.data),
             (&plain.path, plain.crc32, plain.size, &plain.data)
@@ -636,11 +631,11 @@ mod tests {
             *data = Arc::new(b"kept".to_vec());
         }
         assert_eq!(
-            concat(&entry(Some(&memo), "data/projects/p2.json", bytes).unwrap().data),
+            concat(&entry(Some(&memo), "data/p2.json", bytes).unwrap().data),
             b"kept"
         );
         // Changed bytes are deflated again; what this archive did not use is let go.
-        let changed = entry(Some(&memo), "data/projects/p1.json", b"{}").unwrap();
+        let changed = entry(Some(&memo), "data/p1.json", b"{}").unwrap();
         assert_eq!(changed.data, prepare("x", b"{}").unwrap().data);
         let memo = memo.next();
         assert_eq!(memo.last.len(), 2, "the file kept and the changed one, no fragment");
