@@ -179,6 +179,16 @@ impl Staging {
     /// Prepares to replace `output`, which must be empty, missing, or a previous build (see
     /// [`MARKER_FILE`]). A previous build is updated in place.
     pub fn create(output: &Path, site_root: &Path) -> Result<Staging, Error> {
+        Self::create_with(output, site_root, |marker| std::fs::write(marker, MARKER_TEXT))
+    }
+
+    /// [`Staging::create`], the fresh folder's marker written by `write_marker` (a test
+    /// makes it fail).
+    fn create_with(
+        output: &Path,
+        site_root: &Path,
+        write_marker: impl FnOnce(&Path) -> std::io::Result<()>,
+    ) -> Result<Staging, Error> {
         check_replaceable(output, site_root)?;
         let parent = match output.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -201,11 +211,7 @@ impl Staging {
                 pending: Mutex::new(Vec::new()),
                 next: AtomicUsize::new(0),
             },
-            None => {
-                let marker = dir.join(MARKER_FILE);
-                std::fs::write(&marker, MARKER_TEXT).map_err(|e| Error::Write(marker.clone(), e))?;
-                Mode::Fresh
-            }
+            None => Mode::Fresh,
         };
         // Files and folders are made in the fresh folder, by the writer thread; or (moving
         // files in) in the output.
@@ -219,7 +225,7 @@ impl Staging {
         };
         // Listed from here, where the `Staging` that removes it when dropped exists.
         lock(&UNFINISHED).push(dir.clone());
-        Ok(Staging {
+        let staging = Staging {
             dir,
             output: output.to_path_buf(),
             retired,
@@ -228,7 +234,13 @@ impl Staging {
             folders,
             writer,
             committed: false,
-        })
+        };
+        if fresh {
+            // Written once the `Staging` exists, whose drop removes the folder if it fails.
+            let marker = staging.dir.join(MARKER_FILE);
+            write_marker(&marker).map_err(|e| Error::Write(marker, e))?;
+        }
+        Ok(staging)
     }
 
     /// Writes one file of the site (`path` relative to the output, `/`-separated). In a
@@ -717,5 +729,29 @@ mod tests {
             !listed(&dropped_dir) && !dropped_dir.exists(),
             "a failed build removes its folder"
         );
+    }
+
+    #[test]
+    fn a_failed_marker_write_leaves_no_fresh_folder_beside_the_output() {
+        let root = tempfile::tempdir().unwrap();
+        let site = root.path().join("site");
+        std::fs::create_dir(&site).unwrap();
+        let output = root.path().join("public");
+        let failed = Staging::create_with(&output, &site, |_| Err(std::io::Error::other("disk full")));
+        match failed {
+            Err(Error::Write(path, e)) => {
+                assert!(
+                    path.ends_with(MARKER_FILE) && e.to_string() == "disk full",
+                    "{path:?}: {e}"
+                )
+            }
+            other => panic!("expected the marker's write error, got {:?}", other.map(|_| ())),
+        }
+        let left: Vec<_> = std::fs::read_dir(root.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["site"], "nothing beside the output, no output made");
+        assert!(!lock(&UNFINISHED).iter().any(|d| d.starts_with(root.path())));
     }
 }
