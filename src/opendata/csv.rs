@@ -5,9 +5,14 @@ use super::table::Table;
 
 /// The bytes of `table` as CSV.
 pub fn to_csv(table: &Table) -> Vec<u8> {
+    // The bytes of the cells with a separator or line end each, and room for some quotes:
+    // grown from empty, a large table's text was copied into every larger buffer on the
+    // way (17 MB at 50,000 initiatives).
+    let cells: usize = table.rows.iter().flatten().map(|cell| cell.len() + 1).sum();
+    let size = cells + cells / 32 + 2 * table.rows.len() + 1024;
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+        .from_writer(Vec::with_capacity(size));
     // Writing to memory cannot fail, and every row has one cell per field (tested).
     writer
         .write_record(table.fields.iter().map(|f| f.name.as_ref()))
