@@ -700,6 +700,14 @@ mod tests {
         assert_eq!(stream(None, &old, 999), (true, Some(old.clone())));
     }
 
+    /// A temporary folder holding an empty site folder, `site`: the outputs go beside it.
+    fn root_with_site() -> (tempfile::TempDir, PathBuf) {
+        let root = tempfile::tempdir().unwrap();
+        let site = root.path().join("site");
+        std::fs::create_dir(&site).unwrap();
+        (root, site)
+    }
+
     /// Whether `dir` is on the list the panic hook empties.
     fn listed(dir: &Path) -> bool {
         lock(&UNFINISHED).iter().any(|d| d == dir)
@@ -710,9 +718,7 @@ mod tests {
         // Other tests' builds may be on the list at the same time: only this test's
         // folders are looked at, and `remove_unfinished` (which would remove theirs) is
         // tested in a process of its own (tests/unfinished_build.rs).
-        let root = tempfile::tempdir().unwrap();
-        let site = root.path().join("site");
-        std::fs::create_dir(&site).unwrap();
+        let (root, site) = root_with_site();
         let committed = Staging::create(&root.path().join("committed"), &site).unwrap();
         let committed_dir = committed.dir.clone();
         committed.write("index.html", b"<p>a</p>".to_vec()).unwrap();
@@ -733,9 +739,7 @@ mod tests {
 
     #[test]
     fn a_failed_marker_write_leaves_no_fresh_folder_beside_the_output() {
-        let root = tempfile::tempdir().unwrap();
-        let site = root.path().join("site");
-        std::fs::create_dir(&site).unwrap();
+        let (root, site) = root_with_site();
         let output = root.path().join("public");
         let failed = Staging::create_with(&output, &site, |_| Err(std::io::Error::other("disk full")));
         match failed {
