@@ -26,6 +26,7 @@ pub mod locale;
 pub mod markdown;
 pub mod model;
 pub mod opendata;
+pub mod paths;
 pub mod render;
 pub mod scaffold;
 pub mod schema;
@@ -359,10 +360,14 @@ fn source_of_page<'d>(dataset: &'d model::Dataset, page: &str) -> Option<&'d str
             .filter(|t| !t.body.trim().is_empty())
             .map_or(record.file.as_str(), |t| t.file.as_str())
     }
+    // A record's page is `<collection>/<id>.html` (see `paths`).
+    fn id_of(file: &str) -> Option<&str> {
+        file.strip_suffix(".html")
+    }
     match parts.as_slice() {
-        ["projects", id, "index.html"] => dataset.projects.get(id).map(|r| file_of(r, lang)),
-        ["actors", id, "index.html"] => dataset.actors.get(id).map(|r| file_of(r, lang)),
-        ["funds", id, "index.html"] => dataset.funds.get(id).map(|r| file_of(r, lang)),
+        ["projects", file] => dataset.projects.get(id_of(file)?).map(|r| file_of(r, lang)),
+        ["actors", file] => dataset.actors.get(id_of(file)?).map(|r| file_of(r, lang)),
+        ["funds", file] => dataset.funds.get(id_of(file)?).map(|r| file_of(r, lang)),
         ["reports", year, "index.html"] => dataset
             .editions
             .get(&year.parse().ok()?)
@@ -396,7 +401,7 @@ fn broken_link_diagnostic(root: &Path, dataset: &model::Dataset, b: linkcheck::B
         )
     });
     source.unwrap_or_else(|| Diagnostic::error(b.page.clone(), 1, 1, "broken-link", message)).with_hint(
-        "a link must name a file the build writes, relative to the page (e.g. ../other-id/index.html), or an id on that page",
+        "a link must name a file the build writes, relative to the page (e.g. ../projects/other-id.html), or an id on that page",
     )
 }
 

@@ -67,6 +67,12 @@ impl Collection {
         }
     }
 
+    /// Whether each record has a page of its own ([`crate::paths`]): exchanges are listed
+    /// on one page.
+    pub fn has_pages(self) -> bool {
+        self != Collection::Exchange
+    }
+
     fn from_folder(folder: &str) -> Option<Collection> {
         Collection::ALL.into_iter().find(|c| c.folder() == folder)
     }
@@ -403,6 +409,16 @@ fn classify(file: &str, parts: &[&str]) -> Result<Place, Diagnostic> {
         [folder, _] if is_md => match Collection::from_folder(folder) {
             Some(c) => {
                 let (id, lang) = split_name(file, name)?;
+                if c.has_pages() && crate::paths::RESERVED_IDS.contains(&id.as_str()) {
+                    return Err(Diagnostic::error(
+                        file,
+                        1,
+                        1,
+                        "file-name",
+                        format!("`{id}` cannot be the id of a record in content/{folder}: its page would be the list of them ({folder}/index.html)"),
+                    )
+                    .with_hint(format!("rename the file, e.g. to `content/{folder}/{id}-1.md`, and the references to it")));
+                }
                 Ok(Place::Markdown(DocKind::Record(c), id, lang))
             }
             None => Err(stray()),
@@ -903,5 +919,28 @@ mod tests {
         assert!(d.hint.unwrap().contains("exchange-rates.yaml"));
         let d = split_name("f", "Bad_Name.md").unwrap_err();
         assert!(d.hint.unwrap().contains("bad-name.md"));
+    }
+
+    #[test]
+    fn a_record_named_index_is_refused_where_its_page_would_be_the_list() {
+        for folder in ["projects", "actors", "funds"] {
+            let file = format!("content/{folder}/index.md");
+            let Err(d) = classify(&file, &[folder, "index.md"]) else {
+                panic!("{file}: its page would be {folder}/index.html, the list's")
+            };
+            assert_eq!((d.file.as_str(), d.rule), (file.as_str(), "file-name"));
+            assert!(d.message.contains(&format!("({folder}/index.html)")), "{}", d.message);
+            // A translation of it as well: it would be the list's page in that language.
+            assert!(classify(&file, &[folder, "index.es.md"]).is_err());
+        }
+        // Exchanges have no page of their own; a chapter's `index.md` is its edition.
+        assert!(matches!(
+            classify("f", &["exchanges", "index.md"]),
+            Ok(Place::Markdown(..))
+        ));
+        assert!(matches!(
+            classify("f", &["reports", "2011", "index.md"]),
+            Ok(Place::Markdown(DocKind::ReportEdition { year: 2011 }, ..))
+        ));
     }
 }

@@ -803,7 +803,7 @@ fn feed(base: &str, views: &Views<'_>, date: &str) -> String {
         xml_escape(&data.config.title),
     );
     for p in data.projects.values() {
-        let url = format!("{base}projects/{}/index.html", p.id);
+        let url = format!("{base}{}", crate::paths::project_page(&p.id));
         xml.push_str(&format!(
             "  <entry>\n    <title>{}</title>\n    <id>{}</id>\n    <link href=\"{}\"/>\n    <updated>{updated}</updated>\n    <summary>{}</summary>\n  </entry>\n",
             xml_escape(&crate::locale::strip_marks(&views.field(p, "title", &p.data.title))),

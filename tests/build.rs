@@ -172,7 +172,7 @@ fn valid_site_builds_with_expected_pages() {
     assert!(index.contains(DATE), "the build date of the options is on the page");
     insta::assert_snapshot!("valid_site_index_html", redact(index));
 
-    let project = text(&tree["projects/test-bilateral-project/index.html"]);
+    let project = text(&tree["projects/test-bilateral-project.html"]);
     insta::assert_snapshot!("valid_site_bilateral_project_html", redact(project));
 }
 
@@ -215,7 +215,7 @@ fn hostile_html_in_bodies_is_neutralized_on_every_page() {
     }
 
     // The harmless text around the hostile constructs is still there.
-    let project = text(&tree["projects/test-bilateral-project/index.html"]);
+    let project = text(&tree["projects/test-bilateral-project.html"]);
     for kept in [
         "Hostile body of a fictional project",
         "Project line 1 keeps this text",
@@ -252,7 +252,7 @@ fn hostile_html_in_bodies_is_neutralized_on_every_page() {
     // shows it.
     let title = "Fixture &lt;script&gt;alert(1)&lt;/script&gt; project (test data)";
     for page in [
-        "projects/test-bilateral-project/index.html",
+        "projects/test-bilateral-project.html",
         "projects/index.html",
         "reports/2011/index.html",
     ] {
@@ -262,7 +262,7 @@ fn hostile_html_in_bodies_is_neutralized_on_every_page() {
         "A fictional summary with &lt;iframe src=x&gt;&lt;/iframe&gt;, &lt;style&gt;p{}&lt;/style&gt; and &quot;quotes&quot; &amp; ampersands."
     ));
 
-    let actor = text(&tree["actors/test-ministry-alpha/index.html"]);
+    let actor = text(&tree["actors/test-ministry-alpha.html"]);
     for kept in [
         "A fictional ministry used by the test fixtures.",
         "Actor line 1 keeps this text",
@@ -297,7 +297,7 @@ fn image_with_a_relative_source_that_does_not_exist_fails_the_link_check() {
     assert_eq!(diags[0].file, "content/actors/test-ngo-gamma.md");
     assert!(diags[0].message.contains("`x`"), "{}", diags[0].message);
     assert!(
-        diags[0].message.contains("actors/test-ngo-gamma/index.html"),
+        diags[0].message.contains("actors/test-ngo-gamma.html"),
         "{}",
         diags[0].message
     );
@@ -465,7 +465,7 @@ fn rebuild_over_a_previous_build_writes_only_the_files_that_changed() {
     );
     let after = inodes(&out);
     let rewritten: Vec<&String> = after.keys().filter(|p| first.get(*p) != after.get(*p)).collect();
-    assert!(rewritten.contains(&&"projects/test-bilateral-project/index.html".to_owned()));
+    assert!(rewritten.contains(&&"projects/test-bilateral-project.html".to_owned()));
     assert!(rewritten.contains(&&"data/SHA256SUMS".to_owned()));
     for kept in ["static/style.css", "robots.txt", ".openssc-output"] {
         assert_eq!(first.get(kept), after.get(kept), "{kept} was written again");
@@ -554,19 +554,11 @@ fn exchanges_page_lists_each_needed_sector_once_not_per_request() {
             .unwrap()
             .to_owned()
     };
-    assert_eq!(
-        capable("housing")
-            .matches("actors/test-ministry-alpha/index.html")
-            .count(),
-        1
-    );
-    assert_eq!(
-        capable("housing").matches("actors/test-ngo-gamma/index.html").count(),
-        1
-    );
+    assert_eq!(capable("housing").matches("actors/test-ministry-alpha.html").count(), 1);
+    assert_eq!(capable("housing").matches("actors/test-ngo-gamma.html").count(), 1);
     assert_eq!(
         capable("construction")
-            .matches("actors/test-ministry-alpha/index.html")
+            .matches("actors/test-ministry-alpha.html")
             .count(),
         1
     );
@@ -585,7 +577,7 @@ fn broken_internal_links_fail_the_build_and_nothing_is_written() {
     let parent = output_parent();
     let out = parent.path().join("out");
     let diags = build_failed(site.path(), &out);
-    let page = "projects/test-bilateral-project/index.html";
+    let page = "projects/test-bilateral-project.html";
     assert_eq!(diags.len(), 2, "{}", common::render_all(&diags));
     assert!(
         diags
@@ -603,7 +595,7 @@ fn broken_internal_links_fail_the_build_and_nothing_is_written() {
     let messages: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
     assert!(
         messages.iter().any(|m| m.contains("`../no-such-page/index.html`")
-            && m.contains("projects/no-such-page/index.html is not a file the build wrote")),
+            && m.contains(" no-such-page/index.html is not a file the build wrote")),
         "{messages:#?}"
     );
     assert!(
@@ -754,13 +746,11 @@ fn base_url_gives_sitemap_feed_and_robots() {
         r#"<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">"#
     ));
     assert!(sitemap.contains(&format!("<loc>{base}index.html</loc>")));
-    assert!(sitemap.contains(&format!("<loc>{base}projects/test-bilateral-project/index.html</loc>")));
-    assert!(sitemap.contains(&format!(
-        "<loc>{base}es/projects/test-bilateral-project/index.html</loc>"
-    )));
+    assert!(sitemap.contains(&format!("<loc>{base}projects/test-bilateral-project.html</loc>")));
+    assert!(sitemap.contains(&format!("<loc>{base}es/projects/test-bilateral-project.html</loc>")));
     // Each page names its alternates in every language, itself included.
     assert!(sitemap.contains(&format!(
-        r#"<xhtml:link rel="alternate" hreflang="es" href="{base}es/projects/test-bilateral-project/index.html"/>"#
+        r#"<xhtml:link rel="alternate" hreflang="es" href="{base}es/projects/test-bilateral-project.html"/>"#
     )));
     assert!(!sitemap.contains("404.html"), "the 404 pages are not in the sitemap");
     // Every page of every language but the 404 pages, once.
@@ -781,7 +771,7 @@ fn base_url_gives_sitemap_feed_and_robots() {
     assert!(feed.contains(&format!("<updated>{DATE}T00:00:00Z</updated>")));
     assert_eq!(feed.matches("<entry>").count(), 3, "one entry per project");
     assert!(feed.contains(&format!(
-        r#"<link href="{base}projects/test-triangular-project/index.html"/>"#
+        r#"<link href="{base}projects/test-triangular-project.html"/>"#
     )));
 
     let robots = text(&tree["robots.txt"]);
@@ -789,9 +779,9 @@ fn base_url_gives_sitemap_feed_and_robots() {
 
     let index = text(&tree["index.html"]);
     assert!(index.contains(r#"href="feed.xml""#), "pages announce the feed");
-    let project = text(&tree["projects/test-bilateral-project/index.html"]);
-    assert!(project.contains(&format!("{base}projects/test-bilateral-project/index.html")));
-    assert!(project.contains(r#"href="../../feed.xml""#));
+    let project = text(&tree["projects/test-bilateral-project.html"]);
+    assert!(project.contains(&format!("{base}projects/test-bilateral-project.html")));
+    assert!(project.contains(r#"href="../feed.xml""#));
 }
 
 #[test]
@@ -821,9 +811,9 @@ fn base_url_without_trailing_slash_gives_proper_page_urls() {
     let out = parent.path().join("out");
     build_ok(site.path(), &out);
     let tree = common::read_tree(&out);
-    let url = "https://example.org/fixture-site/projects/test-bilateral-project/index.html";
+    let url = "https://example.org/fixture-site/projects/test-bilateral-project.html";
     assert!(text(&tree["sitemap.xml"]).contains(&format!("<loc>{url}</loc>")));
-    let page = text(&tree["projects/test-bilateral-project/index.html"]);
+    let page = text(&tree["projects/test-bilateral-project.html"]);
     assert!(page.contains(url), "the cite line has the page's address");
 }
 
@@ -927,7 +917,7 @@ fn fund_without_stated_applicants_says_so() {
     let out = parent.path().join("out");
     build_ok(site.path(), &out);
     let id = path.file_stem().unwrap().to_string_lossy().into_owned();
-    let page = std::fs::read_to_string(out.join(format!("funds/{id}/index.html"))).unwrap();
+    let page = std::fs::read_to_string(out.join(format!("funds/{id}.html"))).unwrap();
     assert_eq!(
         page.matches("Not stated in the sources").count(),
         3,

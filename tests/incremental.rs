@@ -147,13 +147,20 @@ fn incremental_builds_equal_full_builds_after_each_edit() {
     let copy = site.path().join("content/projects/servivienda-copy.md");
     fs::copy(&source, &copy).unwrap();
     session.rebuild(&["content/projects/servivienda-copy.md"]);
-    assert!(session.output.join("projects/servivienda-copy/index.html").is_file());
-    assert!(session.output.join("es/projects/servivienda-copy/index.html").is_file());
+    assert!(session.output.join("projects/servivienda-copy.html").is_file());
+    assert!(session.output.join("es/projects/servivienda-copy.html").is_file());
+    assert!(session.output.join("projects/servivienda-copy.json").is_file());
     session.assert_same_as_full_build("adding a project");
     fs::remove_file(&copy).unwrap();
     session.rebuild(&["content/projects/servivienda-copy.md"]);
-    // Its page and its JSON file (in the page's folder) are gone with the folder.
-    assert!(!session.output.join("projects/servivienda-copy").exists());
+    // Its pages and its JSON file (beside the page) are gone.
+    for gone in [
+        "projects/servivienda-copy.html",
+        "es/projects/servivienda-copy.html",
+        "projects/servivienda-copy.json",
+    ] {
+        assert!(!session.output.join(gone).exists(), "{gone}");
+    }
     session.assert_same_as_full_build("removing a project");
 
     // A report chapter's body.
@@ -214,7 +221,7 @@ fn a_link_broken_by_removing_a_page_fails_the_build_though_the_linking_page_is_k
     let text = fs::read_to_string(site.path().join(actor)).unwrap();
     fs::write(
         site.path().join(actor),
-        format!("{text}\nSee [a housing project](../../projects/servivienda-copy/index.html).\n"),
+        format!("{text}\nSee [a housing project](../projects/servivienda-copy.html).\n"),
     )
     .unwrap();
     let source = site.path().join("content/projects/servivienda-colombia-honduras.md");
@@ -230,5 +237,5 @@ fn a_link_broken_by_removing_a_page_fails_the_build_though_the_linking_page_is_k
         diagnostics.iter().any(|d| d.message.contains("servivienda-copy")),
         "{diagnostics:?}"
     );
-    assert!(session.output.join("projects/servivienda-copy/index.html").is_file());
+    assert!(session.output.join("projects/servivienda-copy.html").is_file());
 }

@@ -94,7 +94,7 @@ fn every_page_exists_in_every_language() {
 #[test]
 fn a_page_per_language_snapshot() {
     for lang in LANGUAGES {
-        let html = page(&format!("{}projects/test-regional-project/index.html", prefix(lang)));
+        let html = page(&format!("{}projects/test-regional-project.html", prefix(lang)));
         insta::assert_snapshot!(format!("four_languages_regional_project_{lang}"), redact(html));
     }
 }
@@ -102,12 +102,12 @@ fn a_page_per_language_snapshot() {
 #[test]
 fn pages_carry_their_language_and_link_to_the_others() {
     for lang in LANGUAGES {
-        let path = format!("{}projects/test-bilateral-project/index.html", prefix(lang));
+        let path = format!("{}projects/test-bilateral-project.html", prefix(lang));
         let html = page(&path);
         assert!(html.contains(&format!("<html lang=\"{lang}\">")), "{path}");
         for other in LANGUAGES {
             let href = format!(
-                "https://example.org/fixture-site/{}projects/test-bilateral-project/index.html",
+                "https://example.org/fixture-site/{}projects/test-bilateral-project.html",
                 prefix(other)
             );
             assert!(
@@ -118,11 +118,11 @@ fn pages_carry_their_language_and_link_to_the_others() {
             );
         }
         // The language switcher: relative links that work from file://.
-        let depth = if lang == "en" { "../../" } else { "../../../" };
+        let depth = if lang == "en" { "../" } else { "../../" };
         let current = if lang == "es" { " aria-current=\"page\"" } else { "" };
         assert!(
             html.contains(&format!(
-                "href=\"{depth}es/projects/test-bilateral-project/index.html\"{current} lang=\"es\" hreflang=\"es\">Español</a>"
+                "href=\"{depth}es/projects/test-bilateral-project.html\"{current} lang=\"es\" hreflang=\"es\">Español</a>"
             )),
             "{path}: no link to the Spanish page"
         );
@@ -140,11 +140,11 @@ fn interface_text_is_in_the_page_language() {
         ("fr/", "Initiatives", "Participants"),
     ];
     for (prefix, nav, heading) in checks {
-        let html = page(&format!("{prefix}projects/test-bilateral-project/index.html"));
+        let html = page(&format!("{prefix}projects/test-bilateral-project.html"));
         assert!(html.contains(&format!(">{nav}</a>")), "{prefix}: nav");
         assert!(html.contains(&format!(">{heading}</h2>")), "{prefix}: heading");
     }
-    let es = page("es/projects/test-bilateral-project/index.html");
+    let es = page("es/projects/test-bilateral-project.html");
     assert!(es.contains("Sectores y ODS"));
     let fr = page("fr/index.html");
     assert!(fr.contains("Objectifs de développement durable") || fr.contains("Secteurs et ODD"));
@@ -153,7 +153,7 @@ fn interface_text_is_in_the_page_language() {
 #[test]
 fn translations_are_used_and_missing_ones_fall_back_with_a_note() {
     // Spanish: the record's translation file gives the title and body; no note.
-    let es = page("es/projects/test-regional-project/index.html");
+    let es = page("es/projects/test-regional-project.html");
     assert!(es.contains("<h1>Programa regional de prueba (datos de prueba)</h1>"));
     assert!(es.contains("La narrativa de un programa regional ficticio."));
     assert!(
@@ -162,11 +162,11 @@ fn translations_are_used_and_missing_ones_fall_back_with_a_note() {
     );
     assert!(!es.contains("<div lang=\"en\">"), "the body is not shown in English");
     // Portuguese: its own translation file.
-    let pt = page("pt/projects/test-regional-project/index.html");
+    let pt = page("pt/projects/test-regional-project.html");
     assert!(pt.contains("<h1>Programa regional de teste (dados de teste)</h1>"));
     assert!(pt.contains("A narrativa de um programa regional fictício."));
     // French: no translation, so English text marked with its language and a note.
-    let fr = page("fr/projects/test-regional-project/index.html");
+    let fr = page("fr/projects/test-regional-project.html");
     assert!(fr.contains("<h1><span lang=\"en\" class=\"fallback\">Fixture regional programme (test data)</span></h1>"));
     assert!(fr.contains("<p class=\"fallback-note\">Affiché en anglais"));
     assert!(fr.contains("<div lang=\"en\">\n<p>The narrative of a fictional regional programme.</p>"));
@@ -181,21 +181,21 @@ fn translations_are_used_and_missing_ones_fall_back_with_a_note() {
 
 #[test]
 fn numbers_and_dates_follow_the_language() {
-    let en = page("projects/test-bilateral-project/index.html");
-    let es = page("es/projects/test-bilateral-project/index.html");
-    let fr = page("fr/projects/test-bilateral-project/index.html");
+    let en = page("projects/test-bilateral-project.html");
+    let es = page("es/projects/test-bilateral-project.html");
+    let fr = page("fr/projects/test-bilateral-project.html");
     assert!(en.contains("MXN 1,242,000 (2011)"), "English groups with commas");
     assert!(es.contains("MXN 1.242.000 (2011)"), "Spanish groups with points");
     assert!(
         fr.contains("MXN 1\u{202f}242\u{202f}000 (2011)"),
         "French groups with narrow spaces"
     );
-    let es_regional = page("es/projects/test-regional-project/index.html");
+    let es_regional = page("es/projects/test-regional-project.html");
     assert!(
         es_regional.contains("noviembre de 2010"),
         "Spanish month names in dates"
     );
-    let pt_regional = page("pt/projects/test-regional-project/index.html");
+    let pt_regional = page("pt/projects/test-regional-project.html");
     assert!(pt_regional.contains("novembro de 2010"));
 }
 
@@ -216,7 +216,7 @@ fn sitemap_lists_every_language() {
     let sitemap = std::str::from_utf8(&built()["sitemap.xml"]).unwrap();
     for lang in ["es", "pt", "fr"] {
         assert!(sitemap.contains(&format!(
-            "<loc>https://example.org/fixture-site/{lang}/projects/test-bilateral-project/index.html</loc>"
+            "<loc>https://example.org/fixture-site/{lang}/projects/test-bilateral-project.html</loc>"
         )));
     }
 }

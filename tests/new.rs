@@ -291,7 +291,7 @@ fn a_skeleton_fails_check_only_on_its_required_fields_until_they_are_filled() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let out = openssc(&site, &["build"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert!(site.join("public/projects/farmer-to-farmer/index.html").is_file());
+    assert!(site.join("public/projects/farmer-to-farmer.html").is_file());
 }
 
 #[test]

@@ -122,7 +122,7 @@ fn csv_tables_have_their_headers_and_values() {
     assert_eq!(p["outcome"], "mixed");
     assert_eq!(p["consultation_social_movements"], "partly");
     assert_eq!(p["participants"], "2");
-    assert_eq!(p["page"], "projects/test-bilateral-project/index.html");
+    assert_eq!(p["page"], "projects/test-bilateral-project.html");
     assert_eq!(p["file"], "content/projects/test-bilateral-project.md");
     assert_eq!(
         projects[2]["end"], "",
@@ -536,7 +536,7 @@ fn records_json_and_the_csv_tables_agree() {
     // bytes, with a final newline), linked from its page.
     for p in json_projects {
         let id = p["id"].as_str().unwrap();
-        let path = format!("projects/{id}/{id}.json");
+        let path = format!("projects/{id}.json");
         let own: Value = serde_json::from_slice(&tree[&path]).unwrap();
         assert_eq!(&own, p, "{path} is the record of records.json");
         let bytes = &tree[&path];
@@ -544,9 +544,9 @@ fn records_json_and_the_csv_tables_agree() {
             bytes.ends_with(b"}\n") && text.contains(std::str::from_utf8(&bytes[..bytes.len() - 1]).unwrap()),
             "{path} holds the bytes of its item in records.json"
         );
-        let page = self::text(&tree, &format!("projects/{id}/index.html"));
+        let page = self::text(&tree, &format!("projects/{id}.html"));
         assert!(
-            page.contains(&format!("href=\"../../{path}\"")),
+            page.contains(&format!("href=\"../{path}\"")),
             "the page of {id} links its JSON"
         );
     }

@@ -201,7 +201,7 @@ fn edition_pages_show_every_figure_with_its_table_and_records() {
 
     let providers = text(&tree, "reports/2011/figures/providers/index.html");
     assert!(providers.contains("id=\"row-col\""), "each row has an anchor");
-    assert!(providers.contains("href=\"../../../../projects/test-bilateral-project/index.html\""));
+    assert!(providers.contains("href=\"../../../../projects/test-bilateral-project.html\""));
 
     let chapter = text(&tree, "reports/2011/test-overview/index.html");
     assert!(chapter.contains("rel=\"next\" href=\"../../../reports/2011/test-findings/index.html\""));

@@ -10,7 +10,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-const PAGE: &str = "/projects/test-bilateral-project/index.html";
+const PAGE: &str = "/projects/test-bilateral-project.html";
 const RECORD: &str = "content/projects/test-bilateral-project.md";
 
 /// A running `openssc serve`; killed on drop, so a failed assertion leaves no process.

@@ -1,7 +1,7 @@
 //! Compact JSON: the bytes `serde_json::to_writer` writes, with strings escaped a block of
 //! bytes at a time.
 //!
-//! Why not `serde_json` itself: an initiative's JSON (`projects/<id>/<id>.json`, and the same
+//! Why not `serde_json` itself: an initiative's JSON (`projects/<id>.json`, and the same
 //! bytes in `records.json`) is mostly its Markdown body, and `serde_json` looks up every
 //! byte of every string in a table to find the few it escapes: half of the time spent
 //! writing an initiative's JSON went to that loop. Here a string is scanned sixteen bytes

@@ -1,4 +1,4 @@
-//! `data/records.json` (every validated record) and `projects/<id>/<id>.json` (one
+//! `data/records.json` (every validated record) and `projects/<id>.json` (one
 //! initiative each, beside its page).
 //!
 //! A record is its front matter as the record format writes it, with:
@@ -470,10 +470,10 @@ impl Serialize for Translations<'_> {
     }
 }
 
-/// One initiative, as in `records.json` and `projects/<id>/<id>.json`: the bytes of its
+/// One initiative, as in `records.json` and `projects/<id>.json`: the bytes of its
 /// file, compact JSON with a final newline as [`to_bytes`] writes.
 pub fn project_bytes(views: &Views<'_>, p: &Record<Project>) -> Vec<u8> {
-    let page = Some(format!("projects/{}/index.html", p.id));
+    let page = Some(crate::paths::project_page(&p.id));
     let mut bytes = Vec::with_capacity(8 * 1024);
     // A record always serializes (its maps' keys are strings).
     let _ = super::compact::to_vec(&JsonRecord::new(views, p, page, Some(p.data.start.year)), &mut bytes);
@@ -488,7 +488,7 @@ fn value<T: Serialize>(record: JsonRecord<'_, '_, '_, T>) -> Value {
 
 fn actor(views: &Views<'_>, a: &Record<Actor>) -> Value {
     let vocab = &views.data.vocabularies;
-    let mut record = JsonRecord::new(views, a, Some(format!("actors/{}/index.html", a.id)), None);
+    let mut record = JsonRecord::new(views, a, Some(crate::paths::actor_page(&a.id)), None);
     record.extra = vec![
         ("civil_society", json!(vocab.is_civil_society(&a.data.kind))),
         (
@@ -500,12 +500,7 @@ fn actor(views: &Views<'_>, a: &Record<Actor>) -> Value {
 }
 
 fn fund(views: &Views<'_>, f: &Record<Fund>) -> Value {
-    value(JsonRecord::new(
-        views,
-        f,
-        Some(format!("funds/{}/index.html", f.id)),
-        None,
-    ))
+    value(JsonRecord::new(views, f, Some(crate::paths::fund_page(&f.id)), None))
 }
 
 fn exchange(views: &Views<'_>, e: &Record<Exchange>) -> Value {
@@ -557,7 +552,7 @@ fn records(views: &Views<'_>, license: Value, generator: &str) -> Value {
                 "region": c.map(|c| c.region),
                 "subregion": c.map(|c| c.subregion),
                 "intermediate_region": c.map(|c| c.intermediate).filter(|s| !s.is_empty()),
-                "page": format!("countries/{}/index.html", code.to_lowercase()),
+                "page": crate::paths::country_page(code),
             });
             if let Some(facts) = data.country_facts.get(code) {
                 v["facts"] = serde_json::to_value(facts).unwrap_or_default();
@@ -584,7 +579,7 @@ fn records(views: &Views<'_>, license: Value, generator: &str) -> Value {
 }
 
 /// `records.json`, written piece by piece: every record of the site in one document. The
-/// initiatives' files (`projects/<id>/<id>.json`, [`to_bytes`] of [`project`]) are added in
+/// initiatives' files (`projects/<id>.json`, [`to_bytes`] of [`project`]) are added in
 /// id order as they are made, as the last member of the document (`"projects"`): they are
 /// placed in it as they are, not serialized a second time, so the bytes are those of
 /// [`to_bytes`] of the whole document, and the document is never held whole.

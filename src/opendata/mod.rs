@@ -5,7 +5,7 @@
 //!   offers and requests, countries; report editions and the initiatives each counts;
 //! - `datapackage.json` ([`datapackage`]): a Frictionless Tabular Data Package describing
 //!   every CSV with its Table Schema, license and sources;
-//! - `records.json` and, beside each initiative's page, `projects/<id>/<id>.json`
+//! - `records.json` and, beside each initiative's page, `projects/<id>.json`
 //!   ([`mod@json`], written by [`compact`]): the records themselves, with references resolved
 //!   and US-dollar values added;
 //! - `iati-activities.xml` ([`iati`]): one IATI 2.03 activity per initiative;
@@ -667,25 +667,23 @@ impl OpenData {
     }
 }
 
-/// The JSON file of one initiative: beside its page (`projects/<id>/index.html`), as a
-/// page's other formats sit in the page's folder in Hugo, and named after it, so that
-/// files saved from several pages keep apart. Not under `data/`, whose files the archive
-/// holds: its bytes are the initiative's item in `records.json` (with a final newline).
+/// The JSON file of one initiative: beside its page (`projects/<id>.html`), as a page's
+/// other formats sit beside it in Hugo, and named after it, so that files saved from
+/// several pages keep apart ([`crate::paths::project_data`]). Not under `data/`, whose
+/// files the archive holds: its bytes are the initiative's item in `records.json` (with a
+/// final newline).
 ///
 /// Why not `data/projects/<id>.json`, where they were until the thirtieth performance
-/// session (docs/PERFORMANCE.md): a folder of one file per initiative, whose listing no one
-/// reads, cost each file created a scan of the folder's index on ext4 (3 to 4 % of a build
-/// of 10,000 initiatives there), and the archive held each initiative's deflated record
-/// twice.
+/// session (docs/PERFORMANCE.md): the archive held each initiative's deflated record twice.
 pub fn project_file(id: &str) -> String {
-    format!("projects/{id}/{id}.json")
+    crate::paths::project_data(id)
 }
 
 /// Whether `path` is an initiative's JSON file ([`project_file`]).
 pub fn is_project_file(path: &str) -> bool {
     path.strip_prefix("projects/")
-        .and_then(|rest| rest.split_once('/'))
-        .is_some_and(|(id, file)| file.strip_suffix(".json") == Some(id))
+        .and_then(|file| file.strip_suffix(".json"))
+        .is_some_and(crate::load::is_valid_id)
 }
 
 /// Makes each of `items` with `make`, on any core, and hands the results to `place` in

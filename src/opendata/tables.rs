@@ -236,7 +236,7 @@ impl Tables<'_, '_> {
                     opt_date(&d.evaluation.as_ref().and_then(|e| e.date)),
                     d.participants.len().to_string(),
                     list(&d.tags),
-                    format!("projects/{}/index.html", p.id),
+                    crate::paths::project_page(&p.id),
                     p.file.clone(),
                 ]);
                 row
@@ -581,7 +581,7 @@ impl Tables<'_, '_> {
                     opt(d.website.as_ref()),
                     opt(d.parent.as_ref()),
                     list(&d.capacities),
-                    format!("actors/{}/index.html", a.id),
+                    crate::paths::actor_page(&a.id),
                     a.file.clone(),
                 ]
             })
@@ -695,7 +695,7 @@ impl Tables<'_, '_> {
                     opt(contact.and_then(|c| c.email.as_ref())),
                     opt(contact.and_then(|c| c.url.as_ref())),
                     d.status.clone(),
-                    format!("funds/{}/index.html", f.id),
+                    crate::paths::fund_page(&f.id),
                     f.file.clone(),
                 ]);
                 row
@@ -817,7 +817,7 @@ impl Tables<'_, '_> {
                     s(|c| c.region),
                     s(|c| c.subregion),
                     s(|c| c.intermediate),
-                    format!("countries/{}/index.html", code.to_lowercase()),
+                    crate::paths::country_page(code),
                 ]
             })
             .collect();

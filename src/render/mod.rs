@@ -158,7 +158,7 @@ impl Theme {
             }
         });
         // Escape what HTML needs escaped (`& < > " '`), and not `/` as minijinja's
-        // default does: relative links stay readable (`../projects/x/index.html`).
+        // default does: relative links stay readable (`../projects/x.html`).
         env.set_formatter(|out, state, value| match value.as_str() {
             Some(s) if *state.auto_escape() == AutoEscape::Html && !value.is_safe() => write_escaped(out, s)
                 .map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string())),
@@ -416,7 +416,7 @@ fn write_escaped(out: &mut dyn std::fmt::Write, s: &str) -> std::fmt::Result {
 /// A page to render: where it goes, with which template and context.
 #[derive(Clone, Debug)]
 pub struct PageSpec {
-    /// Output path, e.g. `projects/x/index.html`.
+    /// Output path, e.g. `projects/x.html`.
     pub path: String,
     pub template: &'static str,
     /// The page's own values (a map); `site`, `page` and `build` are added by

@@ -105,12 +105,12 @@ impl PageJob {
             PageJob::About => "about/index.html".into(),
             PageJob::NotFound => "404.html".into(),
             PageJob::Edition(_, _, path) => path.clone(),
-            PageJob::Project(id) => format!("projects/{id}/index.html"),
-            PageJob::Actor(id) => format!("actors/{id}/index.html"),
-            PageJob::Country(code) => format!("countries/{}/index.html", code.to_lowercase()),
-            PageJob::Sector(id) => format!("sectors/{id}/index.html"),
-            PageJob::Sdg(n) => format!("sdgs/{n}/index.html"),
-            PageJob::Fund(id) => format!("funds/{id}/index.html"),
+            PageJob::Project(id) => crate::paths::project_page(id),
+            PageJob::Actor(id) => crate::paths::actor_page(id),
+            PageJob::Country(code) => crate::paths::country_page(code),
+            PageJob::Sector(id) => crate::paths::sector_page(id),
+            PageJob::Sdg(n) => crate::paths::sdg_page(n),
+            PageJob::Fund(id) => crate::paths::fund_page(id),
         }
     }
 }
@@ -483,7 +483,7 @@ impl<'a> Views<'a> {
 
     fn make_country(&self, code: &str) -> Fields {
         let name = crate::countries::get(code).map_or(code, |c| c.name(self.lang()));
-        fields! { "code" => code, "name" => name, "href" => format!("countries/{}/index.html", code.to_lowercase()) }
+        fields! { "code" => code, "name" => name, "href" => crate::paths::country_page(code) }
     }
 
     pub(crate) fn actor_ref(&self, id: &str) -> Fields {
@@ -492,7 +492,7 @@ impl<'a> Views<'a> {
                 "id" => id,
                 "name" => self.field(a, "name", &a.data.name),
                 "acronym" => a.data.acronym.as_deref(),
-                "href" => format!("actors/{id}/index.html"),
+                "href" => crate::paths::actor_page(id),
             },
             None => fields! { "id" => id, "name" => id, "acronym" => None::<&str>, "href" => None::<&str> },
         }
@@ -539,7 +539,7 @@ impl<'a> Views<'a> {
             .data
             .fund(id)
             .map_or_else(|| id.to_owned(), |f| self.field(f, "name", &f.data.name));
-        fields! { "id" => id, "name" => name, "href" => format!("funds/{id}/index.html") }
+        fields! { "id" => id, "name" => name, "href" => crate::paths::fund_page(id) }
     }
 
     /// A sector's id, name and link, from [`Views::refs`] when they hold it.
@@ -551,7 +551,7 @@ impl<'a> Views<'a> {
     }
 
     fn make_sector_ref(&self, id: &str) -> Fields {
-        fields! { "id" => id, "name" => self.label_value("sectors", id), "href" => format!("sectors/{id}/index.html") }
+        fields! { "id" => id, "name" => self.label_value("sectors", id), "href" => crate::paths::sector_page(id) }
     }
 
     pub(crate) fn money(&self, m: &Money, default_year: Option<i32>) -> Fields {
@@ -657,7 +657,7 @@ impl<'a> Views<'a> {
         let d = &p.data;
         fields! {
             "id" => p.id.clone(),
-            "href" => format!("projects/{}/index.html", p.id),
+            "href" => crate::paths::project_page(&p.id),
             "title" => self.field(p, "title", &d.title),
             "summary" => self.field(p, "summary", &d.summary),
             "modality" => self.label_value("modalities", &d.modality),
@@ -938,7 +938,7 @@ impl<'a> Views<'a> {
             "start" => self.locale.date(&d.start),
             "end" => self.opt_date(&d.end),
             "regional_mechanism" => d.regional_mechanism.as_ref().map(|a| self.actor_ref_value(a)),
-            "sdgs" => d.sdgs.iter().map(|n| fields! {"number" => *n, "name" => self.t(&format!("sdg.{n}")), "href" => format!("sdgs/{n}/index.html")}).collect::<Vec<_>>(),
+            "sdgs" => d.sdgs.iter().map(|n| fields! {"number" => *n, "name" => self.t(&format!("sdg.{n}")), "href" => crate::paths::sdg_page(n)}).collect::<Vec<_>>(),
             "participants" => participants,
             "phases" => phases,
             "financing" => financing,
@@ -957,7 +957,7 @@ impl<'a> Views<'a> {
         summary.extend(extra);
         let title = self.field(p, "title", &d.title);
         self.simple(
-            &format!("projects/{}/index.html", p.id),
+            &crate::paths::project_page(&p.id),
             "project.html",
             title,
             fields! { "project" => summary },
@@ -1073,7 +1073,7 @@ impl<'a> Views<'a> {
         };
         let title = self.field(a, "name", &d.name);
         self.simple(
-            &format!("actors/{id}/index.html"),
+            &crate::paths::actor_page(id),
             "actor.html",
             title,
             fields! { "actor" => actor },
@@ -1148,7 +1148,7 @@ impl<'a> Views<'a> {
             "actors" => actors,
         };
         self.simple(
-            &format!("countries/{}/index.html", code.to_lowercase()),
+            &crate::paths::country_page(&code),
             "country.html",
             title,
             fields! { "country" => country },
@@ -1181,7 +1181,7 @@ impl<'a> Views<'a> {
                 let count = self.index.projects_of_sector(&s.id).count();
                 fields! {
                     "id" => &s.id, "name" => s.label(self.lang()), "dac" => s.fields.get("dac"), "projects" => count,
-                    "href" => used.contains(s.id.as_str()).then(|| format!("sectors/{}/index.html", s.id)),
+                    "href" => used.contains(s.id.as_str()).then(|| crate::paths::sector_page(&s.id)),
                 }
             })
             .collect();
@@ -1189,7 +1189,7 @@ impl<'a> Views<'a> {
             .map(|n| {
                 let count = self.index.projects_of_sdg(n).count();
                 fields! {"number" => n, "name" => self.t(&format!("sdg.{n}")), "projects" => count,
-                "href" => (count > 0).then(|| format!("sdgs/{n}/index.html"))}
+                "href" => (count > 0).then(|| crate::paths::sdg_page(n))}
             })
             .collect();
         self.simple(
@@ -1227,7 +1227,7 @@ impl<'a> Views<'a> {
         };
         let title = self.label("sectors", &id);
         self.simple(
-            &format!("sectors/{id}/index.html"),
+            &crate::paths::sector_page(&id),
             "sector.html",
             title,
             fields! { "sector" => sector },
@@ -1238,7 +1238,7 @@ impl<'a> Views<'a> {
         let projects: Vec<Fields> = self.index.projects_of_sdg(n).map(|p| self.project_item(p)).collect();
         let title = format!("{} {n}: {}", self.t("sdg.goal"), self.t(&format!("sdg.{n}")));
         self.simple(
-            &format!("sdgs/{n}/index.html"),
+            &crate::paths::sdg_page(n),
             "sdg.html",
             title.clone(),
             fields! { "sdg" => fields! {"number" => n, "title" => title, "projects" => projects} },
@@ -1328,7 +1328,7 @@ impl<'a> Views<'a> {
         });
         let title = self.field(record, "name", &f.name);
         self.simple(
-            &format!("funds/{id}/index.html"),
+            &crate::paths::fund_page(id),
             "fund.html",
             title,
             fields! { "fund" => fund },
@@ -1351,7 +1351,7 @@ impl<'a> Views<'a> {
             "open_until" => self.opt_date(&e.open_until),
             "status" => self.label_value("exchange-statuses", &e.status),
             "resulting_project" => e.resulting_project.as_ref().and_then(|p| self.data.project(p)).map(|p| fields! {
-                "href" => format!("projects/{}/index.html", p.id), "title" => self.field(p, "title", &p.data.title),
+                "href" => crate::paths::project_page(&p.id), "title" => self.field(p, "title", &p.data.title),
             }),
             "sources" => self.sources(&e.sources),
         }
@@ -1545,7 +1545,7 @@ mod tests {
         assert!(refs.countries.contains_key("COL") && !refs.countries.contains_key("ZZZ"));
         assert_eq!(
             fields(cached.country("COL")),
-            r#"{"code":"COL","name":"Colombia","href":"countries/col/index.html"}"#
+            r#"{"code":"COL","name":"Colombia","href":"countries/col.html"}"#
         );
         for id in ["health", "education", "no-such-sector"] {
             assert_eq!(fields(cached.sector_ref(id)), fields(views.make_sector_ref(id)), "{id}");
@@ -1553,13 +1553,13 @@ mod tests {
         assert!(refs.sectors.contains_key("health"));
         assert_eq!(
             fields(cached.sector_ref("health")),
-            r#"{"id":"health","name":"Salud","href":"sectors/health/index.html"}"#
+            r#"{"id":"health","name":"Salud","href":"sectors/health.html"}"#
         );
         // In Spanish, the English name is marked as such (a fallback): made in the page's language.
         assert_eq!(
             json(cached.actor_ref_value("gov-col")),
             "{\"id\":\"gov-col\",\"name\":\"\u{e000}en\u{e001}Ministry\u{e002}\",\"acronym\":\"MIN\",\
-             \"href\":\"actors/gov-col/index.html\"}"
+             \"href\":\"actors/gov-col.html\"}"
         );
     }
 
