@@ -8,7 +8,10 @@
 #   --check-only time `openssc check` only (what the former scripts/bench-check.sh did)
 #   --no-hugo    skip Hugo even if it is installed
 # Environment: BENCH_DIR (default /tmp/openssc-bench) holds the corpora and outputs;
-# OPENSSC=path times that binary instead of building target/release/openssc.
+# OPENSSC=path times that binary instead of building target/release/openssc;
+# BENCH_HUGO_UGLY=1 builds the Hugo site with `uglyURLs` (each page a file,
+# `projects/<id>.html`, as openssc writes a record's page) instead of Hugo's default (a
+# folder per page, `projects/<id>/index.html`): the same layout for both tools.
 #
 # Each command runs as a whole process under /usr/bin/time (peak resident memory); wall
 # time is the median of the runs. Within one run the commands alternate (check, build,
@@ -48,6 +51,11 @@ done
 [ ${#sizes[@]} -gt 0 ] || read -r -a sizes <<< "${BENCH_NS:-1000 10000 50000}"
 [ -x /usr/bin/time ] || { echo "bench.sh needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 hugo_bin=""
+hugo_layout=default
+if [ "${BENCH_HUGO_UGLY:-0}" = 1 ]; then
+  export HUGO_UGLYURLS=true # Hugo reads any setting from HUGO_<NAME>
+  hugo_layout=uglyURLs
+fi
 if [ "$hugo_wanted" = 1 ] && [ "$check_only" = 0 ] && command -v hugo >/dev/null; then
   hugo_bin=$(command -v hugo)
 fi
@@ -98,7 +106,8 @@ peak() { cut -d' ' -f2 "$work/$1.txt" | sort -n | tail -n 1 | awk '{printf "%.0f
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
 
 echo "openssc $($openssc --version 2>/dev/null | head -n 1), ${hugo_bin:+$($hugo_bin version | cut -d' ' -f1-2), }$(nproc) cores, $runs runs, $(date -u +%Y-%m-%d)"
-echo "command: scripts/bench.sh --runs $runs$([ $check_only = 1 ] && echo ' --check-only')$([ $hugo_wanted = 0 ] && echo ' --no-hugo') ${sizes[*]}"
+[ -z "$hugo_bin" ] || echo "hugo layout: $hugo_layout"
+echo "command: $([ "$hugo_layout" = uglyURLs ] && echo 'BENCH_HUGO_UGLY=1 ')scripts/bench.sh --runs $runs$([ $check_only = 1 ] && echo ' --check-only')$([ $hugo_wanted = 0 ] && echo ' --no-hugo') ${sizes[*]}"
 results=$work/results.tsv
 printf 'N\tcheck_s\tcheck_MiB\tbuild_s\tbuild_MiB\thugo_s\thugo_MiB\trebuild_s\thugo_re_s\n' > "$results"
 printf '%8s %9s %9s %9s %9s %9s %9s %11s %10s %10s %10s %11s\n' N check_s check_MiB build_s build_MiB hugo_s hugo_MiB build/hugo mem_ratio rebuild_s hugo_re_s re/hugo_re
