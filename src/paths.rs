@@ -25,9 +25,22 @@ pub fn project_page(id: &str) -> String {
     format!("projects/{id}.html")
 }
 
-/// The JSON file of initiative `id`, beside its page (see [`crate::opendata::project_file`]).
+/// The JSON file of initiative `id`: beside its page, as a Hugo page's other output formats
+/// sit beside it, and named after it, so that files saved from several pages keep apart.
+/// Not under `data/`, whose files the data archive holds: its bytes are the initiative's item
+/// in `records.json` (with a final newline), which the archive holds.
+///
+/// Why not `data/projects/<id>.json`, where they were until the thirtieth performance
+/// session (docs/PERFORMANCE.md): the archive held each initiative's deflated record twice.
 pub fn project_data(id: &str) -> String {
     format!("projects/{id}.json")
+}
+
+/// Whether `path` is an initiative's JSON file ([`project_data`]).
+pub fn is_project_data(path: &str) -> bool {
+    path.strip_prefix("projects/")
+        .and_then(|file| file.strip_suffix(".json"))
+        .is_some_and(crate::load::is_valid_id)
 }
 
 /// The page of actor `id`.
@@ -72,5 +85,18 @@ mod tests {
         assert_eq!(sector_page("health"), "sectors/health.html");
         assert_eq!(sdg_page(3u8), "sdgs/3.html");
         assert_eq!(fund_page("ibsa"), "funds/ibsa.html");
+    }
+
+    #[test]
+    fn an_initiatives_json_file_is_told_by_its_path() {
+        assert!(is_project_data(&project_data("a-1")));
+        for other in [
+            "projects/index.html",
+            "projects/a-1.html",
+            "data/records.json",
+            "es/projects/a-1.json",
+        ] {
+            assert!(!is_project_data(other), "{other}");
+        }
     }
 }

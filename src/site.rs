@@ -619,10 +619,10 @@ pub fn update_site(
     let mut data_files: Vec<String> = memory
         .data_files
         .iter()
-        .filter(|p| !crate::opendata::is_project_file(p))
+        .filter(|p| !crate::paths::is_project_data(p))
         .cloned()
         .collect();
-    data_files.extend(dataset.projects.keys().map(|id| crate::opendata::project_file(id)));
+    data_files.extend(dataset.projects.keys().map(|id| crate::paths::project_data(id)));
     let report_data = crate::render::report::edition_data_files(&views_of(&locales[0]));
     let charts = chart_files(&inputs, &index, &languages, &locales);
     let others = other_files(

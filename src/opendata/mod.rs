@@ -223,7 +223,7 @@ pub struct OpenData {
     /// The CSV tables, in the Data page's order.
     pub tables: Vec<Table>,
     /// The path of every file handed to the sink (no pages): those under `data/` in the
-    /// Data page's order, then each initiative's JSON ([`project_file`]).
+    /// Data page's order, then each initiative's JSON ([`crate::paths::project_data`]).
     pub files: Vec<String>,
     downloads: Vec<Download>,
     license: datapackage::License,
@@ -291,7 +291,7 @@ impl OpenData {
         let workbook_path = format!("{DIR}/openssc.xlsx");
         let package_path = format!("{DIR}/datapackage.json");
         let projects: Vec<&Record<Project>> = data.projects.values().map(|p| &**p).collect();
-        let project_paths: Vec<String> = projects.iter().map(|p| project_file(&p.id)).collect();
+        let project_paths: Vec<String> = projects.iter().map(|p| crate::paths::project_data(&p.id)).collect();
         let listed_others: Vec<&OutputFile> = others
             .iter()
             .filter(|f| f.path.starts_with(&format!("{DIR}/")))
@@ -505,7 +505,7 @@ impl OpenData {
                 size,
             );
         }
-        // The initiatives' own files: in the site, not in the archive (see `project_file`).
+        // The initiatives' own files: in the site, not in the archive (see `paths::project_data`).
         files.extend(project_paths);
         // The other modules' data files: listed, not written here.
         let mut listed = listed_others;
@@ -665,25 +665,6 @@ impl OpenData {
             }),
         )
     }
-}
-
-/// The JSON file of one initiative: beside its page (`projects/<id>.html`), as a page's
-/// other formats sit beside it in Hugo, and named after it, so that files saved from
-/// several pages keep apart ([`crate::paths::project_data`]). Not under `data/`, whose
-/// files the archive holds: its bytes are the initiative's item in `records.json` (with a
-/// final newline).
-///
-/// Why not `data/projects/<id>.json`, where they were until the thirtieth performance
-/// session (docs/PERFORMANCE.md): the archive held each initiative's deflated record twice.
-pub fn project_file(id: &str) -> String {
-    crate::paths::project_data(id)
-}
-
-/// Whether `path` is an initiative's JSON file ([`project_file`]).
-pub fn is_project_file(path: &str) -> bool {
-    path.strip_prefix("projects/")
-        .and_then(|file| file.strip_suffix(".json"))
-        .is_some_and(crate::load::is_valid_id)
 }
 
 /// Makes each of `items` with `make`, on any core, and hands the results to `place` in

@@ -952,7 +952,7 @@ impl<'a> Views<'a> {
             "sources" => self.sources(&d.sources),
             "tags" => d.tags.iter().map(String::as_str).collect::<Vec<_>>(),
             "body" => self.record_body(p),
-            "data_file" => self.shared(&crate::opendata::project_file(&p.id)),
+            "data_file" => self.shared(&crate::paths::project_data(&p.id)),
         };
         summary.extend(extra);
         let title = self.field(p, "title", &d.title);
