@@ -360,14 +360,16 @@ fn source_of_page<'d>(dataset: &'d model::Dataset, page: &str) -> Option<&'d str
             .filter(|t| !t.body.trim().is_empty())
             .map_or(record.file.as_str(), |t| t.file.as_str())
     }
-    // A record's page is `<collection>/<id>.html` (see `paths`).
-    fn id_of(file: &str) -> Option<&str> {
-        file.strip_suffix(".html")
+    let in_lang = lang.map_or(page, |l| &page[l.len() + 1..]);
+    if let Some((collection, id)) = paths::record_of_page(in_lang) {
+        return match collection {
+            load::Collection::Project => dataset.projects.get(id).map(|r| file_of(r, lang)),
+            load::Collection::Actor => dataset.actors.get(id).map(|r| file_of(r, lang)),
+            load::Collection::Fund => dataset.funds.get(id).map(|r| file_of(r, lang)),
+            load::Collection::Exchange => None,
+        };
     }
     match parts.as_slice() {
-        ["projects", file] => dataset.projects.get(id_of(file)?).map(|r| file_of(r, lang)),
-        ["actors", file] => dataset.actors.get(id_of(file)?).map(|r| file_of(r, lang)),
-        ["funds", file] => dataset.funds.get(id_of(file)?).map(|r| file_of(r, lang)),
         ["reports", year, "index.html"] => dataset
             .editions
             .get(&year.parse().ok()?)

@@ -20,6 +20,8 @@
 
 use std::fmt::Display;
 
+use crate::load::Collection;
+
 /// The page of initiative `id`.
 pub fn project_page(id: &str) -> String {
     format!("projects/{id}.html")
@@ -68,6 +70,17 @@ pub fn fund_page(id: &str) -> String {
     format!("funds/{id}.html")
 }
 
+/// The collection and id of the record whose page is `path` (the inverse of
+/// [`project_page`], [`actor_page`] and [`fund_page`]), if it is one.
+pub fn record_of_page(path: &str) -> Option<(Collection, &str)> {
+    let (folder, file) = path.split_once('/')?;
+    let id = file.strip_suffix(".html").filter(|id| !id.contains('/'))?;
+    let collection = Collection::ALL
+        .into_iter()
+        .find(|c| c.has_pages() && c.folder() == folder)?;
+    Some((collection, id))
+}
+
 /// Ids that a record of a collection with pages may not have: its page would be the
 /// collection's list page.
 pub const RESERVED_IDS: [&str; 1] = ["index"];
@@ -85,6 +98,24 @@ mod tests {
         assert_eq!(sector_page("health"), "sectors/health.html");
         assert_eq!(sdg_page(3u8), "sdgs/3.html");
         assert_eq!(fund_page("ibsa"), "funds/ibsa.html");
+    }
+
+    #[test]
+    fn a_record_is_found_from_its_page() {
+        assert_eq!(record_of_page(&project_page("a-1")), Some((Collection::Project, "a-1")));
+        assert_eq!(
+            record_of_page(&actor_page("gov-col")),
+            Some((Collection::Actor, "gov-col"))
+        );
+        assert_eq!(record_of_page(&fund_page("ibsa")), Some((Collection::Fund, "ibsa")));
+        for other in [
+            "projects/a-1.json",
+            "countries/col.html",
+            "reports/2011/index.html",
+            "projects/a/b.html",
+        ] {
+            assert_eq!(record_of_page(other), None, "{other}");
+        }
     }
 
     #[test]
