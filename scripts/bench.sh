@@ -122,9 +122,9 @@ settle() {
   if [ "$settle_by" = evict ]; then
     python3 - "$work" "$site" "$hugo_site" <<'EOF'
 import os, sys
-work, keep = sys.argv[1], set(sys.argv[2:])
+work, keep = sys.argv[1], {os.path.realpath(k) for k in sys.argv[2:]}
 for folder, subfolders, files in os.walk(work):
-    subfolders[:] = [s for s in subfolders if os.path.join(folder, s) not in keep]
+    subfolders[:] = [s for s in subfolders if os.path.realpath(os.path.join(folder, s)) not in keep]
     for name in files:
         try:
             fd = os.open(os.path.join(folder, name), os.O_RDONLY | os.O_NOFOLLOW)
