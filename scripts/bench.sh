@@ -2,8 +2,8 @@
 # Benchmark of `openssc check`, `openssc build` and, when Hugo is installed, `hugo` on the
 # same synthetic corpus (see docs/PERFORMANCE.md).
 #
-# Usage: scripts/bench.sh [--runs R] [--check-only] [--no-hugo] [--evict-outputs | --drop-caches]
-#                        [N ...]
+# Usage: scripts/bench.sh [--runs R] [--check-only] [--no-hugo]
+#                        [--evict-outputs | --drop-caches] [N ...]
 #   N             numbers of projects (default: 1000 10000 50000; or BENCH_NS="...")
 #   --runs R      timed runs per command and N (default 5; or BENCH_RUNS), after one warm-up
 #   --check-only  time `openssc check` only (what the former scripts/bench-check.sh did)
@@ -35,7 +35,7 @@
 # outputs are gigabytes; BENCH_SYNC=0 leaves it out, as until the sixth session);
 # `rebuild` and `hugo_re` are the same builds run again at once over
 # that output, nothing changed (a rebuild kept between runs: openssc updates it in place and
-# writes no file, Hugo writes every file again). Without --drop-caches the page cache
+# writes no file, Hugo writes every file again). Without either option the page cache
 # holds what earlier commands wrote (the outputs set aside are kept until the end): the
 # builds of the last N run with gigabytes of earlier outputs in memory, those of the first
 # N with none, so the kernel's cost of finding free pages weighs on the last N alone and on
@@ -47,34 +47,33 @@
 # `echo 1 > /proc/sys/vm/drop_caches`, as hyperfine's `--prepare` does for cold caches),
 # then every file of the corpus and both programs are read back: the file system's blocks
 # are read from the disk again by the command, a cost that grows with the files written.
-# `rebuild` and `hugo_re` follow their build at once either way. Prints one table row per N, the
-# openssc/Hugo ratios, the growth between consecutive Ns and each run's time; rows also go
-# to $BENCH_DIR/results.tsv.
+# `rebuild` and `hugo_re` follow their build at once either way. Prints one table row per
+# N, the openssc/Hugo ratios, the growth between consecutive Ns and each run's time; rows
+# also go to $BENCH_DIR/results.tsv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${BENCH_RUNS:-5}
 check_only=0
 hugo_wanted=1
-settle_by=""
+settle_option="" # --evict-outputs, --drop-caches or nothing
 sizes=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --check-only) check_only=1; shift ;;
     --no-hugo) hugo_wanted=0; shift ;;
-    --drop-caches) settle_by=drop; shift ;;
-    --evict-outputs) settle_by=evict; shift ;;
+    --evict-outputs | --drop-caches) settle_option=$1; shift ;;
     -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 0 ;;
     *) sizes+=("$1"); shift ;;
   esac
 done
 [ ${#sizes[@]} -gt 0 ] || read -r -a sizes <<< "${BENCH_NS:-1000 10000 50000}"
-if [ "$settle_by" = drop ] && ! [ -w /proc/sys/vm/drop_caches ]; then
+if [ "$settle_option" = --drop-caches ] && ! [ -w /proc/sys/vm/drop_caches ]; then
   echo "bench.sh --drop-caches needs to write /proc/sys/vm/drop_caches (run it as root)" >&2
   exit 2
 fi
-if [ "$settle_by" = evict ] && ! command -v python3 >/dev/null; then
+if [ "$settle_option" = --evict-outputs ] && ! command -v python3 >/dev/null; then
   echo "bench.sh --evict-outputs needs python3" >&2
   exit 2
 fi
@@ -119,7 +118,7 @@ export SOURCE_DATE_EPOCH=1767225600 # a fixed build date: no `git log` per build
 # corpora and the programs read back).
 settle() {
   sync
-  if [ "$settle_by" = evict ]; then
+  if [ "$settle_option" = --evict-outputs ]; then
     python3 - "$work" "$site" "$hugo_site" <<'EOF'
 import os, sys
 work, keep = sys.argv[1], {os.path.realpath(k) for k in sys.argv[2:]}
@@ -144,7 +143,9 @@ run() {
   local name=$1
   shift
   local start end
-  case "$settle_by:$name" in ?*:check | ?*:build | ?*:hugo) settle ;; esac
+  if [ -n "$settle_option" ]; then
+    case "$name" in check | build | hugo) settle ;; esac
+  fi
   [ "${BENCH_SYNC:-1}" = 1 ] && sync
   start=$(date +%s%N)
   /usr/bin/time -o "$work/time.txt" -f "%M" "$@" >/dev/null 2>"$work/stderr.txt" || {
@@ -162,7 +163,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 
 echo "openssc $($openssc --version 2>/dev/null | head -n 1), ${hugo_bin:+$($hugo_bin version | cut -d' ' -f1-2), }$(nproc) cores, $runs runs, $(date -u +%Y-%m-%d)"
 [ -z "$hugo_bin" ] || echo "hugo layout: $hugo_layout"
-echo "command: $([ "$hugo_layout" = uglyURLs ] && echo 'BENCH_HUGO_UGLY=1 ')scripts/bench.sh --runs $runs$([ $check_only = 1 ] && echo ' --check-only')$([ $hugo_wanted = 0 ] && echo ' --no-hugo')${settle_by:+ --$([ "$settle_by" = drop ] && echo drop-caches || echo evict-outputs)} ${sizes[*]}"
+echo "command: $([ "$hugo_layout" = uglyURLs ] && echo 'BENCH_HUGO_UGLY=1 ')scripts/bench.sh --runs $runs$([ $check_only = 1 ] && echo ' --check-only')$([ $hugo_wanted = 0 ] && echo ' --no-hugo')${settle_option:+ $settle_option} ${sizes[*]}"
 results=$work/results.tsv
 rm -f "$work/runs.txt"
 printf 'N\tcheck_s\tcheck_MiB\tbuild_s\tbuild_MiB\thugo_s\thugo_MiB\trebuild_s\thugo_re_s\n' > "$results"
